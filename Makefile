@@ -1,0 +1,48 @@
+# facereward build and test entry points. The fast build uses Go 1.26's
+# experimental SIMD package (GOEXPERIMENT=simd); the plain build is what a
+# bare `go build` gives; the openblas build links OpenBLAS through cgo.
+GO      ?= go
+FAST    := GOEXPERIMENT=simd
+BIN     := bin/facereward
+OPENBLAS_HEADER := $(firstword $(wildcard /usr/include/cblas.h /usr/include/x86_64-linux-gnu/cblas.h /usr/include/openblas/cblas.h))
+
+.PHONY: build build-plain build-openblas test bench bench-quick clean
+
+build:
+	$(FAST) CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/facereward
+
+build-plain:
+	CGO_ENABLED=0 $(GO) build -o bin/facereward-plain ./cmd/facereward
+
+build-openblas:
+	CGO_ENABLED=1 $(GO) build -tags openblas -o bin/facereward-openblas ./cmd/facereward
+
+# Every GEMM path runs the whole suite: AVX-512 and AVX2 (fast build), the
+# plain build's kernel, the portable scalar kernel, and OpenBLAS when its
+# headers are installed (Debian libopenblas-dev).
+test:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(FAST) $(GO) vet ./...
+	$(GO) vet ./...
+	$(FAST) CGO_ENABLED=0 $(GO) build ./...
+	CGO_ENABLED=0 $(GO) build ./...
+	$(FAST) $(GO) test ./...
+	$(FAST) GODEBUG=cpu.avx512f=off $(GO) test ./tensor ./nn ./benchnet
+	$(GO) test ./...
+	FACEREWARD_GEMM=scalar $(GO) test ./tensor ./nn
+ifneq ($(OPENBLAS_HEADER),)
+	CGO_ENABLED=1 $(GO) test -tags openblas ./tensor ./nn ./benchnet
+else
+	@echo "openblas tests skipped: no cblas.h (apt-get install libopenblas-dev)"
+endif
+
+# The README's first command: a quick engine benchmark against PyTorch.
+bench-quick:
+	$(FAST) $(GO) run ./cmd/facereward bench engine --quick
+
+# The full benchmark for all three builds; see bench/engine.sh.
+bench:
+	bench/engine.sh
+
+clean:
+	rm -rf bin

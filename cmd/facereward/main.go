@@ -1,0 +1,123 @@
+// Command facereward restores degraded face photos with a diffusion model and
+// trains that model with reward feedback learning (DiffusionReward).
+//
+// Run `facereward help` for the list of commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"facereward/tensor"
+)
+
+// version is the release; the VCS revision is added from the build info.
+const version = "0.1.0-dev"
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"version", "print the version, the build and the matrix-product kernel in use", runVersion},
+		{"bench", "measure speed: `bench engine` times the engine against PyTorch", runBench},
+		{"help", "list the commands, or explain one: help COMMAND", nil},
+	}
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "facereward:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.run != nil {
+			return c.run(args[1:], stdout)
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `facereward: blind face restoration with a diffusion model, tuned by reward feedback learning.
+
+Usage: facereward COMMAND [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun `facereward COMMAND --help` for a command's flags.\n")
+}
+
+// newFlags makes a command's flag set whose --help prints the summary first.
+func newFlags(name, synopsis, about string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: facereward %s\n\n%s\n", synopsis, strings.TrimSpace(about))
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(out, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// buildName says which of the project's builds this binary is: "fast"
+// (GOEXPERIMENT=simd kernels), "plain" or "openblas".
+func buildName() string {
+	if tensor.GemmBackend() == "openblas" {
+		return "openblas"
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOEXPERIMENT" && strings.Contains(s.Value, "simd") {
+				return "fast"
+			}
+		}
+	}
+	return "plain"
+}
+
+func runVersion(args []string, stdout io.Writer) error {
+	fs := newFlags("version", "version", "Prints the version, the Go toolchain, the build and the GEMM kernel chosen for this CPU.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rev := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = " " + s.Value[:12]
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "facereward %s%s (%s, %s/%s, build %s, GEMM %s, %d threads)\n",
+		version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0))
+	return nil
+}

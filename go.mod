@@ -1,0 +1,3 @@
+module facereward
+
+go 1.26

@@ -1,0 +1,233 @@
+package nn
+
+import (
+	"fmt"
+	"sync"
+
+	"facereward/tensor"
+)
+
+// Conv2D convolves NHWC x[N,H,W,Cin] with w[kh,kw,Cin,Cout] (and bias b[Cout],
+// may be nil) at the given stride and zero padding, as PyTorch's conv2d
+// (cross-correlation). 1×1 convolutions at stride 1 are a single matrix
+// product over channels; others go through im2col so the work is one large
+// GEMM of M = N·Ho·Wo rows, K = kh·kw·Cin, N = Cout.
+func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || ws[2] != xs[3] {
+		shapeErr("Conv2D", xs, ws, "want x [N,H,W,Cin] and w [kh,kw,Cin,Cout]")
+	}
+	if b != nil && (len(b.Shape()) != 1 || b.Shape()[0] != ws[3]) {
+		shapeErr("Conv2D", ws, b.Shape(), "bias must be [Cout]")
+	}
+	if stride < 1 || pad < 0 {
+		panic(fmt.Sprintf("nn.Conv2D: stride %d, padding %d", stride, pad))
+	}
+	n, h, wd, cin := xs[0], xs[1], xs[2], xs[3]
+	kh, kw, cout := ws[0], ws[1], ws[3]
+	ho, wo := (h+2*pad-kh)/stride+1, (wd+2*pad-kw)/stride+1
+	if ho < 1 || wo < 1 {
+		shapeErr("Conv2D", xs, ws, "kernel larger than the padded input")
+	}
+	geo := convGeom{n, h, wd, cin, kh, kw, stride, pad, ho, wo}
+	m, k := n*ho*wo, kh*kw*cin
+	out := g.newVar([]int{n, ho, wo, cout}, x, w, b)
+	od, wdat := out.Value.Data, w.Value.Data
+
+	direct := kh == 1 && kw == 1 && stride == 1 && pad == 0
+	beta := float32(0)
+	if b != nil {
+		fillRows(od, b.Value.Data, cout)
+		beta = 1
+	}
+	if direct {
+		tensor.Gemm(false, false, m, cout, k, 1, x.Value.Data, k, wdat, cout, beta, od, cout)
+	} else {
+		convForward(od, x.Value.Data, wdat, geo, cout, beta)
+	}
+
+	g.record(out, func() {
+		gd := out.Grad.Data
+		if w.NeedGrad {
+			if direct {
+				tensor.Gemm(true, false, k, cout, m, 1, x.Value.Data, k, gd, cout, 1, g.grad(w), cout)
+			} else {
+				convWeightGrad(g.grad(w), x.Value.Data, gd, geo, cout)
+			}
+		}
+		if b != nil && b.NeedGrad {
+			sumRows(g.grad(b), gd, cout)
+		}
+		if !x.NeedGrad {
+			return
+		}
+		switch {
+		case direct:
+			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 1, g.grad(x), k)
+		case stride == 1 && kh == kw:
+			// At stride 1 the input gradient is itself a convolution: of
+			// the output gradient with the kernel flipped in space and
+			// transposed in channels, padded by k−1−pad. That reuses the
+			// cache-friendly forward path instead of scattering columns.
+			wf := g.buf(len(wdat), false)
+			flipKernel(wf, wdat, kh, kw, cin, cout)
+			back := convGeom{n, ho, wo, cout, kh, kw, 1, kh - 1 - pad, h, wd}
+			convForward(g.grad(x), gd, wf, back, cin, 1)
+		default:
+			gcol := g.buf(m*k, false)
+			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, gcol, k)
+			col2im(g.grad(x), gcol, geo)
+		}
+	})
+	return out
+}
+
+// convChunkRows is how many output pixels' columns are laid out at a time:
+// 256 rows of a 3×3×64 kernel are 590 KB, which stays in L2 between the
+// im2col that writes them and the GEMM that reads them, instead of
+// streaming a whole batch's columns (75 MB for 8×64×64) through memory.
+const convChunkRows = 256
+
+var colPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// scratch returns a pooled buffer of at least n floats (contents undefined).
+func scratch(n int) *[]float32 {
+	p := colPool.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// convForward computes out = β·out + im2col(x)·w chunk by chunk, the chunks
+// split over the cores.
+func convForward(out, x, w []float32, c convGeom, cout int, beta float32) {
+	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin
+	chunks := (m + convChunkRows - 1) / convChunkRows
+	tensor.Parallel(chunks, 2*m*k*cout, func(lo, hi int) {
+		buf := scratch(convChunkRows * k)
+		defer colPool.Put(buf)
+		for ch := lo; ch < hi; ch++ {
+			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
+			im2col(*buf, x, c, r0, r1)
+			tensor.Gemm(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, out[r0*cout:], cout)
+		}
+	})
+}
+
+// convWeightGrad adds im2col(x)ᵀ·gy into gw. Columns are rebuilt chunk by
+// chunk rather than kept from the forward pass, which is cheaper than
+// writing and re-reading them from memory; each goroutine sums into its own
+// copy of gw, merged at the end.
+func convWeightGrad(gw, x, gy []float32, c convGeom, cout int) {
+	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin
+	chunks := (m + convChunkRows - 1) / convChunkRows
+	var lock sync.Mutex
+	tensor.Parallel(chunks, 2*m*k*cout, func(lo, hi int) {
+		buf, part := scratch(convChunkRows*k), scratch(k*cout)
+		defer colPool.Put(buf)
+		defer colPool.Put(part)
+		clear(*part)
+		for ch := lo; ch < hi; ch++ {
+			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
+			im2col(*buf, x, c, r0, r1)
+			tensor.Gemm(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, *part, cout)
+		}
+		lock.Lock()
+		tensor.VecAddTo(gw, *part)
+		lock.Unlock()
+	})
+}
+
+// flipKernel writes w[kh,kw,cin,cout] rotated by 180° in space with its
+// channel axes swapped: wf[ky,kx,co,ci] = w[kh−1−ky, kw−1−kx, ci, co].
+func flipKernel(wf, w []float32, kh, kw, cin, cout int) {
+	for ky := range kh {
+		for kx := range kw {
+			src := w[((kh-1-ky)*kw+(kw-1-kx))*cin*cout:][:cin*cout]
+			dst := wf[(ky*kw+kx)*cin*cout:][:cin*cout]
+			for ci := range cin {
+				for co := range cout {
+					dst[co*cin+ci] = src[ci*cout+co]
+				}
+			}
+		}
+	}
+}
+
+type convGeom struct {
+	n, h, w, cin, kh, kw, stride, pad, ho, wo int
+}
+
+// im2col lays out, for output pixels [r0, r1) (numbered over the batch),
+// the kh·kw·Cin input values under the kernel, zeros where it overhangs the
+// border, in the kernel's [kh,kw,Cin] order so that they line up with the
+// weight's rows. Negative padding (from the flipped backward convolution)
+// crops.
+func im2col(col, x []float32, c convGeom, r0, r1 int) {
+	k := c.kh * c.kw * c.cin
+	for r := r0; r < r1; r++ {
+		n, oy, ox := r/(c.ho*c.wo), r/c.wo%c.ho, r%c.wo
+		dst := col[(r-r0)*k:][:k]
+		for ky := 0; ky < c.kh; ky++ {
+			iy := oy*c.stride - c.pad + ky
+			seg := dst[ky*c.kw*c.cin:][:c.kw*c.cin]
+			if iy < 0 || iy >= c.h {
+				clear(seg)
+				continue
+			}
+			rowBase := (n*c.h + iy) * c.w
+			for kx := 0; kx < c.kw; kx++ {
+				ix := ox*c.stride - c.pad + kx
+				d := seg[kx*c.cin:][:c.cin]
+				if ix < 0 || ix >= c.w {
+					clear(d)
+					continue
+				}
+				copy(d, x[(rowBase+ix)*c.cin:][:c.cin])
+			}
+		}
+	}
+}
+
+// col2im adds the column gradients back onto the input pixels they came
+// from. It gathers per input row rather than scattering per output pixel, so
+// that rows can be split across goroutines without two writing one pixel.
+func col2im(gx, gcol []float32, c convGeom) {
+	k := c.kh * c.kw * c.cin
+	rows := c.n * c.h
+	tensor.Parallel(rows, rows*c.w*k, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, iy := r/c.h, r%c.h
+			for ky := 0; ky < c.kh; ky++ {
+				ty := iy + c.pad - ky
+				if ty < 0 || ty%c.stride != 0 || ty/c.stride >= c.ho {
+					continue
+				}
+				oy := ty / c.stride
+				for ix := 0; ix < c.w; ix++ {
+					dst := gx[((n*c.h+iy)*c.w+ix)*c.cin:][:c.cin]
+					for kx := 0; kx < c.kw; kx++ {
+						tx := ix + c.pad - kx
+						if tx < 0 || tx%c.stride != 0 || tx/c.stride >= c.wo {
+							continue
+						}
+						ox := tx / c.stride
+						src := gcol[((n*c.ho+oy)*c.wo+ox)*k+(ky*c.kw+kx)*c.cin:][:c.cin]
+						for i, v := range src {
+							dst[i] += v
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// fillRows sets every row of m (width c) to v.
+func fillRows(m, v []float32, c int) {
+	for r := 0; r+c <= len(m); r += c {
+		copy(m[r:r+c], v)
+	}
+}

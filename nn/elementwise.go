@@ -1,0 +1,301 @@
+package nn
+
+import (
+	"math"
+
+	"facereward/tensor"
+)
+
+type binOp int
+
+const (
+	opAdd binOp = iota
+	opSub
+	opMul
+	opDiv
+)
+
+var binNames = [...]string{"Add", "Sub", "Mul", "Div"}
+
+// Add returns a+b with broadcasting (numpy rules: shapes aligned at the right,
+// each dimension equal or 1), e.g. x[N,H,W,C] + bias[C] or + temb[N,1,1,C].
+func (g *Graph) Add(a, b *Var) *Var { return g.binary(opAdd, a, b) }
+
+// Sub returns a-b with broadcasting.
+func (g *Graph) Sub(a, b *Var) *Var { return g.binary(opSub, a, b) }
+
+// Mul returns a*b elementwise with broadcasting.
+func (g *Graph) Mul(a, b *Var) *Var { return g.binary(opMul, a, b) }
+
+// Div returns a/b elementwise with broadcasting.
+func (g *Graph) Div(a, b *Var) *Var { return g.binary(opDiv, a, b) }
+
+// broadcast works out the output shape and, for each output dimension, the
+// strides of a and b (0 where that operand is broadcast).
+func broadcast(op string, as, bs []int) (out, sa, sb []int) {
+	n := max(len(as), len(bs))
+	pad := func(s []int) []int {
+		p := make([]int, n)
+		for i := range p {
+			p[i] = 1
+		}
+		copy(p[n-len(s):], s)
+		return p
+	}
+	pa, pb := pad(as), pad(bs)
+	out = make([]int, n)
+	for i := range n {
+		switch {
+		case pa[i] == pb[i] || pb[i] == 1:
+			out[i] = pa[i]
+		case pa[i] == 1:
+			out[i] = pb[i]
+		default:
+			shapeErr(op, as, bs, "cannot broadcast")
+		}
+	}
+	strides := func(p []int) []int {
+		s := make([]int, n)
+		st := 1
+		for i := n - 1; i >= 0; i-- {
+			if p[i] != 1 {
+				s[i] = st
+			}
+			st *= p[i]
+		}
+		return s
+	}
+	return out, strides(pa), strides(pb)
+}
+
+func (g *Graph) binary(op binOp, a, b *Var) *Var {
+	shape, sa, sb := broadcast(binNames[op], a.Shape(), b.Shape())
+	out := g.newVar(shape, a, b)
+	ad, bd, od := a.Value.Data, b.Value.Data, out.Value.Data
+	same := tensor.SameShape(a.Shape(), b.Shape())
+	if same {
+		tensor.Parallel(len(od), len(od), func(lo, hi int) {
+			switch op {
+			case opAdd:
+				tensor.VecAdd(od[lo:hi], ad[lo:hi], bd[lo:hi])
+			case opMul:
+				tensor.VecMulTo(od[lo:hi], ad[lo:hi], bd[lo:hi])
+			default:
+				binKernel(op, od[lo:hi], ad[lo:hi], bd[lo:hi], 1, 1)
+			}
+		})
+	} else {
+		eachRow(shape, sa, sb, func(o, ia, ib, n, da, db int) {
+			binKernel(op, od[o:o+n], ad[ia:], bd[ib:], da, db)
+		})
+	}
+	g.record(out, func() {
+		gd := out.Grad.Data
+		var ga, gb []float32
+		if a.NeedGrad {
+			ga = g.grad(a)
+		}
+		if b.NeedGrad {
+			gb = g.grad(b)
+		}
+		if same && op == opAdd {
+			// The commonest case (residual connections): plain accumulation.
+			tensor.Parallel(len(gd), len(gd), func(lo, hi int) {
+				if ga != nil {
+					tensor.VecAddTo(ga[lo:hi], gd[lo:hi])
+				}
+				if gb != nil {
+					tensor.VecAddTo(gb[lo:hi], gd[lo:hi])
+				}
+			})
+			return
+		}
+		eachRow(shape, sa, sb, func(o, ia, ib, n, da, db int) {
+			binGrad(op, gd[o:o+n], ad, bd, ga, gb, ia, ib, da, db)
+		})
+	})
+	return out
+}
+
+// eachRow walks the output in runs along its last dimension, giving for each
+// run the output offset, the operands' offsets, the run length and the
+// operands' strides along it.
+func eachRow(shape, sa, sb []int, fn func(o, ia, ib, n, da, db int)) {
+	nd := len(shape)
+	if nd == 0 {
+		fn(0, 0, 0, 1, 0, 0)
+		return
+	}
+	last := shape[nd-1]
+	rows := tensor.Numel(shape) / max(last, 1)
+	idx := make([]int, nd-1)
+	ia, ib := 0, 0
+	for r := 0; r < rows; r++ {
+		fn(r*last, ia, ib, last, sa[nd-1], sb[nd-1])
+		for d := nd - 2; d >= 0; d-- {
+			idx[d]++
+			ia += sa[d]
+			ib += sb[d]
+			if idx[d] < shape[d] {
+				break
+			}
+			ia -= sa[d] * shape[d]
+			ib -= sb[d] * shape[d]
+			idx[d] = 0
+		}
+	}
+}
+
+func binKernel(op binOp, o, a, b []float32, da, db int) {
+	switch op {
+	case opAdd:
+		for i := range o {
+			o[i] = a[i*da] + b[i*db]
+		}
+	case opSub:
+		for i := range o {
+			o[i] = a[i*da] - b[i*db]
+		}
+	case opMul:
+		for i := range o {
+			o[i] = a[i*da] * b[i*db]
+		}
+	case opDiv:
+		for i := range o {
+			o[i] = a[i*da] / b[i*db]
+		}
+	}
+}
+
+// binGrad accumulates one run's gradients; a broadcast operand receives the
+// sum over the positions it was repeated at.
+func binGrad(op binOp, gd, a, b, ga, gb []float32, ia, ib, da, db int) {
+	for i, gv := range gd {
+		x, y := a[ia+i*da], b[ib+i*db]
+		var dx, dy float32
+		switch op {
+		case opAdd:
+			dx, dy = gv, gv
+		case opSub:
+			dx, dy = gv, -gv
+		case opMul:
+			dx, dy = gv*y, gv*x
+		case opDiv:
+			dx = gv / y
+			dy = -gv * x / (y * y)
+		}
+		if ga != nil {
+			ga[ia+i*da] += dx
+		}
+		if gb != nil {
+			gb[ib+i*db] += dy
+		}
+	}
+}
+
+// Scale returns s*x.
+func (g *Graph) Scale(x *Var, s float32) *Var {
+	return g.unary(x, func(v float32) float32 { return s * v }, func(_, _ float32) float32 { return s })
+}
+
+// AddScalar returns x+s.
+func (g *Graph) AddScalar(x *Var, s float32) *Var {
+	return g.unary(x, func(v float32) float32 { return v + s }, func(_, _ float32) float32 { return 1 })
+}
+
+// unary applies f elementwise; df(x, y) is the derivative given input x and
+// output y (whichever is cheaper to use).
+func (g *Graph) unary(x *Var, f func(float32) float32, df func(x, y float32) float32) *Var {
+	out := g.newVar(x.Shape(), x)
+	xd, od := x.Value.Data, out.Value.Data
+	tensor.Parallel(len(od), 8*len(od), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			od[i] = f(xd[i])
+		}
+	})
+	g.record(out, func() {
+		gx, gd := g.grad(x), out.Grad.Data
+		tensor.Parallel(len(od), 8*len(od), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gx[i] += gd[i] * df(xd[i], od[i])
+			}
+		})
+	})
+	return out
+}
+
+
+// vecUnary applies a vector kernel f over x in parallel chunks; back(gx,
+// gy, lo, hi) accumulates the gradient of a chunk.
+func (g *Graph) vecUnary(x *Var, f func(dst, src []float32), back func(gx, gy []float32, lo, hi int)) *Var {
+	out := g.newVar(x.Shape(), x)
+	xd, od := x.Value.Data, out.Value.Data
+	tensor.Parallel(len(od), 8*len(od), func(lo, hi int) { f(od[lo:hi], xd[lo:hi]) })
+	g.record(out, func() {
+		gx, gd := g.grad(x), out.Grad.Data
+		tensor.Parallel(len(od), 4*len(od), func(lo, hi int) { back(gx, gd, lo, hi) })
+	})
+	return out
+}
+
+// Sigmoid returns 1/(1+exp(-x)).
+func (g *Graph) Sigmoid(x *Var) *Var {
+	var y []float32
+	out := g.vecUnary(x, tensor.VecSigmoid, func(gx, gy []float32, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gx[i] += gy[i] * y[i] * (1 - y[i])
+		}
+	})
+	y = out.Value.Data
+	return out
+}
+
+// Tanh returns tanh(x).
+func (g *Graph) Tanh(x *Var) *Var {
+	var y []float32
+	out := g.vecUnary(x, tensor.VecTanh, func(gx, gy []float32, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gx[i] += gy[i] * (1 - y[i]*y[i])
+		}
+	})
+	y = out.Value.Data
+	return out
+}
+
+// SiLU returns x·sigmoid(x). When recording, σ(x) is kept for the backward
+// pass rather than recomputed: an exp per element costs more than the
+// memory.
+func (g *Graph) SiLU(x *Var) *Var {
+	out := g.newVar(x.Shape(), x)
+	xd, od := x.Value.Data, out.Value.Data
+	var sig []float32
+	if out.NeedGrad {
+		sig = g.buf(len(xd), false)
+	}
+	tensor.Parallel(len(od), 8*len(od), func(lo, hi int) {
+		var s []float32
+		if sig != nil {
+			s = sig[lo:hi]
+		}
+		tensor.VecSiLU(od[lo:hi], s, xd[lo:hi])
+	})
+	g.record(out, func() {
+		gx, gd := g.grad(x), out.Grad.Data
+		tensor.Parallel(len(od), 4*len(od), func(lo, hi int) {
+			tensor.VecSiLUGrad(gx[lo:hi], gd[lo:hi], xd[lo:hi], sig[lo:hi])
+		})
+	})
+	return out
+}
+
+// GELU is the exact (erf) form, PyTorch's default.
+func (g *Graph) GELU(x *Var) *Var {
+	return g.unary(x, func(v float32) float32 {
+		return float32(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
+	}, func(v, _ float32) float32 {
+		x := float64(v)
+		cdf := 0.5 * (1 + math.Erf(x/math.Sqrt2))
+		pdf := math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
+		return float32(cdf + x*pdf)
+	})
+}
