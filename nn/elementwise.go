@@ -224,7 +224,6 @@ func (g *Graph) unary(x *Var, f func(float32) float32, df func(x, y float32) flo
 	return out
 }
 
-
 // vecUnary applies a vector kernel f over x in parallel chunks; back(gx,
 // gy, lo, hi) accumulates the gradient of a chunk.
 func (g *Graph) vecUnary(x *Var, f func(dst, src []float32), back func(gx, gy []float32, lo, hi int)) *Var {

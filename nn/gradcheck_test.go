@@ -125,7 +125,7 @@ func TestGradMatMulConv(t *testing.T) {
 		{"3x3s1nopad", 5, 5, 2, 3, 2, 1, 0},
 		{"3x3s1pad2", 4, 5, 2, 3, 2, 1, 2},
 		{"5x5s1", 6, 6, 2, 5, 3, 1, 2},
-		{"1x1pad1", 3, 4, 2, 1, 3, 1, 1}, // flipped backward padding −1 crops
+		{"1x1pad1", 3, 4, 2, 1, 3, 1, 1},    // flipped backward padding −1 crops
 		{"3x3s1big", 12, 24, 3, 3, 4, 1, 1}, // several im2col chunks
 	} {
 		checkGrads(t, "Conv2D/"+c.name, func(g *Graph, in []*Var) *Var { return g.Conv2D(in[0], in[1], in[2], c.st, c.pad) },

@@ -169,7 +169,9 @@ func NewConv2d(name string, cin, cout, k, stride, pad int, rng *rand.Rand) *Conv
 }
 
 // Forward applies the convolution.
-func (c *Conv2d) Forward(g *Graph, x *Var) *Var { return g.Conv2D(x, c.W.Var, c.B.Var, c.Stride, c.Pad) }
+func (c *Conv2d) Forward(g *Graph, x *Var) *Var {
+	return g.Conv2D(x, c.W.Var, c.B.Var, c.Stride, c.Pad)
+}
 
 // Params lists weight and bias.
 func (c *Conv2d) Params() []*Param { return []*Param{c.W, c.B} }
