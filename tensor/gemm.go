@@ -280,6 +280,7 @@ func gemmBlocked(kr *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, 
 			}
 		}
 	}
+	g.a, g.b, g.c = nil, nil, nil // the pool must not keep the caller's matrices alive
 }
 
 const (

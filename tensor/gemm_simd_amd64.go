@@ -39,8 +39,10 @@ var (
 )
 
 // simdKernels lists the vector kernels this CPU supports, fastest first.
-// archsimd.X86 reads internal/cpu, which applies GODEBUG=cpu.avx512f=off
-// (and cpu.avx2=off, cpu.fma=off) before package initialisation.
+// archsimd.X86 reads internal/cpu, whose flags already reflect GODEBUG
+// (cpu.avx512f=off, cpu.avx2=off, cpu.fma=off) when packages initialise.
+// Under GOAMD64=v4 (v3) the runtime refuses to switch off AVX-512 (AVX2),
+// since the whole binary may use it; FACEREWARD_GEMM still selects a kernel.
 func simdKernels() []*gemmKernel {
 	var ks []*gemmKernel
 	if archsimd.X86.AVX512() {
