@@ -77,12 +77,12 @@ func (g *Graph) Attention(q, k, v *Var, heads int) *Var {
 			bi, h := t/heads, t%heads
 			off := bi*l*c + h*d
 			pt := p[t*l*l : (t+1)*l*l]
-			tensor.Gemm(false, true, l, l, d, 1, qd[off:], c, kd[off:], c, 0, pt, l)
+			tensor.GemmSerial(false, true, l, l, d, 1, qd[off:], c, kd[off:], c, 0, pt, l)
 			for r := 0; r < l; r++ {
 				row := pt[r*l : (r+1)*l]
 				softmaxRow(row, row, scale)
 			}
-			tensor.Gemm(false, false, l, d, l, 1, pt, l, vd[off:], c, 0, od[off:], c)
+			tensor.GemmSerial(false, false, l, d, l, 1, pt, l, vd[off:], c, 0, od[off:], c)
 		}
 	})
 	g.record(out, func() {
@@ -104,10 +104,10 @@ func (g *Graph) Attention(q, k, v *Var, heads int) *Var {
 				off := bi*l*c + h*d
 				pt, dt := p[t*l*l:(t+1)*l*l], ds[t*l*l:(t+1)*l*l]
 				if gv != nil {
-					tensor.Gemm(true, false, l, d, l, 1, pt, l, gd[off:], c, 1, gv[off:], c)
+					tensor.GemmSerial(true, false, l, d, l, 1, pt, l, gd[off:], c, 1, gv[off:], c)
 				}
 				// dP = dO·vᵀ, then through the softmax (and its scale) to dS.
-				tensor.Gemm(false, true, l, l, d, 1, gd[off:], c, vd[off:], c, 0, dt, l)
+				tensor.GemmSerial(false, true, l, l, d, 1, gd[off:], c, vd[off:], c, 0, dt, l)
 				for r := 0; r < l; r++ {
 					row := dt[r*l : (r+1)*l]
 					var dot float32
@@ -119,10 +119,10 @@ func (g *Graph) Attention(q, k, v *Var, heads int) *Var {
 					}
 				}
 				if gq != nil {
-					tensor.Gemm(false, false, l, d, l, 1, dt, l, kd[off:], c, 1, gq[off:], c)
+					tensor.GemmSerial(false, false, l, d, l, 1, dt, l, kd[off:], c, 1, gq[off:], c)
 				}
 				if gk != nil {
-					tensor.Gemm(true, false, l, d, l, 1, dt, l, qd[off:], c, 1, gk[off:], c)
+					tensor.GemmSerial(true, false, l, d, l, 1, dt, l, qd[off:], c, 1, gk[off:], c)
 				}
 			}
 		})

@@ -111,7 +111,7 @@ func convForward(out, x, w []float32, c convGeom, cout int, beta float32) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
 			im2col(*buf, x, c, r0, r1)
-			tensor.Gemm(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, out[r0*cout:], cout)
+			tensor.GemmSerial(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, out[r0*cout:], cout)
 		}
 	})
 }
@@ -132,7 +132,7 @@ func convWeightGrad(gw, x, gy []float32, c convGeom, cout int) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
 			im2col(*buf, x, c, r0, r1)
-			tensor.Gemm(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, *part, cout)
+			tensor.GemmSerial(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, *part, cout)
 		}
 		lock.Lock()
 		tensor.VecAddTo(gw, *part)

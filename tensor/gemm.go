@@ -16,6 +16,17 @@ import (
 // It panics, naming the shapes, if a dimension is negative, a stride is too
 // small or a slice is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmSerial is Gemm on the calling goroutine alone, for callers that
+// already split their work over the cores (convolution chunks, attention
+// heads).
+func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func gemm(parallel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -25,10 +36,11 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		return
 	}
 	if cblasGemm != nil && gemmActive == nil {
+		// OpenBLAS manages its own threads whatever the caller asks.
 		cblasGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	gemmWith(gemmActive, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmWith(gemmActive, parallel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // GemmBackend names the kernel in use: "avx512", "avx2", "sse", "scalar" or "openblas".
@@ -176,7 +188,7 @@ const (
 
 // gemmWith runs the whole product with one kernel; shapes are valid and
 // m, n, k, alpha are non-zero.
-func gemmWith(kr *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func gemmWith(kr *gemmKernel, parallel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if kr.narrow != nil && n <= kr.narrow.nr {
 		kr = kr.narrow
 	}
@@ -187,7 +199,7 @@ func gemmWith(kr *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a
 	}
 	p := runtime.GOMAXPROCS(0)
 	tilesM, tilesN := (m+kr.mr-1)/kr.mr, (n+kr.nr-1)/kr.nr
-	if p > 1 && work >= parallelGemm && max(tilesM, tilesN) >= 2 {
+	if parallel && p > 1 && work >= parallelGemm && max(tilesM, tilesN) >= 2 {
 		gemmParallel(kr, p, tilesM, tilesN, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -37,7 +37,7 @@ func BenchmarkGemm(b *testing.B) {
 	var backends []backend
 	for _, kr := range gemmKernels {
 		backends = append(backends, backend{kr.name, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			gemmWith(kr, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			gemmWith(kr, true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		}})
 	}
 	if cblasGemm != nil {

@@ -181,7 +181,7 @@ func TestGemmKernelBlocking(t *testing.T) {
 		t.Run(kernelName(kr), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
 			with := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-				gemmWith(kr, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				gemmWith(kr, true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			}
 			shapes := [][3]int{
 				{kr.mc + 3, 2*kr.nr + 5, kr.kc + 1},
