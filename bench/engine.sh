@@ -14,7 +14,14 @@ if CGO_ENABLED=1 go build -tags openblas -o bin/facereward-openblas ./cmd/facere
 else
   echo "openblas build skipped (apt-get install libopenblas-dev)"
 fi
+# Debian's OpenBLAS 0.3.21 takes an AVX-512 Zen 5 for a Haswell and then
+# uses only its AVX2 kernels; name the AVX-512 kernel family unless the
+# caller chose one.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 for b in "${builds[@]}"; do
   echo
+  [ "$b" = bin/facereward-openblas ] && echo "(OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto})"
   "$b" bench engine "$@"
 done

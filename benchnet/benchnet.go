@@ -75,10 +75,12 @@ func (n *A) FLOPs() (float64, float64) {
 }
 
 // Loss computes the current loss without gradients.
-func (n *A) Loss() float32 {
-	n.g.NoGrad = true
-	defer func() { n.g.NoGrad = false; n.g.Reset() }()
-	return n.forward(n.g).Value.Data[0]
+func (n *A) Loss() float32 { return lossOf(n.g, n.forward) }
+
+func lossOf(g *nn.Graph, f func(*nn.Graph) *nn.Var) float32 {
+	g.NoGrad = true
+	defer func() { g.NoGrad = false; g.Reset() }()
+	return f(g).Value.Data[0]
 }
 
 func trainStep(g *nn.Graph, ps []*nn.Param, opt optim.Optimizer, f func(*nn.Graph) *nn.Var) {

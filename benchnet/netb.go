@@ -121,6 +121,9 @@ func (n *B) TrainStep() { trainStep(n.g, n.Params(), n.opt, n.forward) }
 // Forward runs the network without gradients.
 func (n *B) Forward() { forwardOnly(n.g, n.forward) }
 
+// Loss computes the current loss without gradients.
+func (n *B) Loss() float32 { return lossOf(n.g, n.forward) }
+
 // FLOPs counts the convolutions and attention products.
 func (n *B) FLOPs() (float64, float64) {
 	conv := 2 * 4.0 * 64 * 64 * 576 * 64

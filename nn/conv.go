@@ -35,15 +35,19 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 	od, wdat := out.Value.Data, w.Value.Data
 
 	direct := kh == 1 && kw == 1 && stride == 1 && pad == 0
-	beta := float32(0)
+	var bias []float32
 	if b != nil {
-		fillRows(od, b.Value.Data, cout)
-		beta = 1
+		bias = b.Value.Data
 	}
 	if direct {
+		beta := float32(0)
+		if bias != nil {
+			fillRows(od, bias, cout)
+			beta = 1
+		}
 		tensor.Gemm(false, false, m, cout, k, 1, x.Value.Data, k, wdat, cout, beta, od, cout)
 	} else {
-		convForward(od, x.Value.Data, wdat, geo, cout, beta)
+		convForward(od, x.Value.Data, wdat, bias, geo, cout, false)
 	}
 
 	g.record(out, func() {
@@ -72,7 +76,7 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 			wf := g.buf(len(wdat), false)
 			flipKernel(wf, wdat, kh, kw, cin, cout)
 			back := convGeom{n, ho, wo, cout, kh, kw, 1, kh - 1 - pad, h, wd}
-			convForward(g.grad(x), gd, wf, back, cin, 1)
+			convForward(g.grad(x), gd, wf, nil, back, cin, true)
 		default:
 			gcol := g.buf(m*k, false)
 			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, gcol, k)
@@ -100,9 +104,10 @@ func scratch(n int) *[]float32 {
 	return p
 }
 
-// convForward computes out = β·out + im2col(x)·w chunk by chunk, the chunks
-// split over the cores.
-func convForward(out, x, w []float32, c convGeom, cout int, beta float32) {
+// convForward computes out = im2col(x)·w + bias chunk by chunk, the chunks
+// split over the cores; with accumulate it adds into out instead (bias must
+// then be nil).
+func convForward(out, x, w, bias []float32, c convGeom, cout int, accumulate bool) {
 	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin
 	chunks := (m + convChunkRows - 1) / convChunkRows
 	tensor.Parallel(chunks, 2*m*k*cout, func(lo, hi int) {
@@ -111,7 +116,15 @@ func convForward(out, x, w []float32, c convGeom, cout int, beta float32) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
 			im2col(*buf, x, c, r0, r1)
-			tensor.GemmSerial(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, out[r0*cout:], cout)
+			o := out[r0*cout : r1*cout]
+			beta := float32(0)
+			if accumulate {
+				beta = 1
+			} else if bias != nil {
+				fillRows(o, bias, cout)
+				beta = 1
+			}
+			tensor.GemmSerial(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, o, cout)
 		}
 	})
 }
@@ -178,6 +191,11 @@ func im2col(col, x []float32, c convGeom, r0, r1 int) {
 				continue
 			}
 			rowBase := (n*c.h + iy) * c.w
+			if ix0 := ox*c.stride - c.pad; c.stride == 1 && ix0 >= 0 && ix0+c.kw <= c.w {
+				// At stride 1 the kernel row's pixels are adjacent: one copy.
+				copy(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
+				continue
+			}
 			for kx := 0; kx < c.kw; kx++ {
 				ix := ox*c.stride - c.pad + kx
 				d := seg[kx*c.cin:][:c.cin]
@@ -225,9 +243,15 @@ func col2im(gx, gcol []float32, c convGeom) {
 	})
 }
 
-// fillRows sets every row of m (width c) to v.
+// fillRows sets every row of m (width c) to v: one row, then copies that
+// double the filled part, so a long matrix of narrow rows costs a few large
+// copies rather than one small copy per row.
 func fillRows(m, v []float32, c int) {
-	for r := 0; r+c <= len(m); r += c {
-		copy(m[r:r+c], v)
+	if len(m) < c {
+		return
+	}
+	copy(m[:c], v)
+	for filled := c; filled < len(m); filled *= 2 {
+		copy(m[filled:], m[:filled])
 	}
 }

@@ -85,8 +85,11 @@ func (g *Graph) binary(op binOp, a, b *Var) *Var {
 			}
 		})
 	} else {
-		eachRow(shape, sa, sb, func(o, ia, ib, n, da, db int) {
-			binKernel(op, od[o:o+n], ad[ia:], bd[ib:], da, db)
+		rows := len(od) / max(shape[len(shape)-1], 1)
+		tensor.Parallel(rows, len(od), func(lo, hi int) {
+			eachRow(shape, sa, sb, lo, hi, func(o, ia, ib, n, da, db int) {
+				binKernel(op, od[o:o+n], ad[ia:], bd[ib:], da, db)
+			})
 		})
 	}
 	g.record(out, func() {
@@ -110,27 +113,34 @@ func (g *Graph) binary(op binOp, a, b *Var) *Var {
 			})
 			return
 		}
-		eachRow(shape, sa, sb, func(o, ia, ib, n, da, db int) {
+		// Sequential: a broadcast operand's gradient sums over many rows.
+		rows := len(gd) / max(shape[len(shape)-1], 1)
+		eachRow(shape, sa, sb, 0, rows, func(o, ia, ib, n, da, db int) {
 			binGrad(op, gd[o:o+n], ad, bd, ga, gb, ia, ib, da, db)
 		})
 	})
 	return out
 }
 
-// eachRow walks the output in runs along its last dimension, giving for each
-// run the output offset, the operands' offsets, the run length and the
-// operands' strides along it.
-func eachRow(shape, sa, sb []int, fn func(o, ia, ib, n, da, db int)) {
+// eachRow walks output rows [lo, hi) (runs along the last dimension),
+// giving for each run the output offset, the operands' offsets, the run
+// length and the operands' strides along it.
+func eachRow(shape, sa, sb []int, lo, hi int, fn func(o, ia, ib, n, da, db int)) {
 	nd := len(shape)
 	if nd == 0 {
 		fn(0, 0, 0, 1, 0, 0)
 		return
 	}
 	last := shape[nd-1]
-	rows := tensor.Numel(shape) / max(last, 1)
 	idx := make([]int, nd-1)
 	ia, ib := 0, 0
-	for r := 0; r < rows; r++ {
+	for d, r := nd-2, lo; d >= 0; d-- {
+		idx[d] = r % shape[d]
+		r /= shape[d]
+		ia += idx[d] * sa[d]
+		ib += idx[d] * sb[d]
+	}
+	for r := lo; r < hi; r++ {
 		fn(r*last, ia, ib, last, sa[nd-1], sb[nd-1])
 		for d := nd - 2; d >= 0; d-- {
 			idx[d]++
@@ -147,6 +157,16 @@ func eachRow(shape, sa, sb []int, fn func(o, ia, ib, n, da, db int)) {
 }
 
 func binKernel(op binOp, o, a, b []float32, da, db int) {
+	if da == 1 && db == 1 {
+		switch op {
+		case opAdd:
+			tensor.VecAdd(o, a[:len(o)], b[:len(o)])
+			return
+		case opMul:
+			tensor.VecMulTo(o, a[:len(o)], b[:len(o)])
+			return
+		}
+	}
 	switch op {
 	case opAdd:
 		for i := range o {

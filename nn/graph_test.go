@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -143,4 +144,51 @@ func TestCollectRejectsDuplicateNames(t *testing.T) {
 		}
 	}()
 	Collect(NewConv2d("a", 1, 1, 1, 1, 0, NewRNG(1)), NewConv2d("a", 1, 1, 1, 1, 0, NewRNG(1)))
+}
+
+// Statistics are gathered about a shift, so a mean far larger than the
+// spread (activations around 1000 ± 0.01) still normalises accurately.
+func TestGroupNormLargeMean(t *testing.T) {
+	x := randTensor(5, 2, 16, 16, 8)
+	for i := range x.Data {
+		x.Data[i] = 1000 + 0.01*x.Data[i]
+	}
+	gamma, beta := tensor.New(8), tensor.New(8)
+	for i := range gamma.Data {
+		gamma.Data[i] = 1
+	}
+	g := NewGraph()
+	out := g.GroupNorm(Constant(x), Constant(gamma), Constant(beta), 2, 1e-5)
+	for n := 0; n < 2; n++ {
+		for gr := 0; gr < 2; gr++ {
+			var vals []float64
+			for p := 0; p < 256; p++ {
+				for ch := gr * 4; ch < gr*4+4; ch++ {
+					vals = append(vals, float64(x.Data[(n*256+p)*8+ch]))
+				}
+			}
+			var m, v float64
+			for _, a := range vals {
+				m += a
+			}
+			m /= float64(len(vals))
+			for _, a := range vals {
+				v += (a - m) * (a - m)
+			}
+			r := 1 / math.Sqrt(v/float64(len(vals))+1e-5)
+			k := 0
+			for p := 0; p < 256; p++ {
+				for ch := gr * 4; ch < gr*4+4; ch++ {
+					want := (vals[k] - m) * r
+					got := float64(out.Value.Data[(n*256+p)*8+ch])
+					// x itself carries float32 rounding of 1000 (6e-5), which
+					// is 6e-3 of the spread; that bounds any implementation.
+					if math.Abs(got-want) > 2e-2 {
+						t.Fatalf("sample %d group %d value %d: %g, float64 reference %g", n, gr, k, got, want)
+					}
+					k++
+				}
+			}
+		}
+	}
 }

@@ -15,11 +15,7 @@ func (g *Graph) Mean(x *Var) *Var { return g.reduceAll(x, 1/float32(x.Value.Len(
 
 func (g *Graph) reduceAll(x *Var, scale float32) *Var {
 	out := g.newVar([]int{1}, x)
-	var s float64
-	for _, v := range x.Value.Data {
-		s += float64(v)
-	}
-	out.Value.Data[0] = float32(s) * scale
+	out.Value.Data[0] = float32(sumAll(x.Value.Data)) * scale
 	g.record(out, func() {
 		gx, d := g.grad(x), out.Grad.Data[0]*scale
 		for i := range gx {
@@ -27,6 +23,22 @@ func (g *Graph) reduceAll(x *Var, scale float32) *Var {
 		}
 	})
 	return out
+}
+
+// sumAll adds up x in chunks of float32 vector sums, totalled in float64.
+func sumAll(x []float32) float64 {
+	const chunk = 4096
+	parts := make([]float64, (len(x)+chunk-1)/chunk)
+	tensor.Parallel(len(parts), len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			parts[i] = float64(tensor.VecSum(x[i*chunk : min(len(x), (i+1)*chunk)]))
+		}
+	})
+	var s float64
+	for _, p := range parts {
+		s += p
+	}
+	return s
 }
 
 // MeanHW averages an image batch over its pixels: [N,H,W,C] → [N,C]

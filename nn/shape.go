@@ -6,8 +6,8 @@ import (
 	"facereward/tensor"
 )
 
-// Reshape returns x with a new shape of the same size; one dimension may be
-// -1 and is then inferred.
+// Reshape returns x with a new shape of the same size, as a view; one
+// dimension may be -1 and is then inferred.
 func (g *Graph) Reshape(x *Var, shape ...int) *Var {
 	shape = append([]int(nil), shape...)
 	infer, known := -1, 1
@@ -24,8 +24,10 @@ func (g *Graph) Reshape(x *Var, shape ...int) *Var {
 	if tensor.Numel(shape) != x.Value.Len() {
 		shapeErr("Reshape", x.Shape(), shape, "sizes differ")
 	}
-	out := g.newVar(shape, x)
-	copy(out.Value.Data, x.Value.Data)
+	// The output shares x's data (nothing writes into a value after it is
+	// made); only the gradient has a buffer of its own.
+	out := &Var{Value: &tensor.Tensor{Shape: shape, Data: x.Value.Data}, NeedGrad: x.NeedGrad && !g.NoGrad, pooled: true}
+	g.inter = append(g.inter, out)
 	g.record(out, func() { addInto(g.grad(x), out.Grad.Data) })
 	return out
 }

@@ -36,7 +36,10 @@ func gemm(parallel, transA, transB bool, m, n, k int, alpha float32, a []float32
 		return
 	}
 	if cblasGemm != nil && gemmActive == nil {
-		// OpenBLAS manages its own threads whatever the caller asks.
+		if parallel && m*n*k >= parallelGemm {
+			cblasParallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		cblasGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -1,5 +1,7 @@
 package tensor
 
+import "runtime"
+
 // A large product is cut into bands of C, run as tasks over the cores by
 // ParallelTasks (parallel.go explains the helper goroutines behind it).
 
@@ -67,4 +69,36 @@ func (j *parGemm) task(t int, w *gemmWork) {
 		bs = j.b[lo:]
 	}
 	gemmBlocked(j.kr, w, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, bs, j.ldb, j.beta, j.c[lo:], j.ldc)
+}
+
+// cblasParallel splits a product for single-threaded OpenBLAS into bands of
+// C, along M when it is tall enough, else along N.
+func cblasParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := runtime.GOMAXPROCS(0)
+	splitM := m >= 64*p || m >= n
+	size := n
+	if splitM {
+		size = m
+	}
+	tasks := max(1, min(p, size/16))
+	ParallelTasks(tasks, func(t int) {
+		lo, hi := t*size/tasks, (t+1)*size/tasks
+		if splitM {
+			var as []float32
+			if transA {
+				as = a[lo:]
+			} else {
+				as = a[lo*lda:]
+			}
+			cblasGemm(transA, transB, hi-lo, n, k, alpha, as, lda, b, ldb, beta, c[lo*ldc:], ldc)
+			return
+		}
+		var bs []float32
+		if transB {
+			bs = b[lo*ldb:]
+		} else {
+			bs = b[lo:]
+		}
+		cblasGemm(transA, transB, m, hi-lo, k, alpha, a, lda, bs, ldb, beta, c[lo:], ldc)
+	})
 }

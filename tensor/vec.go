@@ -38,6 +38,7 @@ type vecImpl struct {
 	addTo    func(dst, src []float32)
 	axpy     func(dst []float32, a float32, src []float32)
 	mulTo    func(dst, a, b []float32)
+	mulAdd   func(dst, a, b, c []float32)
 	add      func(dst, a, b []float32)
 	scale    func(dst []float32, s float32)
 	sum      func(x []float32) float32
@@ -129,6 +130,14 @@ func VecMulTo(dst, a, b []float32) {
 	vecActive.mulTo(dst, a, b)
 }
 
+// VecMulAdd sets dst[i] = a[i]·b[i] + c[i]; dst may be c (accumulation).
+func VecMulAdd(dst, a, b, c []float32) {
+	vecCheck2("VecMulAdd", "dst", "a", len(dst), len(a))
+	vecCheck2("VecMulAdd", "dst", "b", len(dst), len(b))
+	vecCheck2("VecMulAdd", "dst", "c", len(dst), len(c))
+	vecActive.mulAdd(dst, a, b, c)
+}
+
 // VecAdd sets dst[i] = a[i] + b[i].
 func VecAdd(dst, a, b []float32) {
 	vecCheck2("VecAdd", "dst", "a", len(dst), len(a))
@@ -206,6 +215,7 @@ var scalarVec = &vecImpl{
 	addTo:    addToScalar,
 	axpy:     axpyScalar,
 	mulTo:    mulToScalar,
+	mulAdd:   mulAddScalar,
 	add:      addScalar,
 	scale:    scaleScalar,
 	sum:      sumScalar,
@@ -319,6 +329,13 @@ func mulToScalar(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] * b[i]
+	}
+}
+
+func mulAddScalar(dst, a, b, c []float32) {
+	a, b, c = a[:len(dst)], b[:len(dst)], c[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i]*b[i] + c[i]
 	}
 }
 

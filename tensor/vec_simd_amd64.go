@@ -42,11 +42,12 @@ var avx512Vec = &vecImpl{
 	dot:      dot512,
 	// Streaming kernels with one operation per element: 16-lane versions
 	// measured within 5% of these (memory-bound either way).
-	axpy:  axpy256,
-	mulTo: mulTo256,
-	add:   add256,
-	scale: scale256,
-	max:   max256,
+	axpy:   axpy256,
+	mulTo:  mulTo256,
+	mulAdd: mulAdd256,
+	add:    add256,
+	scale:  scale256,
+	max:    max256,
 }
 
 var avx2Vec = &vecImpl{
@@ -59,6 +60,7 @@ var avx2Vec = &vecImpl{
 	addTo:    addTo256,
 	axpy:     axpy256,
 	mulTo:    mulTo256,
+	mulAdd:   mulAdd256,
 	add:      add256,
 	scale:    scale256,
 	sum:      sum256,

@@ -289,6 +289,20 @@ func TestVecArith(t *testing.T) {
 					w := float64(a[i]) * float64(b[i])
 					return w, math.Abs(w)
 				}, 1)
+				c := ins[(k+2)%len(ins)]
+				dst = append(dst[:0], c...)
+				v.mulAdd(dst, a, b, dst) // accumulating in place, as normalisation does
+				for i := range dst {
+					// Without FMA a product beyond float32's range rounds to
+					// ±Inf before c is added; with FMA it may come back.
+					if p := float64(a[i]) * float64(b[i]); math.Abs(p) > math.MaxFloat32 && math.IsInf(float64(dst[i]), int(math.Copysign(1, p))) {
+						dst[i] = float32(p + float64(c[i]))
+					}
+				}
+				check("mulAdd", dst, func(i int) (float64, float64) {
+					p := float64(a[i]) * float64(b[i])
+					return p + float64(c[i]), math.Abs(p) + math.Abs(float64(c[i]))
+				}, 2)
 				v.add(dst, a, b)
 				check("add", dst, func(i int) (float64, float64) {
 					w := float64(a[i]) + float64(b[i])

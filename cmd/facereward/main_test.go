@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (string, string, error) {
+	var out, errb bytes.Buffer
+	err := run(args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	out, _, err := runCLI("help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(out, "  "+c.name+" ") {
+			t.Errorf("help does not list %q:\n%s", c.name, out)
+		}
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands() {
+		if c.run == nil {
+			continue
+		}
+		out, _, err := runCLI(c.name, "--help")
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "Usage: facereward "+c.name) {
+			t.Errorf("%s --help: err %v, output %q", c.name, err, out)
+		}
+	}
+	out, _, _ := runCLI("help", "bench")
+	if !strings.Contains(out, "PyTorch") {
+		t.Errorf("help bench does not explain the benchmark: %q", out)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, stderr, err := runCLI("restorify")
+	if err == nil || !strings.Contains(err.Error(), `"restorify"`) || !strings.Contains(stderr, "Commands:") {
+		t.Fatalf("err %v, stderr %q", err, stderr)
+	}
+}
+
+func TestVersionNamesBuildAndKernel(t *testing.T) {
+	out, _, err := runCLI("version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "facereward "+version) || !strings.Contains(out, "GEMM ") || !strings.Contains(out, "build ") {
+		t.Fatalf("version output %q", out)
+	}
+}
+
+func TestBenchRejectsBadFlags(t *testing.T) {
+	if _, _, err := runCLI("bench", "engine", "--nets", "C"); err == nil || !strings.Contains(err.Error(), `"C"`) {
+		t.Errorf("unknown net: %v", err)
+	}
+	if _, _, err := runCLI("bench", "engine", "--iters", "0"); err == nil {
+		t.Error("--iters 0 accepted")
+	}
+	if _, _, err := runCLI("bench"); err == nil || !strings.Contains(err.Error(), "bench engine") {
+		t.Errorf("bench without target: %v", err)
+	}
+}
+
+// A real, tiny run of the benchmark (net A, one iteration, no PyTorch)
+// writes a JSON report with a positive time.
+func TestBenchEngineRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench.json")
+	out, _, err := runCLI("bench", "engine", "--nets", "A", "--iters", "1", "--warmup", "0", "--no-torch", "--json", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "| A | train |") {
+		t.Errorf("no table row for net A:\n%s", out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Go["A"].Train <= 0 || rep.Go["A"].Forward <= 0 || rep.GemmGFLOPS <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+}
