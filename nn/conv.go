@@ -124,9 +124,36 @@ func convForward(out, x, w, bias []float32, c convGeom, cout int, accumulate boo
 				fillRows(o, bias, cout)
 				beta = 1
 			}
+			if cout < narrowConv {
+				// A product only a few columns wide wastes most of each
+				// vector tile; its transpose is a few rows by a wide n.
+				t := scratch(cout * (r1 - r0))
+				tensor.GemmSerial(true, true, cout, r1-r0, k, 1, w, cout, *buf, k, 0, *t, r1-r0)
+				addTransposed(o, *t, cout, r1-r0, beta)
+				colPool.Put(t)
+				continue
+			}
 			tensor.GemmSerial(false, false, r1-r0, cout, k, 1, *buf, k, w, cout, beta, o, cout)
 		}
 	})
+}
+
+// narrowConv is the output width below which convolution products run
+// transposed.
+const narrowConv = 16
+
+// addTransposed sets dst[j,i] = beta·dst[j,i] + t[i,j] for t of rows×cols
+// (beta 0 or 1).
+func addTransposed(dst, t []float32, rows, cols int, beta float32) {
+	for i := range rows {
+		for j, v := range t[i*cols : (i+1)*cols] {
+			if beta == 0 {
+				dst[j*rows+i] = v
+			} else {
+				dst[j*rows+i] += v
+			}
+		}
+	}
 }
 
 // convWeightGrad adds im2col(x)ᵀ·gy into gw. Columns are rebuilt chunk by
@@ -145,10 +172,19 @@ func convWeightGrad(gw, x, gy []float32, c convGeom, cout int) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
 			im2col(*buf, x, c, r0, r1)
+			if cout < narrowConv {
+				// part holds gwᵀ [cout, k]: few rows, wide n.
+				tensor.GemmSerial(true, false, cout, k, r1-r0, 1, gy[r0*cout:], cout, *buf, k, 1, *part, k)
+				continue
+			}
 			tensor.GemmSerial(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, *part, cout)
 		}
 		lock.Lock()
-		tensor.VecAddTo(gw, *part)
+		if cout < narrowConv {
+			addTransposed(gw, *part, cout, k, 1)
+		} else {
+			tensor.VecAddTo(gw, *part)
+		}
 		lock.Unlock()
 	})
 }
@@ -193,7 +229,7 @@ func im2col(col, x []float32, c convGeom, r0, r1 int) {
 			rowBase := (n*c.h + iy) * c.w
 			if ix0 := ox*c.stride - c.pad; c.stride == 1 && ix0 >= 0 && ix0+c.kw <= c.w {
 				// At stride 1 the kernel row's pixels are adjacent: one copy.
-				copy(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
+				copySmall(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
 				continue
 			}
 			for kx := 0; kx < c.kw; kx++ {
@@ -203,7 +239,7 @@ func im2col(col, x []float32, c convGeom, r0, r1 int) {
 					clear(d)
 					continue
 				}
-				copy(d, x[(rowBase+ix)*c.cin:][:c.cin])
+				copySmall(d, x[(rowBase+ix)*c.cin:][:c.cin])
 			}
 		}
 	}
@@ -241,6 +277,18 @@ func col2im(gx, gcol []float32, c convGeom) {
 			}
 		}
 	})
+}
+
+// copySmall is copy, with a plain loop for the few values of a thin input
+// (3 colour channels), where calling memmove costs more than the copy.
+func copySmall(dst, src []float32) {
+	if len(src) > 16 {
+		copy(dst, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] = v
+	}
 }
 
 // fillRows sets every row of m (width c) to v: one row, then copies that

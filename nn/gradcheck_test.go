@@ -127,6 +127,8 @@ func TestGradMatMulConv(t *testing.T) {
 		{"5x5s1", 6, 6, 2, 5, 3, 1, 2},
 		{"1x1pad1", 3, 4, 2, 1, 3, 1, 1},    // flipped backward padding −1 crops
 		{"3x3s1big", 12, 24, 3, 3, 4, 1, 1}, // several im2col chunks
+		{"3x3s1wide", 6, 7, 3, 3, 20, 1, 1}, // Cout ≥ 16: untransposed products
+		{"3x3s2wide", 6, 7, 17, 3, 18, 2, 1},
 	} {
 		checkGrads(t, "Conv2D/"+c.name, func(g *Graph, in []*Var) *Var { return g.Conv2D(in[0], in[1], in[2], c.st, c.pad) },
 			randTensor(1, 2, c.h, c.w, c.cin), randTensor(2, c.k, c.k, c.cin, c.cout), randTensor(3, c.cout))
