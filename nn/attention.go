@@ -23,7 +23,7 @@ func (g *Graph) Softmax(x *Var) *Var {
 		gx, gd := g.grad(x), out.Grad.Data
 		tensor.Parallel(rows, 4*len(xd), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				softmaxBackRow(gx[r*c:(r+1)*c], gd[r*c:(r+1)*c], od[r*c:(r+1)*c], 1)
+				softmaxBackRow(gx[r*c:(r+1)*c], gd[r*c:(r+1)*c], od[r*c:(r+1)*c], 1, true)
 			}
 		})
 	})
@@ -41,14 +41,17 @@ func softmaxRow(y, x []float32, scale float32) {
 	tensor.VecScale(y, 1/tensor.VecSum(y))
 }
 
-// softmaxBackRow adds scale·y⊙(dy − Σ dy⊙y) into dx.
-func softmaxBackRow(dx, dy, y []float32, scale float32) {
-	var dot float32
+// softmaxBackRow takes the gradient dy of y = softmax(scale·x) back to x:
+// dx = scale·y⊙(dy − Σ dy⊙y), added into dx when accumulate is set, else
+// written (dx may then be dy).
+func softmaxBackRow(dx, dy, y []float32, scale float32, accumulate bool) {
+	dot := tensor.VecDot(y, dy)
 	for i, v := range y {
-		dot += v * dy[i]
-	}
-	for i, v := range y {
-		dx[i] += scale * v * (dy[i] - dot)
+		g := scale * v * (dy[i] - dot)
+		if accumulate {
+			g += dx[i]
+		}
+		dx[i] = g
 	}
 }
 
@@ -110,13 +113,7 @@ func (g *Graph) Attention(q, k, v *Var, heads int) *Var {
 				tensor.GemmSerial(false, true, l, l, d, 1, gd[off:], c, vd[off:], c, 0, dt, l)
 				for r := 0; r < l; r++ {
 					row := dt[r*l : (r+1)*l]
-					var dot float32
-					for i, pv := range pt[r*l : (r+1)*l] {
-						dot += pv * row[i]
-					}
-					for i, pv := range pt[r*l : (r+1)*l] {
-						row[i] = scale * pv * (row[i] - dot)
-					}
+					softmaxBackRow(row, row, pt[r*l:(r+1)*l], scale, false)
 				}
 				if gq != nil {
 					tensor.GemmSerial(false, false, l, d, l, 1, dt, l, kd[off:], c, 1, gq[off:], c)

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"facereward/nn"
@@ -55,4 +56,47 @@ func TestSmallNetLearnsToDenoise(t *testing.T) {
 		t.Fatalf("loss fell from %.4f to %.4f, less than tenfold", first, last)
 	}
 	t.Logf("loss %.4f → %.4f", first, last)
+}
+
+// Memory stays flat over many training steps: after warm-up, the live heap
+// does not grow with the step count.
+func TestTrainingMemoryIsFlat(t *testing.T) {
+	rng := nn.NewRNG(3)
+	conv := nn.NewConv2d("c", 3, 16, 3, 1, 1, rng)
+	norm := nn.NewGroupNorm("n", 4, 16)
+	out := nn.NewConv2d("o", 16, 3, 3, 2, 1, rng)
+	ps := nn.Collect(conv, norm, out)
+	opt, err := optim.NewAdamW(ps, optim.DefaultAdam(1e-3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(2, 16, 16, 3)
+	nn.Normal(x, 1, rng)
+	g := nn.NewGraph()
+	step := func() {
+		h := g.SiLU(norm.Forward(g, conv.Forward(g, nn.Constant(x))))
+		o := out.Forward(g, h)
+		g.Backward(g.Mean(g.Mul(o, o)))
+		opt.Step()
+		nn.ZeroGrad(ps)
+		g.Reset()
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for range 20 {
+		step()
+	}
+	before := heap()
+	for range 1000 {
+		step()
+	}
+	after := heap()
+	if after > before+256<<10 {
+		t.Fatalf("live heap grew from %d to %d bytes over 1000 steps", before, after)
+	}
+	t.Logf("live heap %d → %d bytes over 1000 steps", before, after)
 }
