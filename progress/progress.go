@@ -21,6 +21,7 @@ type Bar struct {
 	extra       string
 	start, last time.Time
 	tty         bool
+	shown       int // done at the last draw
 	every       time.Duration
 	now         func() time.Time
 }
@@ -60,10 +61,13 @@ func (b *Bar) SetExtra(s string) {
 func (b *Bar) Finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.draw(true)
+	if b.tty || b.shown != b.done || b.done == 0 {
+		b.draw(true)
+	}
 }
 
 func (b *Bar) draw(final bool) {
+	b.shown = b.done
 	el := b.now().Sub(b.start).Seconds()
 	rate := 0.0
 	if el > 0 {

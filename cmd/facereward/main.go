@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version, the build and the matrix-product kernel in use", runVersion},
+		{"degrade", "make (LQ, GT) test pairs from a folder of faces with a degradation preset", runDegrade},
 		{"bench", "measure speed: `bench engine` times the engine against PyTorch", runBench},
 		{"help", "list the commands, or explain one: help COMMAND", nil},
 	}
