@@ -1,15 +1,13 @@
 package imageio
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
 
+	"facereward/atomicfile"
 	"facereward/tensor"
 )
 
@@ -77,38 +75,9 @@ func WriteJPEG(path string, t *tensor.Tensor, quality int) error {
 	return writeAtomic(path, func(w io.Writer) error { return EncodeJPEG(w, t, quality) })
 }
 
-// writeAtomic encodes into a temporary file beside path, syncs it and
-// renames it over path; the rename is atomic within one file system.
-func writeAtomic(path string, encode func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = encode(bw); err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	// CreateTemp makes the file owner-only; an image should be readable.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("imageio: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
+// writeAtomic encodes through atomicfile, naming the file in errors.
+func writeAtomic(path string, encode func(io.Writer) error) error {
+	if err := atomicfile.Write(path, encode); err != nil {
 		return fmt.Errorf("imageio: write %s: %w", path, err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"facereward/atomicfile"
 	"facereward/tensor"
 )
 
@@ -307,14 +308,14 @@ func TestAtomicWrite(t *testing.T) {
 
 	// A failure in the middle of the data (here a writer error after part of
 	// the file is out) must also leave the old file and no temporary file.
-	err := atomicWrite(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(make([]byte, 3<<20)); err != nil { // past the buffer, so on disk
 			return err
 		}
 		return errors.New("disk full, say")
 	})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("atomicWrite error %v", err)
+		t.Fatalf("atomicfile.Write error %v", err)
 	}
 
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, oldBytes) {

@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -9,10 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 
+	"facereward/atomicfile"
 	"facereward/tensor"
 )
 
@@ -30,7 +28,7 @@ func WriteWith(path string, tensors map[string]*tensor.Tensor, meta map[string]s
 	if err != nil {
 		return fmt.Errorf("safetensors %s: %w", path, err)
 	}
-	err = atomicWrite(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(header); err != nil {
 			return err
 		}
@@ -138,59 +136,6 @@ func writeData(w io.Writer, data []float32, dt DType) error {
 		if _, err := w.Write(buf); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// atomicWrite writes a temporary file next to path, syncs it, renames it over
-// path and syncs the directory, so a crash or error at any point leaves
-// either the old file or the complete new one, never a torn mix. On failure
-// the temporary file is removed.
-func atomicWrite(path string, fill func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := fill(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file 0600; weights are not secrets and other
-	// tools (viewers, converters run as another user) should read them.
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// The rename is only durable once the directory entry is on disk.
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"facereward/atomicfile"
 	"facereward/dataset"
 	"facereward/degrade"
 	"facereward/imageio"
@@ -205,32 +205,16 @@ func degradeOne(d *degrade.Degrader, f dataset.File, out string, seed uint64, si
 
 // writeManifest writes one JSON line per pair, in file order, atomically.
 func writeManifest(path string, lines []*manifestLine) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".manifest-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	enc := json.NewEncoder(w)
-	for _, l := range lines {
-		if l == nil {
-			continue
+	return atomicfile.Write(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, l := range lines {
+			if l == nil {
+				continue
+			}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
 		}
-		if err := enc.Encode(l); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+		return nil
+	})
 }
