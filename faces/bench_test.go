@@ -1,0 +1,52 @@
+package faces
+
+import (
+	"fmt"
+	"testing"
+)
+
+// go test ./faces/ -run '^$' -bench . -benchtime 20x
+func BenchmarkDetect512(b *testing.B) {
+	photo := readPhoto(b, "grace_hopper_512x512.jpg")
+	for _, pad := range []float64{0, 0.1} {
+		b.Run(fmt.Sprintf("pad=%.1f", pad), func(b *testing.B) {
+			o := DefaultOptions()
+			o.Pad = pad
+			for b.Loop() {
+				if r, err := o.Detect(photo); err != nil || len(r.Faces) != 1 {
+					b.Fatalf("%d faces, err %v", len(r.Faces), err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAlign128(b *testing.B) {
+	photo := readPhoto(b, "grace_hopper_512x512.jpg")
+	faces, err := Detect(photo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := Align(photo, faces[0].Points, 128); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPasteBack512(b *testing.B) {
+	photo := readPhoto(b, "grace_hopper_512x512.jpg")
+	faces, err := Detect(photo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	crop, m, err := Align(photo, faces[0].Points, 512)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := PasteBack(photo, crop, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
