@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"facereward/imageio"
+	"facereward/tensor"
+)
+
+// copyFaces writes the committed real faces into dir, optionally dimmed.
+func copyFaces(t *testing.T, dir string, dim float32, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		img, err := imageio.Read(filepath.Join("..", "..", "testdata", "cvref", "degrade_jpeg_src_"+id+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range img.Data {
+			img.Data[i] *= dim
+		}
+		if err := imageio.WritePNG(filepath.Join(dir, id+".png"), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestEvalWritesMetricsAndReport(t *testing.T) {
+	gt, pred, out := t.TempDir(), t.TempDir(), t.TempDir()
+	copyFaces(t, gt, 1, "04801", "04850")
+	copyFaces(t, pred, 0.95, "04801", "04850")
+	stdout, _, err := runCLI("eval", "--pred", pred, "--name", "dimmed", "--gt", gt, "--out", out, "--workers", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "| dimmed | 2 |") {
+		t.Errorf("summary lacks the method row:\n%s", stdout)
+	}
+	var rep evalReport
+	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Methods[0]
+	if len(m.Images) != 2 || m.Counts["psnr"] != 2 || !(m.Means["psnr"] > 20 && m.Means["psnr"] < 40) || m.Means["ids"] < 0.9 {
+		t.Fatalf("metrics %+v", m)
+	}
+	csv, err := os.ReadFile(filepath.Join(out, "metrics.csv"))
+	if err != nil || !strings.HasPrefix(string(csv), "method,image,psnr,ssim") || strings.Count(string(csv), "\n") != 3 {
+		t.Fatalf("csv %q (%v)", csv, err)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(html), "best PSNR: ") {
+		t.Fatalf("report lacks strips (%v)", err)
+	}
+}
+
+func TestEvalRejectsUnpairedFolders(t *testing.T) {
+	gt, pred := t.TempDir(), t.TempDir()
+	copyFaces(t, gt, 1, "04801", "04850")
+	copyFaces(t, pred, 1, "04801", "04999")
+	_, _, err := runCLI("eval", "--pred", pred, "--gt", gt, "--out", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "04999") || !strings.Contains(err.Error(), "04850") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestEvalReportsSizeMismatch(t *testing.T) {
+	gt, pred, out := t.TempDir(), t.TempDir(), t.TempDir()
+	copyFaces(t, gt, 1, "04801")
+	if err := imageio.WritePNG(filepath.Join(pred, "04801.png"), tensor.New(64, 64, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI("eval", "--pred", pred, "--gt", gt, "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if !strings.Contains(string(b), "[64 64 3]") {
+		t.Fatalf("size mismatch not reported: %s", b)
+	}
+}
