@@ -167,7 +167,6 @@ out of LMD and counted.`, stdout)
 	return nil
 }
 
-
 // indexDir maps each image's relative path without extension to its file.
 func indexDir(dir string) (map[string]string, error) {
 	if dir == "" {
