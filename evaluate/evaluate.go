@@ -63,6 +63,9 @@ var All = []Info{
 type Scorer struct {
 	lm  *facenet.Landmarks68
 	rec *facenet.Recognition
+	// CropBorder is the border, in pixels, that PSNR and SSIM ignore
+	// (basicsr's crop_border).
+	CropBorder int
 }
 
 // NewScorer loads the embedded face networks.
@@ -75,10 +78,12 @@ func NewScorer() (*Scorer, error) {
 }
 
 // Result is one image's metrics (NaN where not computed) and why any are
-// missing.
+// missing. PredDesc and RefDesc are the identity descriptors (nil when not
+// computed), kept for set-level metrics such as FID-ID.
 type Result struct {
-	Values   map[string]float64
-	Problems []string
+	Values            map[string]float64
+	Problems          []string
+	PredDesc, RefDesc []float32
 }
 
 func newResult() Result {
@@ -103,7 +108,7 @@ func (s *Scorer) Pair(pred, gt, ref *tensor.Tensor) (Result, error) {
 			f   func(a, b *tensor.Tensor, ch metrics.Channel, crop int) (float64, error)
 			ch  metrics.Channel
 		}{{PSNR, metrics.PSNR, metrics.RGB}, {SSIM, metrics.SSIM, metrics.RGB}, {PSNRY, metrics.PSNR, metrics.Y}, {SSIMY, metrics.SSIM, metrics.Y}} {
-			if r.Values[m.key], err = m.f(pred, gt, m.ch, 0); err != nil {
+			if r.Values[m.key], err = m.f(pred, gt, m.ch, s.CropBorder); err != nil {
 				return r, err
 			}
 		}
@@ -122,6 +127,7 @@ func (s *Scorer) Pair(pred, gt, ref *tensor.Tensor) (Result, error) {
 	}
 	if ref != nil {
 		a, b := s.rec.DescriptorCrop(faceCrop(pred)), s.rec.DescriptorCrop(faceCrop(ref))
+		r.PredDesc, r.RefDesc = a[:], b[:]
 		cos, deg, err := metrics.IDS(a[:], b[:])
 		if err != nil {
 			r.Problems = append(r.Problems, "IDS: "+err.Error())

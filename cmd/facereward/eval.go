@@ -19,6 +19,7 @@ import (
 	"facereward/dataset"
 	"facereward/evaluate"
 	"facereward/imageio"
+	"facereward/metrics"
 	"facereward/progress"
 	"facereward/report"
 	"facereward/tensor"
@@ -37,7 +38,10 @@ type evalMethod struct {
 	Dir    string             `json:"dir"`
 	Means  map[string]float64 `json:"means"`
 	Counts map[string]int     `json:"counts"`
-	Images []evalImage        `json:"images"`
+	// FIDID is the Fréchet distance between the identity descriptors of the
+	// restorations and of the references (--fid-id), a set-level number.
+	FIDID  *float64    `json:"fid_id,omitempty"`
+	Images []evalImage `json:"images"`
 }
 
 type evalReport struct {
@@ -69,6 +73,8 @@ out of LMD and counted.`, stdout)
 	lqDir := fs.String("lq", "", "folder of low-quality inputs (shown in strips; identity reference without --gt)")
 	out := fs.String("out", "", "output folder")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers")
+	cropBorder := fs.Int("crop-border", 0, "pixels at each edge that PSNR and SSIM ignore (basicsr's crop_border)")
+	fidID := fs.Bool("fid-id", false, "also report FID-ID: the Fréchet distance between the sets of identity descriptors (needs well over 128 images to be meaningful)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,6 +109,7 @@ out of LMD and counted.`, stdout)
 		if err != nil {
 			return err
 		}
+		s.CropBorder = *cropBorder
 		scorers <- s
 	}
 	for i, dir := range preds {
@@ -123,6 +130,7 @@ out of LMD and counted.`, stdout)
 			name = names[i]
 		}
 		m := evalMethod{Name: name, Dir: dir, Images: make([]evalImage, len(keys))}
+		descs := make([][2][]float32, len(keys))
 		bar := progress.New(os.Stderr, "eval "+name, len(keys))
 		var wg sync.WaitGroup
 		next := make(chan int)
@@ -133,7 +141,7 @@ out of LMD and counted.`, stdout)
 				s := <-scorers
 				defer func() { scorers <- s }()
 				for j := range next {
-					m.Images[j] = scoreOne(s, keys[j], pred, gt, lq)
+					m.Images[j], descs[j] = scoreOne(s, keys[j], pred, gt, lq)
 					bar.Add(1)
 				}
 			}()
@@ -145,6 +153,19 @@ out of LMD and counted.`, stdout)
 		wg.Wait()
 		bar.Finish()
 		m.Means, m.Counts = means(m.Images)
+		if *fidID {
+			var a, b [][]float32
+			for _, d := range descs {
+				if d[0] != nil && d[1] != nil {
+					a, b = append(a, d[0]), append(b, d[1])
+				}
+			}
+			v, err := metrics.FIDID(a, b)
+			if err != nil {
+				return fmt.Errorf("eval: %s: %w", name, err)
+			}
+			m.FIDID = &v
+		}
 		rep.Methods = append(rep.Methods, m)
 	}
 
@@ -153,6 +174,11 @@ out of LMD and counted.`, stdout)
 	report.Markdown(stdout, page)
 	for _, n := range page.Notes {
 		fmt.Fprintln(stdout, n)
+	}
+	for _, m := range rep.Methods {
+		if m.FIDID != nil {
+			fmt.Fprintf(stdout, "%s: FID-ID %.4f over %d faces (Fréchet distance of face-api identity descriptors; not image FID)\n", m.Name, *m.FIDID, m.Counts[evaluate.IDS])
+		}
 	}
 	if err := writeEvalJSON(filepath.Join(*out, "metrics.json"), rep); err != nil {
 		return fmt.Errorf("eval: %w", err)
@@ -224,8 +250,10 @@ func unmatched(onlyPred, onlyRef []string) string {
 	return strings.Join(parts, "; ")
 }
 
-func scoreOne(s *evaluate.Scorer, key string, pred, gt, lq map[string]string) evalImage {
-	im := evalImage{Name: key, Values: map[string]float64{}}
+// scoreOne scores one image and returns its identity descriptors (pred,
+// ref) for FID-ID, nil when there are none.
+func scoreOne(s *evaluate.Scorer, key string, pred, gt, lq map[string]string) (im evalImage, desc [2][]float32) {
+	im = evalImage{Name: key, Values: map[string]float64{}}
 	load := func(idx map[string]string) (*tensor.Tensor, error) {
 		if idx == nil {
 			return nil, nil
@@ -235,28 +263,28 @@ func scoreOne(s *evaluate.Scorer, key string, pred, gt, lq map[string]string) ev
 	p, err := load(pred)
 	if err != nil {
 		im.Problems = append(im.Problems, err.Error())
-		return im
+		return im, desc
 	}
 	g, err := load(gt)
 	if err != nil {
 		im.Problems = append(im.Problems, err.Error())
-		return im
+		return im, desc
 	}
 	var ref *tensor.Tensor
 	if g == nil {
 		if ref, err = load(lq); err != nil {
 			im.Problems = append(im.Problems, err.Error())
-			return im
+			return im, desc
 		}
 		if ref != nil && !tensor.SameShape(ref.Shape, p.Shape) {
 			im.Problems = append(im.Problems, fmt.Sprintf("input is %s but restoration is %s", tensor.ShapeString(ref.Shape), tensor.ShapeString(p.Shape)))
-			return im
+			return im, desc
 		}
 	}
 	r, err := s.Pair(p, g, ref)
 	if err != nil {
 		im.Problems = append(im.Problems, err.Error())
-		return im
+		return im, desc
 	}
 	for k, v := range r.Values {
 		switch {
@@ -268,7 +296,7 @@ func scoreOne(s *evaluate.Scorer, key string, pred, gt, lq map[string]string) ev
 		}
 	}
 	im.Problems = append(im.Problems, r.Problems...)
-	return im
+	return im, [2][]float32{r.PredDesc, r.RefDesc}
 }
 
 func means(images []evalImage) (map[string]float64, map[string]int) {

@@ -32,7 +32,7 @@ func TestEvalWritesMetricsAndReport(t *testing.T) {
 	gt, pred, out := t.TempDir(), t.TempDir(), t.TempDir()
 	copyFaces(t, gt, 1, "04801", "04850")
 	copyFaces(t, pred, 0.95, "04801", "04850")
-	stdout, _, err := runCLI("eval", "--pred", pred, "--name", "dimmed", "--gt", gt, "--out", out, "--workers", "1")
+	stdout, _, err := runCLI("eval", "--pred", pred, "--name", "dimmed", "--gt", gt, "--out", out, "--workers", "1", "--fid-id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +48,9 @@ func TestEvalWritesMetricsAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := rep.Methods[0]
+	if m.FIDID == nil || !(*m.FIDID >= 0) || !strings.Contains(stdout, "FID-ID") {
+		t.Errorf("FID-ID missing: %v", m.FIDID)
+	}
 	if len(m.Images) != 2 || m.Counts["psnr"] != 2 || !(m.Means["psnr"] > 20 && m.Means["psnr"] < 40) || m.Means["ids"] < 0.9 {
 		t.Fatalf("metrics %+v", m)
 	}
