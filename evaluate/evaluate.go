@@ -3,11 +3,9 @@
 // no-reference quality (BRISQUE, NIQE-FFHQ).
 //
 // Identity and landmarks come from face-api's networks (package facenet)
-// run on a fixed square box of the aligned crop: x = 0.15625, y = 0.21875,
-// side = 0.6875 of the image side (20, 28, 88 px at 128×128). On FFHQ-aligned
-// crops that box gave the most stable landmarks of nine tried
-// (../shared/notes/face-api-reference.md); LMD depends strongly on the box,
-// so every figure this package produces uses this one.
+// run on facenet.AlignedFaceBox of the aligned crop (20, 28, 88 px at
+// 128×128); LMD depends strongly on the box, so every figure this package
+// produces uses that one.
 package evaluate
 
 import (
@@ -20,7 +18,7 @@ import (
 )
 
 // FaceBox is the box (fractions of the side) the face networks see.
-var FaceBox = [3]float64{0.15625, 0.21875, 0.6875}
+var FaceBox = facenet.AlignedFaceBox
 
 // Metric keys, in report order.
 const (
@@ -155,29 +153,18 @@ func (s *Scorer) Pair(pred, gt, ref *tensor.Tensor) (Result, error) {
 	return r, nil
 }
 
-// faceCrop cuts FaceBox out of an aligned face.
 func faceCrop(img *tensor.Tensor) *tensor.Tensor {
-	x0, y0, side := boxPixels(img)
-	w := img.Shape[1]
-	out := tensor.New(side, side, 3)
-	for y := range side {
-		copy(out.Data[y*side*3:(y+1)*side*3], img.Data[((y0+y)*w+x0)*3:][:side*3])
-	}
-	return out
-}
-
-func boxPixels(img *tensor.Tensor) (x0, y0, side int) {
-	n := float64(min(img.Shape[0], img.Shape[1]))
-	side = int(math.Round(FaceBox[2] * n))
-	return int(math.Round(FaceBox[0] * n)), int(math.Round(FaceBox[1] * n)), side
+	c, _, _ := facenet.AlignedCrop(img)
+	return c
 }
 
 // landmarks returns the 68 points in image pixels, and false when the net
 // clearly failed to place the face: points far outside the box, eyes not
 // above the mouth, or the eyes nearly on top of each other.
 func (s *Scorer) landmarks(img *tensor.Tensor) ([]metrics.Point, bool) {
-	x0, y0, side := boxPixels(img)
-	raw := s.lm.PredictCrop(faceCrop(img))
+	crop, x0, y0 := facenet.AlignedCrop(img)
+	side := crop.Shape[0]
+	raw := s.lm.PredictCrop(crop)
 	pts := make([]metrics.Point, 68)
 	margin := 0.25 * float64(side)
 	for i, p := range raw {
