@@ -1,0 +1,160 @@
+// Package rundir manages a training run's folder: config.json (every
+// setting, resolved), log.jsonl (one line per logged step), checkpoints/
+// (written atomically, the newest found on --resume) and samples/, plus
+// the interrupt handling that lets Ctrl-C save before the process exits.
+package rundir
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"facereward/atomicfile"
+)
+
+// Run is an open run folder.
+type Run struct {
+	Dir string
+	log *os.File
+}
+
+// Open creates dir (or, with resume, reopens it) for a run whose resolved
+// settings are cfg. A fresh run refuses a folder that already holds a
+// config, so an old run is never overwritten by accident; a resumed run
+// refuses a config that differs from the saved one, since the checkpoint
+// would not belong to it.
+func Open(dir string, cfg any, resume bool) (*Run, error) {
+	want, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("run %s: config: %w", dir, err)
+	}
+	want = append(want, '\n')
+	cfgPath := filepath.Join(dir, "config.json")
+	have, err := os.ReadFile(cfgPath)
+	switch {
+	case err == nil && !resume:
+		return nil, fmt.Errorf("run %s already exists (config.json found): pass --resume to continue it, or choose another folder", dir)
+	case err == nil && !bytes.Equal(have, want):
+		return nil, fmt.Errorf("run %s: the settings differ from the run's config.json; resume with the same settings (or start a new run)", dir)
+	case err != nil && !os.IsNotExist(err):
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	case err != nil && resume:
+		return nil, fmt.Errorf("run %s: nothing to resume (no config.json)", dir)
+	}
+	for _, sub := range []string{"checkpoints", "samples"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("run %s: %w", dir, err)
+		}
+	}
+	if have == nil {
+		if err := atomicfile.Write(cfgPath, func(w io.Writer) error { _, err := w.Write(want); return err }); err != nil {
+			return nil, fmt.Errorf("run %s: %w", dir, err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "log.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
+	return &Run{Dir: dir, log: f}, nil
+}
+
+// Close closes the log.
+func (r *Run) Close() error { return r.log.Close() }
+
+// Log appends one JSON line: the fields given plus "step" and "time".
+func (r *Run) Log(step int, fields map[string]any) error {
+	line := map[string]any{"step": step, "time": time.Now().UTC().Format(time.RFC3339)}
+	for k, v := range fields {
+		line[k] = v
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return fmt.Errorf("run %s: log: %w", r.Dir, err)
+	}
+	if _, err := r.log.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("run %s: log: %w", r.Dir, err)
+	}
+	return nil
+}
+
+// CheckpointPath is where the checkpoint of a step goes.
+func (r *Run) CheckpointPath(step int) string {
+	return filepath.Join(r.Dir, "checkpoints", fmt.Sprintf("step-%08d.safetensors", step))
+}
+
+// Latest returns the newest checkpoint and its step; ok is false when there
+// is none.
+func (r *Run) Latest() (path string, step int, ok bool) {
+	steps := r.checkpointSteps()
+	if len(steps) == 0 {
+		return "", 0, false
+	}
+	s := steps[len(steps)-1]
+	return r.CheckpointPath(s), s, true
+}
+
+func (r *Run) checkpointSteps() []int {
+	entries, _ := os.ReadDir(filepath.Join(r.Dir, "checkpoints"))
+	var steps []int
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "step-") || !strings.HasSuffix(name, ".safetensors") {
+			continue // temporary files of an interrupted write, or the user's own
+		}
+		if s, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "step-"), ".safetensors")); err == nil {
+			steps = append(steps, s)
+		}
+	}
+	sort.Ints(steps)
+	return steps
+}
+
+// Prune deletes all but the newest keep checkpoints (and never one named in
+// except, such as the best so far).
+func (r *Run) Prune(keep int, except ...string) error {
+	steps := r.checkpointSteps()
+	for i := 0; i < len(steps)-keep; i++ {
+		p := r.CheckpointPath(steps[i])
+		skip := false
+		for _, e := range except {
+			skip = skip || e == p
+		}
+		if skip {
+			continue
+		}
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir, err)
+		}
+	}
+	return nil
+}
+
+// Interruptible returns a context cancelled at the first SIGINT or SIGTERM,
+// so a training loop can save a checkpoint and return; a second signal
+// kills the process as usual.
+func Interruptible(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			fmt.Fprintln(os.Stderr, "\ninterrupted: saving a checkpoint before exiting (interrupt again to quit at once)")
+			signal.Stop(ch)
+			cancel()
+		case <-ctx.Done():
+			signal.Stop(ch)
+		}
+	}()
+	return ctx, cancel
+}
