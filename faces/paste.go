@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"facereward/imgproc"
 	"facereward/tensor"
 )
 
@@ -155,7 +156,8 @@ func erode(m []float32, w, h, k, ox, oy, pw, ph int) []float32 {
 }
 
 // gaussianBlur is cv2.GaussianBlur(m, (k, k), 0) with OpenCV's sigma for
-// that size and BORDER_REFLECT_101 at the region's edge.
+// that size and BORDER_REFLECT_101 at the region's edge: a row pass and a
+// column pass of imgproc.Filter2D.
 func gaussianBlur(m []float32, w, h, k int) []float32 {
 	sigma := 0.3*(float64(k-1)*0.5-1) + 0.8
 	r := k / 2
@@ -170,38 +172,7 @@ func gaussianBlur(m []float32, w, h, k int) []float32 {
 	for i := range kern {
 		kern[i] /= float32(sum)
 	}
-	reflect := func(i, n int) int {
-		if n == 1 {
-			return 0
-		}
-		for i < 0 || i >= n {
-			if i < 0 {
-				i = -i
-			} else {
-				i = 2*n - 2 - i
-			}
-		}
-		return i
-	}
-	tmp := make([]float32, len(m))
-	for y := range h {
-		for x := range w {
-			var v float32
-			for i, kv := range kern {
-				v += kv * m[y*w+reflect(x+i-r, w)]
-			}
-			tmp[y*w+x] = v
-		}
-	}
-	out := make([]float32, len(m))
-	for y := range h {
-		for x := range w {
-			var v float32
-			for i, kv := range kern {
-				v += kv * tmp[reflect(y+i-r, h)*w+x]
-			}
-			out[y*w+x] = v
-		}
-	}
-	return out
+	img := tensor.FromSlice(m, h, w, 1)
+	rows := imgproc.Filter2D(img, kern, 1, k)
+	return imgproc.Filter2D(rows, kern, k, 1).Data
 }
