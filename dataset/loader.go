@@ -35,6 +35,10 @@ type Options struct {
 	Shuffle   bool // a new order each epoch, drawn from (Seed, epoch)
 	Flip      bool // mirror each item left–right with probability ½
 	Epochs    int  // 0: until Close
+	// Start is the first batch slot to deliver, counted from the start of
+	// epoch 0: a resumed training run passes the number of batches it has
+	// consumed and continues with exactly the batches it would have seen.
+	Start int
 	DropLast  bool // drop each epoch's final short batch
 
 	Workers  int // goroutines building batches; default GOMAXPROCS
@@ -133,6 +137,10 @@ func NewLoader(files []File, opt Options) (*Loader, error) {
 		cache:   map[int]*tensor.Tensor{},
 		warned:  map[string]bool{},
 	}
+	if opt.Start < 0 {
+		return nil, fmt.Errorf("dataset: loader: start %d, want ≥ 0", opt.Start)
+	}
+	l.epoch = opt.Start / batches
 	l.wg.Add(1 + opt.Workers)
 	go l.dispatch()
 	for range opt.Workers {
@@ -220,9 +228,13 @@ func (l *Loader) dispatch() {
 	defer l.wg.Done()
 	defer close(l.order)
 	defer close(l.work)
-	for epoch := 0; l.opt.Epochs == 0 || epoch < l.opt.Epochs; epoch++ {
+	first, skip := l.opt.Start/l.batches, l.opt.Start%l.batches
+	for epoch := first; l.opt.Epochs == 0 || epoch < l.opt.Epochs; epoch++ {
 		perm := l.epochOrder(epoch)
 		for b := range l.batches {
+			if epoch == first && b < skip {
+				continue
+			}
 			items := perm[b*l.opt.BatchSize : min((b+1)*l.opt.BatchSize, len(perm))]
 			j := &job{epoch: epoch, index: b, items: items, done: make(chan result, 1)}
 			// Queue for the consumer first: when Prefetch jobs wait there,

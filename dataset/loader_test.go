@@ -134,6 +134,12 @@ func TestLoaderDeterministic(t *testing.T) {
 		t.Errorf("%d of 69 items flipped, want about half", flips)
 	}
 
+	// A resumed run starting at batch slot 8 (epoch 1, index 2) sees what the
+	// uninterrupted run saw from there on.
+	opt.Start = 8
+	sameBatches(t, "started at batch 8", one[8:], run(t, files, opt))
+	opt.Start = 0
+
 	opt.Seed = 8
 	other := run(t, files, opt)
 	if slices.Equal(other[0].Files, one[0].Files) && slices.Equal(other[1].Files, one[1].Files) {
