@@ -14,6 +14,8 @@ package degrade
 
 import (
 	"bytes"
+	"hash/fnv"
+	"path/filepath"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -44,6 +46,15 @@ type Record struct {
 	JPEGQualityApplied int         `json:"jpeg_quality_applied,omitempty"`
 	Jitter             *[3]float64 `json:"jitter,omitempty"` // RGB shift in 8-bit levels
 	Gray               bool        `json:"gray,omitempty"`
+}
+
+// Stream derives an image's random stream from its name (a path relative to
+// its dataset root), so a pair does not depend on which other files were
+// processed or in what order: rand.New(rand.NewPCG(seed, Stream(rel))).
+func Stream(rel string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(filepath.ToSlash(rel)))
+	return h.Sum64()
 }
 
 // Degrader degrades images with one Config, reusing its buffers between

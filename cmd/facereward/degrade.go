@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -166,14 +165,6 @@ Unreadable images are reported, counted and skipped.`, stdout)
 	return nil
 }
 
-// imageStream derives an image's random stream from its name, so a pair
-// does not depend on which other files were processed or in what order.
-func imageStream(rel string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(filepath.ToSlash(rel)))
-	return h.Sum64()
-}
-
 func degradeOne(d *degrade.Degrader, f dataset.File, out string, seed uint64, size int) (*manifestLine, error) {
 	hq, err := imageio.Read(f.Path)
 	if err != nil {
@@ -182,7 +173,7 @@ func degradeOne(d *degrade.Degrader, f dataset.File, out string, seed uint64, si
 	if hq.Shape[0] != size || hq.Shape[1] != size {
 		hq = imgproc.Resize(hq, size, size, imgproc.Area)
 	}
-	stream := imageStream(f.Rel)
+	stream := degrade.Stream(f.Rel)
 	lq, rec, err := d.Degrade(rand.New(rand.NewPCG(seed, stream)), hq)
 	if err != nil {
 		return nil, err
