@@ -14,11 +14,11 @@ package degrade
 
 import (
 	"bytes"
-	"hash/fnv"
-	"path/filepath"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 
 	"facereward/imageio"
 	"facereward/imgproc"
