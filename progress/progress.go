@@ -22,6 +22,7 @@ type Bar struct {
 	start, last time.Time
 	tty         bool
 	shown       int // done at the last draw
+	base        int // done before this process started (a resumed run)
 	every       time.Duration
 	now         func() time.Time
 }
@@ -49,6 +50,15 @@ func (b *Bar) Add(n int) {
 	}
 }
 
+// Resume marks n items as done before this bar started (a resumed run), so
+// they count towards the total but not towards the rate.
+func (b *Bar) Resume(n int) {
+	b.mu.Lock()
+	b.done += n
+	b.base += n
+	b.mu.Unlock()
+}
+
 // SetExtra sets a short status (for example the current loss) shown after
 // the counts.
 func (b *Bar) SetExtra(s string) {
@@ -71,7 +81,7 @@ func (b *Bar) draw(final bool) {
 	el := b.now().Sub(b.start).Seconds()
 	rate := 0.0
 	if el > 0 {
-		rate = float64(b.done) / el
+		rate = float64(b.done-b.base) / el
 	}
 	var sb strings.Builder
 	sb.WriteString(b.label)

@@ -33,3 +33,17 @@ func TestBarReportsCountsRateAndETA(t *testing.T) {
 		t.Errorf("final line missing counts or status:\n%s", out.String())
 	}
 }
+
+func TestResumedItemsDoNotCountTowardsRate(t *testing.T) {
+	var out bytes.Buffer
+	clock := time.Unix(0, 0)
+	b := New(&out, "train", 100)
+	b.now = func() time.Time { return clock }
+	b.start = clock
+	b.Resume(80)
+	clock = clock.Add(10 * time.Second)
+	b.Add(10)
+	if line := out.String(); !strings.Contains(line, "90/100") || !strings.Contains(line, "1.0/s") || !strings.Contains(line, "ETA 10s") {
+		t.Errorf("line %q", line)
+	}
+}

@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"version", "print the version, the build and the matrix-product kernel in use", runVersion},
 		{"degrade", "make (LQ, GT) test pairs from a folder of faces with a degradation preset", runDegrade},
+		{"train", "train a network: `train restorer --stage 1` (stage-1 restorer)", runTrain},
 		{"eval", "score restorations: PSNR, SSIM, IDS, LMD, BRISQUE, NIQE-FFHQ; writes an HTML report", runEval},
 		{"bench", "measure speed: `bench engine` times the engine against PyTorch", runBench},
 		{"help", "list the commands, or explain one: help COMMAND", nil},

@@ -1,0 +1,129 @@
+// Package train holds the training loops of facereward's networks: the
+// restorer's stage 1 (and, later, stage 2, the reward model and ReFL). Each
+// run lives in a rundir folder, resumes exactly from its newest checkpoint,
+// and saves before exiting on Ctrl-C.
+package train
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"facereward/dataset"
+	"facereward/degrade"
+	"facereward/evaluate"
+	"facereward/imageio"
+	"facereward/imgproc"
+	"facereward/tensor"
+)
+
+// DevSet is a fixed validation set: dev-val faces degraded once with
+// per-file seeds, so every pass of every run sees the same pairs.
+type DevSet struct {
+	Names  []string
+	LQ, GT []*tensor.Tensor // [S,S,3] in [0,1]
+}
+
+// NewDevSet degrades up to n files (all when n ≤ 0) at size×size with cfg.
+func NewDevSet(files []dataset.File, n, size int, cfg degrade.Config, seed uint64) (*DevSet, error) {
+	if n <= 0 || n > len(files) {
+		n = len(files)
+	}
+	d, err := degrade.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ds := &DevSet{}
+	for _, f := range files[:n] {
+		gt, err := imageio.Read(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("dev-val: %w", err)
+		}
+		if gt.Shape[0] != size || gt.Shape[1] != size {
+			gt = imgproc.Resize(gt, size, size, imgproc.Area)
+		}
+		lq, _, err := d.Degrade(rand.New(rand.NewPCG(seed, degrade.Stream(f.Rel))), gt)
+		if err != nil {
+			return nil, fmt.Errorf("dev-val %s: %w", f.Path, err)
+		}
+		ds.Names, ds.LQ, ds.GT = append(ds.Names, f.Rel), append(ds.LQ, lq), append(ds.GT, gt)
+	}
+	return ds, nil
+}
+
+// DevScores are a dev-val pass's means.
+type DevScores struct {
+	PSNR, SSIM, IDS, LMD float64
+	LMDCount             int // faces the landmark net could place on both sides
+}
+
+// Score restores every LQ face with restore (batches of [N,S,S,3] in [0,1])
+// and averages PSNR, SSIM, IDS and LMD against the GT. It also returns the
+// restorations.
+func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.Tensor) *tensor.Tensor) (DevScores, []*tensor.Tensor, error) {
+	var sc DevScores
+	outs := make([]*tensor.Tensor, 0, len(ds.LQ))
+	for i := 0; i < len(ds.LQ); i += batch {
+		j := min(i+batch, len(ds.LQ))
+		out := restore(stack(ds.LQ[i:j]))
+		outs = append(outs, unstack(out)...)
+	}
+	var ids, lmd float64
+	for i, out := range outs {
+		r, err := s.Pair(out, ds.GT[i], nil)
+		if err != nil {
+			return sc, nil, fmt.Errorf("dev-val %s: %w", ds.Names[i], err)
+		}
+		sc.PSNR += r.Values[evaluate.PSNR]
+		sc.SSIM += r.Values[evaluate.SSIM]
+		ids += r.Values[evaluate.IDS]
+		if v := r.Values[evaluate.LMD]; !math.IsNaN(v) {
+			lmd += v
+			sc.LMDCount++
+		}
+	}
+	n := float64(len(outs))
+	sc.PSNR, sc.SSIM, sc.IDS = sc.PSNR/n, sc.SSIM/n, ids/n
+	sc.LMD = lmd / float64(max(sc.LMDCount, 1))
+	return sc, outs, nil
+}
+
+func stack(imgs []*tensor.Tensor) *tensor.Tensor {
+	s := imgs[0].Shape
+	out := tensor.New(len(imgs), s[0], s[1], s[2])
+	n := imgs[0].Len()
+	for i, im := range imgs {
+		copy(out.Data[i*n:(i+1)*n], im.Data)
+	}
+	return out
+}
+
+func unstack(b *tensor.Tensor) []*tensor.Tensor {
+	n := b.Len() / b.Shape[0]
+	out := make([]*tensor.Tensor, b.Shape[0])
+	for i := range out {
+		out[i] = tensor.FromSlice(append([]float32(nil), b.Data[i*n:(i+1)*n]...), b.Shape[1:]...)
+	}
+	return out
+}
+
+// Grid lays rows of images side by side (each row one face: LQ | output |
+// GT) and encodes it as PNG, for the run's samples/ folder.
+func Grid(rows [][]*tensor.Tensor) ([]byte, error) {
+	h, w := rows[0][0].Shape[0], rows[0][0].Shape[1]
+	cols := len(rows[0])
+	g := tensor.New(h*len(rows), w*cols, 3)
+	for r, row := range rows {
+		for c, im := range row {
+			for y := range h {
+				copy(g.Data[((r*h+y)*w*cols+c*w)*3:][:w*3], im.Data[y*w*3:(y+1)*w*3])
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := imageio.EncodePNG(&b, g); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,268 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"facereward/atomicfile"
+	"facereward/checkpoint"
+	"facereward/dataset"
+	"facereward/degrade"
+	"facereward/evaluate"
+	"facereward/imgproc"
+	"facereward/nn"
+	"facereward/optim"
+	"facereward/progress"
+	"facereward/restorer"
+	"facereward/rundir"
+	"facereward/safetensors"
+	"facereward/tensor"
+)
+
+// Stage1Options are every setting of a stage-1 run; they are saved as the
+// run's config.json and must match on --resume.
+type Stage1Options struct {
+	Data         string                `json:"data"`
+	Net          restorer.Stage1Config `json:"net"`
+	Preset       string                `json:"preset"`
+	Seed         uint64                `json:"seed"`
+	Steps        int                   `json:"steps"`
+	Batch        int                   `json:"batch"`
+	LR           float64               `json:"lr"`
+	Warmup       int                   `json:"warmup"`
+	WeightDecay  float64               `json:"weight_decay"`
+	Clip         float64               `json:"clip"`
+	EMA          float64               `json:"ema"`
+	EvalEvery    int                   `json:"eval_every"`
+	EvalFaces    int                   `json:"eval_faces"`
+	SaveEvery    int                   `json:"save_every"`
+	KeepCheckpts int                   `json:"keep_checkpoints"`
+}
+
+// DefaultStage1Options trains the default stage-1 net on the diffbir
+// preset at 128×128.
+func DefaultStage1Options(data string) Stage1Options {
+	return Stage1Options{
+		Data: data, Net: restorer.DefaultStage1(), Preset: "diffbir", Seed: 1,
+		Steps: 20000, Batch: 8, LR: 2e-4, Warmup: 500, WeightDecay: 0, Clip: 1, EMA: 0.999,
+		EvalEvery: 1000, EvalFaces: 200, SaveEvery: 250, KeepCheckpts: 3,
+	}
+}
+
+// toSigned maps [0,1] images to the networks' [-1,1] and back.
+func toSigned(t *tensor.Tensor) *tensor.Tensor {
+	out := tensor.New(t.Shape...)
+	for i, v := range t.Data {
+		out.Data[i] = 2*v - 1
+	}
+	return out
+}
+
+func toUnit(t *tensor.Tensor) *tensor.Tensor {
+	out := tensor.New(t.Shape...)
+	for i, v := range t.Data {
+		out.Data[i] = min(max(0.5*(v+1), 0), 1)
+	}
+	return out
+}
+
+// pairTransform degrades each training face on the fly (in the loader's
+// workers) and returns {lq, gt}.
+func pairTransform(cfg degrade.Config, size int) (dataset.Transform, error) {
+	if _, err := degrade.New(cfg); err != nil {
+		return nil, err
+	}
+	return func(img *tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
+		if img.Shape[0] != size || img.Shape[1] != size {
+			img = imgproc.Resize(img, size, size, imgproc.Area)
+		}
+		lq, _, err := degrade.Degrade(rng, img, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []*tensor.Tensor{lq, img}, nil
+	}, nil
+}
+
+// Stage1 trains (or resumes) a stage-1 run in dir until opt.Steps or until
+// ctx is cancelled, saving a checkpoint either way.
+func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, stdout io.Writer) error {
+	if err := opt.Net.Validate(); err != nil {
+		return err
+	}
+	run, err := rundir.Open(dir, opt, resume)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	folder, err := dataset.Open(opt.Data)
+	if err != nil {
+		return err
+	}
+	trainSet, err := folder.Split("train")
+	if err != nil {
+		return err
+	}
+	devFiles, err := folder.Split("devval")
+	if err != nil {
+		return err
+	}
+	if trainSet.Len() == 0 {
+		return fmt.Errorf("train stage 1: no training faces (ids 01001–04799) in %s", opt.Data)
+	}
+	cfg, err := degrade.Preset(opt.Preset)
+	if err != nil {
+		return err
+	}
+	cfg = cfg.AtSize(opt.Net.ImageSize)
+
+	net, err := restorer.NewStage1(opt.Net, nn.NewRNG(opt.Seed))
+	if err != nil {
+		return err
+	}
+	ps := net.Params()
+	adam := optim.DefaultAdam(opt.LR)
+	adam.WeightDecay = opt.WeightDecay
+	opti, err := optim.NewAdamW(ps, adam)
+	if err != nil {
+		return err
+	}
+	ema, err := optim.NewEMA(ps, opt.EMA, true)
+	if err != nil {
+		return err
+	}
+	parts := map[string]optim.Stateful{checkpoint.OptimPart: opti, "ema": ema}
+	step := 0
+	if resume {
+		if path, _, ok := run.Latest(); ok {
+			if _, err := checkpoint.LoadParts(path, ps, parts, checkpoint.Options{}); err != nil {
+				return err
+			}
+			step = opti.StepCount()
+			fmt.Fprintf(stdout, "resuming %s from step %d (%s)\n", dir, step, filepath.Base(path))
+		}
+	}
+	save := func() error {
+		if err := checkpoint.SaveParts(run.CheckpointPath(step), ps, parts, map[string]string{"stage": "1"}, safetensors.F32); err != nil {
+			return err
+		}
+		return run.Prune(opt.KeepCheckpts)
+	}
+	if step >= opt.Steps {
+		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", dir, step, opt.Steps)
+		return nil
+	}
+
+	tf, err := pairTransform(cfg, opt.Net.ImageSize)
+	if err != nil {
+		return err
+	}
+	loader, err := dataset.NewLoader(trainSet.Files, dataset.Options{
+		BatchSize: opt.Batch, Seed: opt.Seed, Shuffle: true, Flip: true, DropLast: true,
+		Start: step, Transform: tf,
+	})
+	if err != nil {
+		return err
+	}
+	defer loader.Close()
+	var dev *DevSet
+	var scorer *evaluate.Scorer
+	if opt.EvalEvery > 0 && devFiles.Len() > 0 {
+		if dev, err = NewDevSet(devFiles.Files, opt.EvalFaces, opt.Net.ImageSize, cfg, 1000+opt.Seed); err != nil {
+			return err
+		}
+		if scorer, err = evaluate.NewScorer(); err != nil {
+			return err
+		}
+	}
+
+	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
+	g := nn.NewGraph()
+	bar := progress.New(os.Stderr, "stage 1", opt.Steps)
+	bar.Resume(step)
+	start, startStep := time.Now(), step
+	for step < opt.Steps {
+		if ctx.Err() != nil {
+			bar.Finish()
+			if err := save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", step, run.CheckpointPath(step))
+			return nil
+		}
+		b, err := loader.Next()
+		if err != nil {
+			return fmt.Errorf("train stage 1: %w", err)
+		}
+		opti.SetLR(sched(step))
+		lq, gt := nn.Constant(toSigned(b.Tensors[0])), nn.Constant(toSigned(b.Tensors[1]))
+		loss := g.L1Loss(net.Forward(g, lq), gt)
+		lossV := loss.Value.Data[0]
+		g.Backward(loss)
+		gnorm := optim.ClipGradNorm(ps, opt.Clip)
+		opti.Step()
+		ema.Update()
+		nn.ZeroGrad(ps)
+		g.Reset()
+		step++
+		rate := float64(step-startStep) / time.Since(start).Seconds()
+		bar.SetExtra(fmt.Sprintf("loss %.4f", lossV))
+		bar.Add(1)
+		if step%10 == 0 || step == opt.Steps {
+			if err := run.Log(step, map[string]any{"loss": lossV, "lr": opti.LR(), "grad_norm": gnorm, "steps_per_s": rate}); err != nil {
+				return err
+			}
+		}
+		if dev != nil && (step%opt.EvalEvery == 0 || step == opt.Steps) {
+			if err := evalStage1(run, step, net, ema, dev, scorer); err != nil {
+				return err
+			}
+		}
+		if step%opt.SaveEvery == 0 || step == opt.Steps {
+			if err := save(); err != nil {
+				return err
+			}
+		}
+	}
+	bar.Finish()
+	fmt.Fprintf(stdout, "%s: finished %d steps; weights in %s (the EMA is the \"ema/\" part)\n", dir, step, run.CheckpointPath(step))
+	return nil
+}
+
+// evalStage1 scores the EMA weights on the dev set, logs the means and
+// writes a sample grid of the first eight faces (LQ | stage 1 | GT).
+func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA, dev *DevSet, s *evaluate.Scorer) error {
+	ema.Swap()
+	defer ema.Swap()
+	g := nn.NewGraph()
+	g.NoGrad = true
+	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) *tensor.Tensor {
+		out := toUnit(net.Forward(g, nn.Constant(toSigned(lq))).Value)
+		g.Reset()
+		return out
+	})
+	if err != nil {
+		return err
+	}
+	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
+		return err
+	}
+	var rows [][]*tensor.Tensor
+	for i := range min(8, len(outs)) {
+		rows = append(rows, []*tensor.Tensor{dev.LQ[i], outs[i], dev.GT[i]})
+	}
+	png, err := Grid(rows)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(run.Dir, "samples", fmt.Sprintf("step-%08d.png", step))
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(png)
+		return err
+	})
+}
