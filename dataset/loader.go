@@ -38,8 +38,8 @@ type Options struct {
 	// Start is the first batch slot to deliver, counted from the start of
 	// epoch 0: a resumed training run passes the number of batches it has
 	// consumed and continues with exactly the batches it would have seen.
-	Start int
-	DropLast  bool // drop each epoch's final short batch
+	Start    int
+	DropLast bool // drop each epoch's final short batch
 
 	Workers  int // goroutines building batches; default GOMAXPROCS
 	Prefetch int // batches built ahead of the consumer; default 2·Workers
