@@ -37,6 +37,7 @@ type Stage1Options struct {
 	Warmup       int                   `json:"warmup"`
 	WeightDecay  float64               `json:"weight_decay"`
 	Clip         float64               `json:"clip"`
+	SSIMWeight   float64               `json:"ssim_weight"` // loss = L1 + w·(1 − SSIM)
 	EMA          float64               `json:"ema"`
 	EvalEvery    int                   `json:"eval_every"`
 	EvalFaces    int                   `json:"eval_faces"`
@@ -201,7 +202,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		}
 		opti.SetLR(sched(step))
 		lq, gt := nn.Constant(toSigned(b.Tensors[0])), nn.Constant(toSigned(b.Tensors[1]))
-		loss := g.L1Loss(net.Forward(g, lq), gt)
+		loss := restorer.Stage1Loss(g, net.Forward(g, lq), gt, float32(opt.SSIMWeight))
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		gnorm := optim.ClipGradNorm(ps, opt.Clip)
