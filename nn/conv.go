@@ -158,34 +158,30 @@ func addTransposed(dst, t []float32, rows, cols int, beta float32) {
 
 // convWeightGrad adds im2col(x)ᵀ·gy into gw. Columns are rebuilt chunk by
 // chunk rather than kept from the forward pass, which is cheaper than
-// writing and re-reading them from memory; each goroutine sums into its own
-// copy of gw, merged at the end.
+// writing and re-reading them from memory; groups of chunks sum into their
+// own copies of gw, merged in a fixed order (orderedPartials).
 func convWeightGrad(gw, x, gy []float32, c convGeom, cout int) {
 	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin
 	chunks := (m + convChunkRows - 1) / convChunkRows
-	var lock sync.Mutex
-	tensor.Parallel(chunks, 2*m*k*cout, func(lo, hi int) {
-		buf, part := scratch(convChunkRows*k), scratch(k*cout)
+	orderedPartials(chunks, k*cout, 2*m*k*cout, func(lo, hi int, part []float32) {
+		buf := scratch(convChunkRows * k)
 		defer colPool.Put(buf)
-		defer colPool.Put(part)
-		clear(*part)
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*convChunkRows, min(m, (ch+1)*convChunkRows)
 			im2col(*buf, x, c, r0, r1)
 			if cout < narrowConv {
 				// part holds gwᵀ [cout, k]: few rows, wide n.
-				tensor.GemmSerial(true, false, cout, k, r1-r0, 1, gy[r0*cout:], cout, *buf, k, 1, *part, k)
+				tensor.GemmSerial(true, false, cout, k, r1-r0, 1, gy[r0*cout:], cout, *buf, k, 1, part, k)
 				continue
 			}
-			tensor.GemmSerial(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, *part, cout)
+			tensor.GemmSerial(true, false, k, cout, r1-r0, 1, *buf, k, gy[r0*cout:], cout, 1, part, cout)
 		}
-		lock.Lock()
+	}, func(part []float32) {
 		if cout < narrowConv {
-			addTransposed(gw, *part, cout, k, 1)
+			addTransposed(gw, part, cout, k, 1)
 		} else {
-			tensor.VecAddTo(gw, *part)
+			tensor.VecAddTo(gw, part)
 		}
-		lock.Unlock()
 	})
 }
 

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"sync"
 
 	"facereward/tensor"
 )
@@ -155,14 +154,10 @@ func depthwiseRows(od, xd, w []float32, b *Var, n, h, wd, c, kh, kw, ho, wo int,
 }
 
 // depthwiseWeightGrad adds Σ x·gy over every output pixel into gw
-// [kh,kw,C]; each goroutine sums its rows into a private copy, merged at the
-// end, as convWeightGrad does.
+// [kh,kw,C]; groups of rows sum into their own copies, merged in a fixed
+// order (orderedPartials).
 func depthwiseWeightGrad(gw, x, gy []float32, n, h, wd, c, kh, kw, ho, wo, stride int, p Pad2D) {
-	var lock sync.Mutex
-	tensor.Parallel(n*ho, 2*n*ho*wo*kh*kw*c, func(lo, hi int) {
-		part := scratch(len(gw))
-		defer colPool.Put(part)
-		clear(*part)
+	orderedPartials(n*ho, len(gw), 2*n*ho*wo*kh*kw*c, func(lo, hi int, part []float32) {
 		for r := lo; r < hi; r++ {
 			bi, oy := r/ho, r%ho
 			for ox := range wo {
@@ -177,14 +172,11 @@ func depthwiseWeightGrad(gw, x, gy []float32, n, h, wd, c, kh, kw, ho, wo, strid
 						if ix < 0 || ix >= wd {
 							continue
 						}
-						t := (*part)[(ky*kw+kx)*c:][:c]
+						t := part[(ky*kw+kx)*c:][:c]
 						tensor.VecMulAdd(t, o, x[((bi*h+iy)*wd+ix)*c:][:c], t)
 					}
 				}
 			}
 		}
-		lock.Lock()
-		tensor.VecAddTo(gw, *part)
-		lock.Unlock()
-	})
+	}, func(part []float32) { tensor.VecAddTo(gw, part) })
 }

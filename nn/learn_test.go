@@ -100,3 +100,45 @@ func TestTrainingMemoryIsFlat(t *testing.T) {
 	}
 	t.Logf("live heap %d → %d bytes over 1000 steps", before, after)
 }
+
+// Two runs of the same training give the same bytes, with the parallel
+// reductions (convolution weight gradients, GroupNorm gain and bias) split
+// over several groups.
+func TestTrainingIsDeterministic(t *testing.T) {
+	run := func() []float32 {
+		rng := nn.NewRNG(11)
+		conv := nn.NewConv2d("c", 8, 32, 3, 1, 1, rng)
+		norm := nn.NewGroupNorm("n", 8, 32)
+		out := nn.NewConv2d("o", 32, 8, 3, 1, 1, rng)
+		ps := nn.Collect(conv, norm, out)
+		opt, err := optim.NewAdam(ps, optim.DefaultAdam(1e-3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(4, 32, 32, 8)
+		nn.Normal(x, 1, rng)
+		g := nn.NewGraph()
+		for range 5 {
+			h := g.SiLU(norm.Forward(g, conv.Forward(g, nn.Constant(x))))
+			o := out.Forward(g, h)
+			g.Backward(g.Mean(g.Mul(o, o)))
+			opt.Step()
+			nn.ZeroGrad(ps)
+			g.Reset()
+		}
+		var all []float32
+		for _, p := range ps {
+			all = append(all, p.Value.Data...)
+		}
+		return all
+	}
+	a := run()
+	for range 3 {
+		b := run()
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("value %d differs between identical runs: %g vs %g", i, a[i], b[i])
+			}
+		}
+	}
+}

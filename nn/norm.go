@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"facereward/tensor"
 )
@@ -92,22 +91,13 @@ func (g *Graph) norm(op string, x, gamma, beta *Var, segs, seg, c, groups int, e
 		if x.NeedGrad {
 			gx = g.grad(x)
 		}
-		// Each goroutine sums its own gain and bias gradients, merged under
-		// the lock at the end, so segments run in parallel.
+		// Groups of segments sum their own gain and bias gradients (part
+		// holds both, 2c wide), merged in a fixed order (orderedPartials).
 		pg := make([]float64, c)
 		pb := make([]float64, c)
-		var lock sync.Mutex
-		tensor.Parallel(segs, 8*len(xd), func(lo, hi int) {
+		orderedPartials(segs, 2*c, 8*len(xd), func(lo, hi int, part []float64) {
 			w := newNormWork(c)
-			lg, lb := make([]float64, c), make([]float64, c)
-			defer func() {
-				lock.Lock()
-				for ch := range c {
-					pg[ch] += lg[ch]
-					pb[ch] += lb[ch]
-				}
-				lock.Unlock()
-			}()
+			lg, lb := part[:c], part[c:]
 			for s := lo; s < hi; s++ {
 				xv, gv := xd[s*seg:(s+1)*seg], gd[s*seg:(s+1)*seg]
 				mu, rs := mean[s*groups:(s+1)*groups], rstd[s*groups:(s+1)*groups]
@@ -144,6 +134,11 @@ func (g *Graph) norm(op string, x, gamma, beta *Var, segs, seg, c, groups int, e
 					tensor.VecMulAdd(d, w.t, w.b, d)
 					tensor.VecAddTo(d, w.k)
 				}
+			}
+		}, func(part []float64) {
+			for ch := range c {
+				pg[ch] += part[ch]
+				pb[ch] += part[c+ch]
 			}
 		})
 		for _, p := range []struct {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"facereward/atomicfile"
-	"facereward/checkpoint"
 	"facereward/dataset"
 	"facereward/degrade"
 	"facereward/evaluate"
@@ -20,7 +19,6 @@ import (
 	"facereward/progress"
 	"facereward/restorer"
 	"facereward/rundir"
-	"facereward/safetensors"
 	"facereward/tensor"
 )
 
@@ -96,11 +94,6 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err := opt.Net.Validate(); err != nil {
 		return err
 	}
-	run, err := rundir.Open(dir, opt, resume)
-	if err != nil {
-		return err
-	}
-	defer run.Close()
 	folder, err := dataset.Open(opt.Data)
 	if err != nil {
 		return err
@@ -126,36 +119,13 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err != nil {
 		return err
 	}
-	ps := net.Params()
-	adam := optim.DefaultAdam(opt.LR)
-	adam.WeightDecay = opt.WeightDecay
-	opti, err := optim.NewAdamW(ps, adam)
+	ses, err := newSession(dir, opt, resume, net.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "1"}, stdout)
 	if err != nil {
 		return err
 	}
-	ema, err := optim.NewEMA(ps, opt.EMA, true)
-	if err != nil {
-		return err
-	}
-	parts := map[string]optim.Stateful{checkpoint.OptimPart: opti, "ema": ema}
-	step := 0
-	if resume {
-		if path, _, ok := run.Latest(); ok {
-			if _, err := checkpoint.LoadParts(path, ps, parts, checkpoint.Options{}); err != nil {
-				return err
-			}
-			step = opti.StepCount()
-			fmt.Fprintf(stdout, "resuming %s from step %d (%s)\n", dir, step, filepath.Base(path))
-		}
-	}
-	save := func() error {
-		if err := checkpoint.SaveParts(run.CheckpointPath(step), ps, parts, map[string]string{"stage": "1"}, safetensors.F32); err != nil {
-			return err
-		}
-		return run.Prune(opt.KeepCheckpts)
-	}
-	if step >= opt.Steps {
-		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", dir, step, opt.Steps)
+	defer ses.run.Close()
+	if ses.step >= opt.Steps {
+		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", dir, ses.step, opt.Steps)
 		return nil
 	}
 
@@ -165,7 +135,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	}
 	loader, err := dataset.NewLoader(trainSet.Files, dataset.Options{
 		BatchSize: opt.Batch, Seed: opt.Seed, Shuffle: true, Flip: true, DropLast: true,
-		Start: step, Transform: tf,
+		Start: ses.step, Transform: tf,
 	})
 	if err != nil {
 		return err
@@ -185,53 +155,53 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
 	bar := progress.New(os.Stderr, "stage 1", opt.Steps)
-	bar.Resume(step)
-	start, startStep := time.Now(), step
-	for step < opt.Steps {
+	bar.Resume(ses.step)
+	start, startStep := time.Now(), ses.step
+	for ses.step < opt.Steps {
 		if ctx.Err() != nil {
 			bar.Finish()
-			if err := save(); err != nil {
+			if err := ses.save(); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", step, run.CheckpointPath(step))
+			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", ses.step, ses.run.CheckpointPath(ses.step))
 			return nil
 		}
 		b, err := loader.Next()
 		if err != nil {
 			return fmt.Errorf("train stage 1: %w", err)
 		}
-		opti.SetLR(sched(step))
+		ses.opt.SetLR(sched(ses.step))
 		lq, gt := nn.Constant(toSigned(b.Tensors[0])), nn.Constant(toSigned(b.Tensors[1]))
 		loss := restorer.Stage1Loss(g, net.Forward(g, lq), gt, float32(opt.SSIMWeight))
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
-		gnorm := optim.ClipGradNorm(ps, opt.Clip)
-		opti.Step()
-		ema.Update()
-		nn.ZeroGrad(ps)
 		g.Reset()
-		step++
+		gnorm := ses.update(opt.Clip)
+		step := ses.step
 		rate := float64(step-startStep) / time.Since(start).Seconds()
 		bar.SetExtra(fmt.Sprintf("loss %.4f", lossV))
 		bar.Add(1)
 		if step%10 == 0 || step == opt.Steps {
-			if err := run.Log(step, map[string]any{"loss": lossV, "lr": opti.LR(), "grad_norm": gnorm, "steps_per_s": rate}); err != nil {
+			if err := ses.run.Log(step, map[string]any{"loss": lossV, "lr": ses.opt.LR(), "grad_norm": gnorm, "steps_per_s": rate}); err != nil {
 				return err
 			}
 		}
 		if dev != nil && (step%opt.EvalEvery == 0 || step == opt.Steps) {
-			if err := evalStage1(run, step, net, ema, dev, scorer); err != nil {
+			if err := evalStage1(ses.run, step, net, ses.ema, dev, scorer); err != nil {
 				return err
 			}
 		}
 		if step%opt.SaveEvery == 0 || step == opt.Steps {
-			if err := save(); err != nil {
+			if err := ses.save(); err != nil {
 				return err
 			}
 		}
 	}
 	bar.Finish()
-	fmt.Fprintf(stdout, "%s: finished %d steps; weights in %s (the EMA is the \"ema/\" part)\n", dir, step, run.CheckpointPath(step))
+	if err := ses.export(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: finished %d steps; EMA weights in %s\n", dir, ses.step, filepath.Join(dir, "model.safetensors"))
 	return nil
 }
 
@@ -257,6 +227,11 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	for i := range min(8, len(outs)) {
 		rows = append(rows, []*tensor.Tensor{dev.LQ[i], outs[i], dev.GT[i]})
 	}
+	return writeGrid(run, step, rows)
+}
+
+// writeGrid writes a sample grid to the run's samples/step-N.png.
+func writeGrid(run *rundir.Run, step int, rows [][]*tensor.Tensor) error {
 	png, err := Grid(rows)
 	if err != nil {
 		return err
