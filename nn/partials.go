@@ -1,6 +1,10 @@
 package nn
 
-import "facereward/tensor"
+import (
+	"sync"
+
+	"facereward/tensor"
+)
 
 // maxPartials bounds how many partial sums a parallel reduction keeps:
 // enough groups to balance the cores, few enough that zeroing and merging
@@ -23,12 +27,43 @@ func orderedPartials[T float32 | float64](n, width, work int, fn func(lo, hi int
 	if work < 1<<15 {
 		groups = 1
 	}
-	parts := make([][]T, groups)
+	// One allocation for all parts, reused across calls: fresh large
+	// allocations on every backward pass cost more than the reduction.
+	all := partsPool[T](groups * width)
+	clear(all)
 	tensor.ParallelTasks(groups, func(gi int) {
-		parts[gi] = make([]T, width)
-		fn(gi*n/groups, (gi+1)*n/groups, parts[gi])
+		fn(gi*n/groups, (gi+1)*n/groups, all[gi*width:(gi+1)*width])
 	})
-	for _, p := range parts {
-		merge(p)
+	for gi := range groups {
+		merge(all[gi*width : (gi+1)*width])
+	}
+	putParts(all)
+}
+
+var (
+	pool32 sync.Pool
+	pool64 sync.Pool
+)
+
+func partsPool[T float32 | float64](n int) []T {
+	var p *sync.Pool
+	switch any(*new(T)).(type) {
+	case float32:
+		p = &pool32
+	default:
+		p = &pool64
+	}
+	if v, ok := p.Get().(*[]T); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]T, n)
+}
+
+func putParts[T float32 | float64](s []T) {
+	switch any(*new(T)).(type) {
+	case float32:
+		pool32.Put(&s)
+	default:
+		pool64.Put(&s)
 	}
 }
