@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
@@ -20,46 +21,94 @@ func runTrain(args []string, stdout io.Writer) error {
 }
 
 func trainRestorer(args []string, stdout io.Writer) error {
-	fs := newFlags("train restorer", "train restorer --stage 1 --data DIR --run DIR [--resume] [flags]", `
-Trains the restorer's stage 1: a residual CNN from degraded faces to a
-smooth estimate, on pairs degraded on the fly (--preset at the working
-size) from the train split (ids 01001–04799) of --data, with AdamW,
-warm-up + cosine learning rate, gradient clipping and an EMA of the weights.
-Every --eval-every steps the EMA weights are scored on the dev-val split
-(ids 04800–04999, degraded with fixed seeds: PSNR, SSIM, IDS, LMD) and a
-sample grid (LQ | stage 1 | GT) goes to the run's samples/ folder.
+	fs := newFlags("train restorer", "train restorer --stage 1|2 --data DIR --run DIR [--resume] [flags]", `
+Trains the restorer on pairs degraded on the fly (--preset at the working
+size) from the train split (ids 01001–04799) of --data, with AdamW, warm-up +
+cosine learning rate, gradient clipping and an EMA of the weights. Every
+--eval-every steps the EMA weights are scored on the dev-val split (ids
+04800–04999, degraded with fixed seeds: PSNR, SSIM, IDS, LMD) and a sample
+grid goes to the run's samples/ folder.
 
-The run folder holds config.json, log.jsonl and checkpoints/ (written
-atomically). --resume continues exactly where the newest checkpoint left
-off; Ctrl-C saves a checkpoint before exiting. Stage 2 (the diffusion UNet
-and control branch) is not trainable yet.`, stdout)
-	stage := fs.Int("stage", 1, "which stage to train (only 1 so far)")
+Stage 1 is the regression CNN (LQ → smooth estimate; L1, + --ssim-weight).
+Stage 2 is the diffusion restorer, in two runs by default, as DiffBIR:
+  --mode unet     the UNet alone learns the face prior from clean faces;
+  --mode control  the control branch, started from the trained UNet's
+                  encoder (--unet), learns to steer the frozen UNet with the
+                  stage-1 estimate (--stage1);
+  --mode joint    both at once.
+
+The run folder holds config.json, log.jsonl, checkpoints/ (atomic) and, at
+the end, model.safetensors (the EMA weights, which later stages load).
+--resume continues exactly where the newest checkpoint left off; Ctrl-C
+saves a checkpoint before exiting. Unset flags take the stage's defaults.`, stdout)
+	stage := fs.Int("stage", 1, "1 (regression CNN) or 2 (diffusion UNet / control branch)")
 	data := fs.String("data", "", "folder of FFHQ-style faces (ids in the file names)")
 	dir := fs.String("run", "", "run folder")
 	resume := fs.Bool("resume", false, "continue the run in --run from its newest checkpoint")
-	o := train.DefaultStage1Options("")
-	fs.IntVar(&o.Steps, "steps", o.Steps, "training steps")
-	fs.IntVar(&o.Batch, "batch", o.Batch, "batch size")
-	fs.Float64Var(&o.LR, "lr", o.LR, "peak learning rate")
-	fs.StringVar(&o.Preset, "preset", o.Preset, "degradation preset")
-	fs.Float64Var(&o.SSIMWeight, "ssim-weight", o.SSIMWeight, "weight w of the SSIM term: loss = L1 + w·(1 − SSIM)")
-	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (initialisation, data order, degradations)")
-	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "steps between dev-val passes (0: none)")
-	fs.IntVar(&o.EvalFaces, "eval-faces", o.EvalFaces, "dev-val faces per pass")
-	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "steps between checkpoints")
-	fs.IntVar(&o.Net.Width, "width", o.Net.Width, "channels of the network body")
-	fs.IntVar(&o.Net.Blocks, "blocks", o.Net.Blocks, "residual blocks")
+	steps := fs.Int("steps", 0, "training steps (stage 1: 20000, stage 2: 50000)")
+	batch := fs.Int("batch", 0, "batch size (default 8)")
+	lr := fs.Float64("lr", 0, "peak learning rate (stage 1: 2e-4, stage 2: 1e-4)")
+	preset := fs.String("preset", "", "degradation preset (default diffbir)")
+	seed := fs.Uint64("seed", 0, "random seed (default 1)")
+	evalEvery := fs.Int("eval-every", 0, "steps between dev-val passes (stage 1: 1000, stage 2: 2000)")
+	evalFaces := fs.Int("eval-faces", 0, "dev-val faces per pass (stage 1: 200, stage 2: 32)")
+	saveEvery := fs.Int("save-every", 0, "steps between checkpoints (default 250)")
+	ssim := fs.Float64("ssim-weight", 0, "stage 1: weight w of the SSIM term, loss = L1 + w·(1 − SSIM)")
+	mode := fs.String("mode", train.ModeUNet, "stage 2: unet, control or joint")
+	stage1 := fs.String("stage1", "", "stage 2 control/joint: the stage-1 run's model.safetensors")
+	unet := fs.String("unet", "", "stage 2 control: the UNet run's model.safetensors")
+	sampleSteps := fs.Int("sample-steps", 0, "stage 2: DDIM steps of dev-val passes (default 20)")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if *stage != 1 {
-		return fmt.Errorf("train restorer: stage %d cannot be trained yet (only stage 1)", *stage)
 	}
 	if *data == "" || *dir == "" {
 		return fmt.Errorf("train restorer: --data and --run are required (see --help)")
 	}
-	o.Data = *data
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	apply := func(name string, dst any, v any) {
+		if !set[name] {
+			return
+		}
+		switch d := dst.(type) {
+		case *int:
+			*d = v.(int)
+		case *float64:
+			*d = v.(float64)
+		case *string:
+			*d = v.(string)
+		case *uint64:
+			*d = v.(uint64)
+		}
+	}
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
-	return train.Stage1(ctx, *dir, o, *resume, stdout)
+	switch *stage {
+	case 1:
+		o := train.DefaultStage1Options(*data)
+		apply("steps", &o.Steps, *steps)
+		apply("batch", &o.Batch, *batch)
+		apply("lr", &o.LR, *lr)
+		apply("preset", &o.Preset, *preset)
+		apply("seed", &o.Seed, *seed)
+		apply("eval-every", &o.EvalEvery, *evalEvery)
+		apply("eval-faces", &o.EvalFaces, *evalFaces)
+		apply("save-every", &o.SaveEvery, *saveEvery)
+		apply("ssim-weight", &o.SSIMWeight, *ssim)
+		return train.Stage1(ctx, *dir, o, *resume, stdout)
+	case 2:
+		o := train.DefaultStage2Options(*data)
+		apply("steps", &o.Steps, *steps)
+		apply("batch", &o.Batch, *batch)
+		apply("lr", &o.LR, *lr)
+		apply("preset", &o.Preset, *preset)
+		apply("seed", &o.Seed, *seed)
+		apply("eval-every", &o.EvalEvery, *evalEvery)
+		apply("eval-faces", &o.EvalFaces, *evalFaces)
+		apply("save-every", &o.SaveEvery, *saveEvery)
+		apply("sample-steps", &o.SampleSteps, *sampleSteps)
+		o.Mode, o.Stage1, o.UNet = *mode, *stage1, *unet
+		return train.Stage2(ctx, *dir, o, *resume, stdout)
+	}
+	return fmt.Errorf("train restorer: --stage %d (want 1 or 2)", *stage)
 }
