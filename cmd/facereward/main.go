@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version, the build and the matrix-product kernel in use", runVersion},
+		{"restore", "restore faces: aligned crops, or whole photos (detect, align, restore, paste back)", runRestore},
 		{"degrade", "make (LQ, GT) test pairs from a folder of faces with a degradation preset", runDegrade},
 		{"train", "train a network: `train restorer --stage 1` (stage-1 restorer)", runTrain},
 		{"eval", "score restorations: PSNR, SSIM, IDS, LMD, BRISQUE, NIQE-FFHQ; writes an HTML report", runEval},
@@ -89,6 +90,27 @@ func newFlags(name, synopsis, about string, out io.Writer) *flag.FlagSet {
 		}
 	}
 	return fs
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// positional arguments (`restore a.png b.png --out dir`), which the flag
+// package alone stops at; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 // buildName says which of the project's builds this binary is: "fast"

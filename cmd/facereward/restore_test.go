@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"facereward/imageio"
+	"facereward/restorer"
+	"facereward/tensor"
+)
+
+// tinyModel saves an untrained 16×16 restorer: the pipeline, not the
+// quality, is under test here.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	c := restorer.Config{
+		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
+		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
+			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
+	}
+	m, err := restorer.NewModel(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "model")
+	if err := restorer.SaveDir(dir, m, "cosine"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestRestoreAlignedAndPhotos(t *testing.T) {
+	model := tinyModel(t)
+	in, out := t.TempDir(), t.TempDir()
+	copyFaces(t, in, 1, "04801", "04850")
+	stdout, _, err := runCLI("restore", in, "--aligned", "--model", model, "--out", out, "--steps", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "2 images restored") {
+		t.Errorf("summary %q", stdout)
+	}
+	img, err := imageio.Read(filepath.Join(out, "04801.png"))
+	if err != nil || !tensor.SameShape(img.Shape, []int{128, 128, 3}) {
+		t.Fatalf("aligned output: %v %v", err, img)
+	}
+
+	// A whole photo: detected, aligned, restored and pasted back at its own
+	// size; a blank image has no face and is skipped with the reason.
+	photos := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "faces", "grace_hopper_512x512.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(photos, "hopper.jpg"), b, 0o644)
+	blank := tensor.New(64, 64, 3)
+	imageio.WritePNG(filepath.Join(photos, "blank.png"), blank)
+	out2 := t.TempDir()
+	stdout, _, err = runCLI("restore", photos, "--model", model, "--out", out2, "--steps", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "1 images restored") || !strings.Contains(stdout, "1 skipped") {
+		t.Errorf("summary %q", stdout)
+	}
+	res, err := imageio.Read(filepath.Join(out2, "hopper.png"))
+	if err != nil || !tensor.SameShape(res.Shape, []int{512, 512, 3}) {
+		t.Fatalf("photo output: %v", err)
+	}
+}
+
+func TestRestoreNeedsAModel(t *testing.T) {
+	_, _, err := runCLI("restore", t.TempDir(), "--out", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--model") {
+		t.Fatalf("error %v", err)
+	}
+}
