@@ -1,13 +1,17 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"time"
 
 	"facereward/checkpoint"
 	"facereward/nn"
 	"facereward/optim"
+	"facereward/progress"
 	"facereward/rundir"
 	"facereward/safetensors"
 )
@@ -90,4 +94,62 @@ func (s *session) export() error {
 func loadWeights(path string, ps []*nn.Param) error {
 	_, err := checkpoint.LoadParts(path, ps, nil, checkpoint.Options{AllowUnexpected: true})
 	return err
+}
+
+// loopOptions are a training loop's counts.
+type loopOptions struct {
+	label                       string
+	steps, evalEvery, saveEvery int
+}
+
+// loop runs step until o.steps or until ctx is cancelled. step does one
+// update (through s.update) and returns its loss and what else to log;
+// eval, when not nil, runs every o.evalEvery steps and at the end. A
+// cancelled loop saves a checkpoint and returns nil; a finished one saves,
+// exports the EMA weights and returns nil.
+func (s *session) loop(ctx context.Context, o loopOptions, step func() (float32, map[string]any, error), eval func(step int) error, stdout io.Writer) error {
+	bar := progress.New(os.Stderr, o.label, o.steps)
+	bar.Resume(s.step)
+	start, startStep := time.Now(), s.step
+	for s.step < o.steps {
+		if ctx.Err() != nil {
+			bar.Finish()
+			if err := s.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", s.step, s.run.CheckpointPath(s.step))
+			return nil
+		}
+		loss, fields, err := step()
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.label, err)
+		}
+		n := s.step
+		bar.SetExtra(fmt.Sprintf("loss %.4f", loss))
+		bar.Add(1)
+		if n%10 == 0 || n == o.steps {
+			fields["loss"] = loss
+			fields["lr"] = s.opt.LR()
+			fields["steps_per_s"] = float64(n-startStep) / time.Since(start).Seconds()
+			if err := s.run.Log(n, fields); err != nil {
+				return err
+			}
+		}
+		if eval != nil && (n%o.evalEvery == 0 || n == o.steps) {
+			if err := eval(n); err != nil {
+				return err
+			}
+		}
+		if n%o.saveEvery == 0 || n == o.steps {
+			if err := s.save(); err != nil {
+				return err
+			}
+		}
+	}
+	bar.Finish()
+	if err := s.export(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: finished %d steps; EMA weights in %s\n", s.run.Dir, s.step, filepath.Join(s.run.Dir, "model.safetensors"))
+	return nil
 }

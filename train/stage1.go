@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"time"
 
 	"facereward/atomicfile"
 	"facereward/dataset"
@@ -16,7 +14,6 @@ import (
 	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/optim"
-	"facereward/progress"
 	"facereward/restorer"
 	"facereward/rundir"
 	"facereward/tensor"
@@ -154,21 +151,14 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
-	bar := progress.New(os.Stderr, "stage 1", opt.Steps)
-	bar.Resume(ses.step)
-	start, startStep := time.Now(), ses.step
-	for ses.step < opt.Steps {
-		if ctx.Err() != nil {
-			bar.Finish()
-			if err := ses.save(); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", ses.step, ses.run.CheckpointPath(ses.step))
-			return nil
-		}
+	var eval func(int) error
+	if dev != nil {
+		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorer) }
+	}
+	return ses.loop(ctx, loopOptions{"train stage 1", opt.Steps, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
 		if err != nil {
-			return fmt.Errorf("train stage 1: %w", err)
+			return 0, nil, err
 		}
 		ses.opt.SetLR(sched(ses.step))
 		lq, gt := nn.Constant(toSigned(b.Tensors[0])), nn.Constant(toSigned(b.Tensors[1]))
@@ -176,33 +166,8 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		g.Reset()
-		gnorm := ses.update(opt.Clip)
-		step := ses.step
-		rate := float64(step-startStep) / time.Since(start).Seconds()
-		bar.SetExtra(fmt.Sprintf("loss %.4f", lossV))
-		bar.Add(1)
-		if step%10 == 0 || step == opt.Steps {
-			if err := ses.run.Log(step, map[string]any{"loss": lossV, "lr": ses.opt.LR(), "grad_norm": gnorm, "steps_per_s": rate}); err != nil {
-				return err
-			}
-		}
-		if dev != nil && (step%opt.EvalEvery == 0 || step == opt.Steps) {
-			if err := evalStage1(ses.run, step, net, ses.ema, dev, scorer); err != nil {
-				return err
-			}
-		}
-		if step%opt.SaveEvery == 0 || step == opt.Steps {
-			if err := ses.save(); err != nil {
-				return err
-			}
-		}
-	}
-	bar.Finish()
-	if err := ses.export(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: finished %d steps; EMA weights in %s\n", dir, ses.step, filepath.Join(dir, "model.safetensors"))
-	return nil
+		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip)}, nil
+	}, eval, stdout)
 }
 
 // evalStage1 scores the EMA weights on the dev set, logs the means and

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"time"
 
 	"facereward/dataset"
 	"facereward/degrade"
@@ -15,7 +12,6 @@ import (
 	"facereward/evaluate"
 	"facereward/nn"
 	"facereward/optim"
-	"facereward/progress"
 	"facereward/restorer"
 	"facereward/rundir"
 	"facereward/tensor"
@@ -207,21 +203,14 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	lr := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	den := nets.denoiser()
 	g := nn.NewGraph()
-	bar := progress.New(os.Stderr, "stage 2 "+opt.Mode, opt.Steps)
-	bar.Resume(ses.step)
-	start, startStep := time.Now(), ses.step
-	for ses.step < opt.Steps {
-		if ctx.Err() != nil {
-			bar.Finish()
-			if err := ses.save(); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", ses.step, ses.run.CheckpointPath(ses.step))
-			return nil
-		}
+	var eval func(int) error
+	if dev != nil {
+		eval = func(step int) error { return evalStage2(ses.run, step, nets, ses.ema, sched, opt, dev, scorer) }
+	}
+	return ses.loop(ctx, loopOptions{"train stage 2 " + opt.Mode, opt.Steps, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
 		if err != nil {
-			return fmt.Errorf("train stage 2: %w", err)
+			return 0, nil, err
 		}
 		ses.opt.SetLR(lr(ses.step))
 		var cond *nn.Var
@@ -232,38 +221,13 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(ses.step)))
 		loss, err := sched.Loss(g, den, toSigned(b.Tensors[1]), cond, rng, diffusion.LossOptions{})
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		g.Reset()
-		gnorm := ses.update(opt.Clip)
-		step := ses.step
-		bar.SetExtra(fmt.Sprintf("loss %.4f", lossV))
-		bar.Add(1)
-		if step%10 == 0 || step == opt.Steps {
-			rate := float64(step-startStep) / time.Since(start).Seconds()
-			if err := ses.run.Log(step, map[string]any{"loss": lossV, "lr": ses.opt.LR(), "grad_norm": gnorm, "steps_per_s": rate}); err != nil {
-				return err
-			}
-		}
-		if dev != nil && (step%opt.EvalEvery == 0 || step == opt.Steps) {
-			if err := evalStage2(ses.run, step, nets, ses.ema, sched, opt, dev, scorer); err != nil {
-				return err
-			}
-		}
-		if step%opt.SaveEvery == 0 || step == opt.Steps {
-			if err := ses.save(); err != nil {
-				return err
-			}
-		}
-	}
-	bar.Finish()
-	if err := ses.export(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: finished %d steps; EMA weights in %s\n", dir, ses.step, filepath.Join(dir, "model.safetensors"))
-	return nil
+		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip)}, nil
+	}, eval, stdout)
 }
 
 // evalStage2 samples with the EMA weights (DDIM, eta 0, fixed noise). With a
