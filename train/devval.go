@@ -127,3 +127,59 @@ func Grid(rows [][]*tensor.Tensor) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// pairData is what a restorer stage trains and validates on.
+type pairData struct {
+	train  []dataset.File
+	tf     dataset.Transform
+	dev    *DevSet          // nil without dev-val passes
+	scorer *evaluate.Scorer // nil without dev-val passes
+}
+
+// openPairs checks root and prepares on-the-fly degraded pairs from its
+// train split and, when evalEvery > 0, the fixed dev set of up to
+// evalFaces dev-val faces. It runs before the run folder is made, so a
+// wrong --data leaves nothing behind.
+func openPairs(label, root, preset string, size int, seed uint64, evalEvery, evalFaces int) (*pairData, error) {
+	folder, err := dataset.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	trainSet, err := folder.Split("train")
+	if err != nil {
+		return nil, err
+	}
+	if trainSet.Len() == 0 {
+		return nil, fmt.Errorf("%s: no training faces (ids 01001–04799) in %s", label, root)
+	}
+	devFiles, err := folder.Split("devval")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := degrade.Preset(preset)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.AtSize(size)
+	pd := &pairData{train: trainSet.Files}
+	if pd.tf, err = pairTransform(cfg, size); err != nil {
+		return nil, err
+	}
+	if evalEvery > 0 && devFiles.Len() > 0 {
+		if pd.dev, err = NewDevSet(devFiles.Files, evalFaces, size, cfg, 1000+seed); err != nil {
+			return nil, err
+		}
+		if pd.scorer, err = evaluate.NewScorer(); err != nil {
+			return nil, err
+		}
+	}
+	return pd, nil
+}
+
+// loader starts the batch loader at batch slot start (a resumed run's
+// step), so the run sees the batches it would have seen.
+func (pd *pairData) loader(batch int, seed uint64, start int) (*dataset.Loader, error) {
+	return dataset.NewLoader(pd.train, dataset.Options{
+		BatchSize: batch, Seed: seed, Shuffle: true, Flip: true, DropLast: true, Start: start, Transform: pd.tf,
+	})
+}

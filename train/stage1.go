@@ -91,28 +91,12 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err := opt.Net.Validate(); err != nil {
 		return err
 	}
-	folder, err := dataset.Open(opt.Data)
-	if err != nil {
-		return err
-	}
-	trainSet, err := folder.Split("train")
-	if err != nil {
-		return err
-	}
-	devFiles, err := folder.Split("devval")
-	if err != nil {
-		return err
-	}
-	if trainSet.Len() == 0 {
-		return fmt.Errorf("train stage 1: no training faces (ids 01001–04799) in %s", opt.Data)
-	}
-	cfg, err := degrade.Preset(opt.Preset)
-	if err != nil {
-		return err
-	}
-	cfg = cfg.AtSize(opt.Net.ImageSize)
 
 	net, err := restorer.NewStage1(opt.Net, nn.NewRNG(opt.Seed))
+	if err != nil {
+		return err
+	}
+	pd, err := openPairs("train stage 1", opt.Data, opt.Preset, opt.Net.ImageSize, opt.Seed, opt.EvalEvery, opt.EvalFaces)
 	if err != nil {
 		return err
 	}
@@ -126,28 +110,12 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		return nil
 	}
 
-	tf, err := pairTransform(cfg, opt.Net.ImageSize)
-	if err != nil {
-		return err
-	}
-	loader, err := dataset.NewLoader(trainSet.Files, dataset.Options{
-		BatchSize: opt.Batch, Seed: opt.Seed, Shuffle: true, Flip: true, DropLast: true,
-		Start: ses.step, Transform: tf,
-	})
+	loader, err := pd.loader(opt.Batch, opt.Seed, ses.step)
 	if err != nil {
 		return err
 	}
 	defer loader.Close()
-	var dev *DevSet
-	var scorer *evaluate.Scorer
-	if opt.EvalEvery > 0 && devFiles.Len() > 0 {
-		if dev, err = NewDevSet(devFiles.Files, opt.EvalFaces, opt.Net.ImageSize, cfg, 1000+opt.Seed); err != nil {
-			return err
-		}
-		if scorer, err = evaluate.NewScorer(); err != nil {
-			return err
-		}
-	}
+	dev, scorer := pd.dev, pd.scorer
 
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
