@@ -66,19 +66,31 @@ saves a checkpoint before exiting. Unset flags take the stage's defaults.`, stdo
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	apply := func(name string, dst any, v any) {
-		if !set[name] {
-			return
+	// common points at the options both stages share; an unset flag leaves
+	// the stage's default.
+	type common struct {
+		steps, batch, evalEvery, evalFaces, saveEvery *int
+		lr                                            *float64
+		preset                                        *string
+		seed                                          *uint64
+	}
+	apply := func(c common) {
+		for name, p := range map[string]struct{ dst, src *int }{
+			"steps": {c.steps, steps}, "batch": {c.batch, batch}, "eval-every": {c.evalEvery, evalEvery},
+			"eval-faces": {c.evalFaces, evalFaces}, "save-every": {c.saveEvery, saveEvery},
+		} {
+			if set[name] {
+				*p.dst = *p.src
+			}
 		}
-		switch d := dst.(type) {
-		case *int:
-			*d = v.(int)
-		case *float64:
-			*d = v.(float64)
-		case *string:
-			*d = v.(string)
-		case *uint64:
-			*d = v.(uint64)
+		if set["lr"] {
+			*c.lr = *lr
+		}
+		if set["preset"] {
+			*c.preset = *preset
+		}
+		if set["seed"] {
+			*c.seed = *seed
 		}
 	}
 	ctx, cancel := rundir.Interruptible(context.Background())
@@ -86,27 +98,17 @@ saves a checkpoint before exiting. Unset flags take the stage's defaults.`, stdo
 	switch *stage {
 	case 1:
 		o := train.DefaultStage1Options(*data)
-		apply("steps", &o.Steps, *steps)
-		apply("batch", &o.Batch, *batch)
-		apply("lr", &o.LR, *lr)
-		apply("preset", &o.Preset, *preset)
-		apply("seed", &o.Seed, *seed)
-		apply("eval-every", &o.EvalEvery, *evalEvery)
-		apply("eval-faces", &o.EvalFaces, *evalFaces)
-		apply("save-every", &o.SaveEvery, *saveEvery)
-		apply("ssim-weight", &o.SSIMWeight, *ssim)
+		apply(common{&o.Steps, &o.Batch, &o.EvalEvery, &o.EvalFaces, &o.SaveEvery, &o.LR, &o.Preset, &o.Seed})
+		if set["ssim-weight"] {
+			o.SSIMWeight = *ssim
+		}
 		return train.Stage1(ctx, *dir, o, *resume, stdout)
 	case 2:
 		o := train.DefaultStage2Options(*data)
-		apply("steps", &o.Steps, *steps)
-		apply("batch", &o.Batch, *batch)
-		apply("lr", &o.LR, *lr)
-		apply("preset", &o.Preset, *preset)
-		apply("seed", &o.Seed, *seed)
-		apply("eval-every", &o.EvalEvery, *evalEvery)
-		apply("eval-faces", &o.EvalFaces, *evalFaces)
-		apply("save-every", &o.SaveEvery, *saveEvery)
-		apply("sample-steps", &o.SampleSteps, *sampleSteps)
+		apply(common{&o.Steps, &o.Batch, &o.EvalEvery, &o.EvalFaces, &o.SaveEvery, &o.LR, &o.Preset, &o.Seed})
+		if set["sample-steps"] {
+			o.SampleSteps = *sampleSteps
+		}
 		o.Mode, o.Stage1, o.UNet = *mode, *stage1, *unet
 		return train.Stage2(ctx, *dir, o, *resume, stdout)
 	}
