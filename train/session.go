@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"facereward/checkpoint"
+	"facereward/dataset"
 	"facereward/nn"
 	"facereward/optim"
 	"facereward/progress"
@@ -60,6 +61,17 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 		}
 	}
 	return s, nil
+}
+
+// loader starts pd's batches where the run stands; done says the run is
+// already at its last step (then there is nothing to load).
+func (s *session) loader(pd *pairData, batch int, seed uint64, steps int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
+	if s.step >= steps {
+		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", s.run.Dir, s.step, steps)
+		return nil, true, nil
+	}
+	l, err = pd.loader(batch, seed, s.step)
+	return l, false, err
 }
 
 // save writes the step's checkpoint and prunes old ones.

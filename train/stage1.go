@@ -105,13 +105,8 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		return err
 	}
 	defer ses.run.Close()
-	if ses.step >= opt.Steps {
-		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", dir, ses.step, opt.Steps)
-		return nil
-	}
-
-	loader, err := pd.loader(opt.Batch, opt.Seed, ses.step)
-	if err != nil {
+	loader, done, err := ses.loader(pd, opt.Batch, opt.Seed, opt.Steps, stdout)
+	if done || err != nil {
 		return err
 	}
 	defer loader.Close()
