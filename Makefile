@@ -6,7 +6,7 @@ FAST    := GOEXPERIMENT=simd
 BIN     := bin/facereward
 OPENBLAS_HEADER := $(firstword $(wildcard /usr/include/cblas.h /usr/include/x86_64-linux-gnu/cblas.h /usr/include/openblas/cblas.h))
 
-.PHONY: build build-plain build-openblas test bench bench-quick clean
+.PHONY: build build-plain build-openblas test demo bench bench-quick bench-restorer quality clean
 
 build:
 	$(FAST) CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/facereward
@@ -36,7 +36,14 @@ else
 	@echo "openblas tests skipped: no cblas.h (apt-get install libopenblas-dev)"
 endif
 
-# The README's first command: a quick engine benchmark against PyTorch.
+# The README's first command: restore the bundled example faces with the
+# built-in weights and score them (report in out/demo/eval/report.html).
+demo: build
+	$(BIN) restore examples/lq --aligned --out out/demo/restored --save-stage1 out/demo/stage1
+	$(BIN) eval --gt examples/gt --lq examples/lq --pred examples/lq --name LQ --pred out/demo/stage1 --name "stage 1" \
+		--pred out/demo/restored --name "stage 2" --out out/demo/eval
+
+# A quick engine benchmark against PyTorch.
 bench-quick:
 	$(FAST) $(GO) run ./cmd/facereward bench engine --quick
 
@@ -44,5 +51,14 @@ bench-quick:
 bench:
 	bench/engine.sh
 
+# The restorer's training and restore times against PyTorch; see bench/restorer.sh.
+bench-restorer:
+	bench/restorer.sh
+
+# The quality table on dev-val for one preset (PRESET=diffbir by default).
+PRESET ?= diffbir
+quality:
+	bench/quality.sh --preset $(PRESET)
+
 clean:
-	rm -rf bin
+	rm -rf bin out

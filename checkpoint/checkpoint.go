@@ -177,6 +177,12 @@ func LoadParts(path string, params []*nn.Param, parts map[string]optim.Stateful,
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	return LoadFile(f, path, params, parts, opts)
+}
+
+// LoadFile is LoadParts on a file already read (for example from an
+// embedded file system); path names it in errors.
+func LoadFile(f *safetensors.File, path string, params []*nn.Param, parts map[string]optim.Stateful, opts Options) (map[string]string, error) {
 	fail := func(err error) (map[string]string, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}

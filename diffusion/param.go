@@ -64,6 +64,7 @@ var (
 	epsFromX0    coefFn = func(a, b float64) (float64, float64) { return 1 / b, -a / b } // x_t, x0 → ε
 	x0FromVCoef  coefFn = func(a, b float64) (float64, float64) { return a, -b }         // x_t, v → x0
 	epsFromVCoef coefFn = func(a, b float64) (float64, float64) { return b, a }          // x_t, v → ε
+	vFromX0Coef  coefFn = func(a, b float64) (float64, float64) { return a / b, -1 / b } // x_t, x0 → v
 )
 
 // lincomb returns cp[n]·p + cq[n]·q for each sample n, in float64 so the
@@ -152,6 +153,16 @@ func (s *Schedule) X0FromPred(p Prediction, xt, pred *tensor.Tensor, t []int) *t
 		return s.X0FromV(xt, pred, t)
 	}
 	return s.X0FromEps(xt, pred, t)
+}
+
+// PredFromX0 is the network output of kind p that X0FromPred maps back to
+// x0 at x_t: what the network would have said had it predicted x0. t must
+// be >= 0.
+func (s *Schedule) PredFromX0(p Prediction, xt, x0 *tensor.Tensor, t []int) *tensor.Tensor {
+	if p == PredictV {
+		return s.lincomb("PredFromX0", xt, x0, t, vFromX0Coef)
+	}
+	return s.EpsFromX0(xt, x0, t)
 }
 
 // NoiseVar is Noise on graph values.

@@ -64,6 +64,17 @@ func TestConversionRoundTrip(t *testing.T) {
 		if d := maxDiff(s.X0FromPred(PredictV, xt, v, all), x0); d > 1e-5 {
 			t.Errorf("%s: X0FromPred(v) off by %g", kind, d)
 		}
+		// PredFromX0 inverts X0FromPred: it gives back v, and the ε that
+		// made x_t (t >= 0 only; ill-conditioned like ε ↔ x0, so on mid).
+		x0m := randTensor(rng, -1, 1, len(mid), 4, 4, 3)
+		em := Normal(rng, x0m.Shape...)
+		xtm := s.Noise(x0m, em, mid)
+		if d := maxDiff(s.PredFromX0(PredictV, xtm, x0m, mid), s.V(x0m, em, mid)); d > 1e-4 {
+			t.Errorf("%s: PredFromX0(v) off by %g", kind, d)
+		}
+		if d := maxDiff(s.PredFromX0(PredictEps, xtm, x0m, mid), em); d > 1e-4 {
+			t.Errorf("%s: PredFromX0(ε) off by %g", kind, d)
+		}
 		// From ε the error is amplified by 1/sqrt(ᾱ): check against that.
 		for n, ti := range all[:5] {
 			one := []int{ti}

@@ -191,10 +191,10 @@ type Encoder struct {
 func newEncoder(prefix string, c UNetConfig, f *flops, rng *rand.Rand) *Encoder {
 	e := &Encoder{
 		Time: newTimeMLP(prefix+"time", c.Widths[0], c.TimeDim, rng),
-		In:   nn.NewConv2d(prefix+"in", 3, c.Widths[0], 3, 1, 1, rng),
+		In:   nn.NewConv2d(prefix+"in", 3*c.factor()*c.factor(), c.Widths[0], 3, 1, 1, rng),
 	}
-	res := c.ImageSize
-	f.conv(res, res, 3, c.Widths[0], 3)
+	res := c.inner()
+	f.conv(res, res, 3*c.factor()*c.factor(), c.Widths[0], 3)
 	ch := c.Widths[0]
 	for li, w := range c.Widths {
 		name := prefix + "down." + strconv.Itoa(li)
@@ -249,7 +249,7 @@ func skipWidths(c UNetConfig) []int {
 
 // skipSizes lists the spatial size of each skip, in the same order.
 func skipSizes(c UNetConfig) []int {
-	res := c.ImageSize
+	res := c.inner()
 	ss := []int{res}
 	for li := range c.Widths {
 		for range c.BlocksPerLevel {
@@ -261,6 +261,14 @@ func skipSizes(c UNetConfig) []int {
 		}
 	}
 	return ss
+}
+
+// unshuffle folds x [N,S,S,3] into the first level's input.
+func unshuffle(g *nn.Graph, c UNetConfig, x *nn.Var) *nn.Var {
+	if c.factor() == 1 {
+		return x
+	}
+	return g.PixelUnshuffle(x, c.factor())
 }
 
 // forward runs the encoder on the first feature map h0 (the input

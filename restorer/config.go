@@ -26,8 +26,13 @@ type Stage1Config struct {
 // own config, since it is a copy of the UNet's encoder.
 type UNetConfig struct {
 	ImageSize int `json:"image_size"`
+	// Unshuffle is the pixel-unshuffle factor of the input (0 or 1: none):
+	// the network runs at ImageSize/Unshuffle on 3·Unshuffle² channels and
+	// pixel-shuffles its output back, which cuts the cost of the widest,
+	// full-resolution level on CPUs ("simple diffusion" does the same).
+	Unshuffle int `json:"unshuffle,omitempty"`
 	// Widths are the channels of each resolution level, the first at
-	// ImageSize, each next one at half the size.
+	// ImageSize/Unshuffle, each next one at half the size.
 	Widths         []int `json:"widths"`
 	BlocksPerLevel int   `json:"blocks_per_level"`
 	// AttnResolutions lists the feature-map sizes (e.g. 16 for 16×16) at
@@ -57,15 +62,18 @@ func DefaultStage1() Stage1Config {
 	return Stage1Config{ImageSize: 128, Unshuffle: 2, Width: 64, Blocks: 6}
 }
 
-// DefaultUNet is sized for 2 CPU cores at 128×128: narrow at full
-// resolution, where convolutions are most expensive, wider further down.
-// One forward of one image costs 16.2 GFLOP in the UNet (10.7 M
-// parameters) and 4.7 in the control branch (4.7 M); BenchmarkUNetControl
-// measures the step times.
+// DefaultUNet is sized for 2 CPU cores at 128×128: the input is pixel-
+// unshuffled ×2, so the three levels run at 64, 32 and 16 (attention at
+// 16×16) and no convolution works on a full-resolution map. One forward
+// of one image costs 7.1 GFLOP in the UNet (6.0 M parameters) and 2.3 in
+// the control branch (2.7 M), 2.2× less than the four-level 32/64/128/256
+// UNet at full resolution this replaced; BenchmarkUNetControl measures the
+// step times.
 func DefaultUNet() UNetConfig {
 	return UNetConfig{
 		ImageSize:       128,
-		Widths:          []int{32, 64, 128, 256},
+		Unshuffle:       2,
+		Widths:          []int{48, 96, 192},
 		BlocksPerLevel:  1,
 		AttnResolutions: []int{16},
 		Heads:           4,
@@ -102,8 +110,11 @@ func (c UNetConfig) Validate() error {
 	if len(c.Widths) == 0 {
 		return errors.New("unet: no widths")
 	}
-	if c.ImageSize>>(len(c.Widths)-1) < 1 || c.ImageSize%(1<<(len(c.Widths)-1)) != 0 {
-		return fmt.Errorf("unet: %d levels do not fit image size %d", len(c.Widths), c.ImageSize)
+	if c.Unshuffle < 0 || c.ImageSize%max(c.Unshuffle, 1) != 0 {
+		return fmt.Errorf("unet: unshuffle %d does not divide image size %d", c.Unshuffle, c.ImageSize)
+	}
+	if r := c.inner(); r>>(len(c.Widths)-1) < 1 || r%(1<<(len(c.Widths)-1)) != 0 {
+		return fmt.Errorf("unet: %d levels do not fit image size %d (unshuffled: %d)", len(c.Widths), c.ImageSize, r)
 	}
 	if c.Groups < 1 || c.Heads < 1 {
 		return fmt.Errorf("unet: groups %d, heads %d", c.Groups, c.Heads)
@@ -133,6 +144,15 @@ func (c UNetConfig) Validate() error {
 	}
 	return nil
 }
+
+// factor is the unshuffle factor, 1 where none is set.
+func (c UNetConfig) factor() int { return max(c.Unshuffle, 1) }
+
+// inner is the size of the first level's feature maps.
+func (c UNetConfig) inner() int { return c.ImageSize / c.factor() }
+
+// bottom is the size of the last level's (and the middle's) feature maps.
+func (c UNetConfig) bottom() int { return c.inner() >> (len(c.Widths) - 1) }
 
 // Validate reports the first problem with c.
 func (c Config) Validate() error {

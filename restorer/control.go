@@ -16,7 +16,7 @@ import (
 type Control struct {
 	Config UNetConfig
 	Enc    *Encoder
-	// Hint embeds the condition at full resolution; its last convolution
+	// Hint embeds the (unshuffled) condition; its last convolution
 	// is zero-initialised (ControlNet's input_hint_block), so at first the
 	// branch sees x_t only, as the UNet's encoder does.
 	Hint    [3]*nn.Conv2d
@@ -35,12 +35,12 @@ func NewControl(c UNetConfig, rng *rand.Rand) (*Control, error) {
 	}
 	k := &Control{Config: c}
 	k.Enc = newEncoder("control.", c, &k.flops, rng)
-	s, hw, w0 := c.ImageSize, c.HintWidth, c.Widths[0]
-	k.Hint[0] = nn.NewConv2d("control.hint.0", 3, hw, 3, 1, 1, rng)
+	s, hw, w0, cin := c.inner(), c.HintWidth, c.Widths[0], 3*c.factor()*c.factor()
+	k.Hint[0] = nn.NewConv2d("control.hint.0", cin, hw, 3, 1, 1, rng)
 	k.Hint[1] = nn.NewConv2d("control.hint.1", hw, hw, 3, 1, 1, rng)
 	k.Hint[2] = nn.NewConv2d("control.hint.2", hw, w0, 3, 1, 1, rng)
 	k.Hint[2].ZeroInit()
-	k.flops.conv(s, s, 3, hw, 3)
+	k.flops.conv(s, s, cin, hw, 3)
 	k.flops.conv(s, s, hw, hw, 3)
 	k.flops.conv(s, s, hw, w0, 3)
 	sizes := skipSizes(c)
@@ -53,7 +53,7 @@ func NewControl(c UNetConfig, rng *rand.Rand) (*Control, error) {
 	wm := c.Widths[len(c.Widths)-1]
 	k.ZeroMid = nn.NewConv2d("control.zero.mid", wm, wm, 1, 1, 0, rng)
 	k.ZeroMid.ZeroInit()
-	rm := c.ImageSize >> (len(c.Widths) - 1)
+	rm := c.bottom()
 	k.flops.conv(rm, rm, wm, wm, 1)
 	return k, nil
 }
@@ -90,7 +90,7 @@ func (c UNetConfig) ResidualShapes() [][3]int {
 	for i, w := range ws {
 		out = append(out, [3]int{ss[i], ss[i], w})
 	}
-	rm := c.ImageSize >> (len(c.Widths) - 1)
+	rm := c.bottom()
 	return append(out, [3]int{rm, rm, c.Widths[len(c.Widths)-1]})
 }
 
@@ -107,9 +107,9 @@ func (k *Control) Forward(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) []*nn.
 	checkInput("Control", xt, t, k.Config.ImageSize)
 	checkInput("Control (condition)", cond, nil, k.Config.ImageSize)
 	semb := k.Enc.Time.Forward(g, t)
-	hint := g.SiLU(k.Hint[0].Forward(g, cond))
+	hint := g.SiLU(k.Hint[0].Forward(g, unshuffle(g, k.Config, cond)))
 	hint = k.Hint[2].Forward(g, g.SiLU(k.Hint[1].Forward(g, hint)))
-	h0 := g.Add(k.Enc.In.Forward(g, xt), hint)
+	h0 := g.Add(k.Enc.In.Forward(g, unshuffle(g, k.Config, xt)), hint)
 	skips, mid := k.Enc.forward(g, h0, semb)
 	out := make([]*nn.Var, 0, len(skips)+1)
 	for i, s := range skips {

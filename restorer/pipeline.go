@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,30 +29,43 @@ type DirConfig struct {
 }
 
 // LoadDir reads a model directory.
-func LoadDir(dir string) (*Model, DirConfig, error) {
+func LoadDir(dir string) (*Model, DirConfig, error) { return LoadFS(os.DirFS(dir), dir) }
+
+// LoadFS reads a model directory from fsys (the built-in weights are an
+// embedded one); name says which in errors.
+func LoadFS(fsys fs.FS, name string) (*Model, DirConfig, error) {
 	var dc DirConfig
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	b, err := fs.ReadFile(fsys, "config.json")
 	if err != nil {
-		return nil, dc, fmt.Errorf("restorer: model %s: %w", dir, err)
+		return nil, dc, fmt.Errorf("restorer: model %s: %w", name, err)
 	}
 	if err := json.Unmarshal(b, &dc); err != nil {
-		return nil, dc, fmt.Errorf("restorer: model %s: config.json: %w", dir, err)
+		return nil, dc, fmt.Errorf("restorer: model %s: config.json: %w", name, err)
 	}
 	m, err := NewModel(dc.Restorer, 0)
 	if err != nil {
-		return nil, dc, fmt.Errorf("restorer: model %s: %w", dir, err)
+		return nil, dc, fmt.Errorf("restorer: model %s: %w", name, err)
 	}
 	for i, mod := range []nn.Module{m.Stage1, m.UNet, m.Control} {
-		path := filepath.Join(dir, dirFiles[i])
-		if _, err := checkpoint.LoadParts(path, mod.Params(), nil, checkpoint.Options{}); err != nil {
-			return nil, dc, fmt.Errorf("restorer: model %s: %w", dir, err)
+		path := filepath.Join(name, dirFiles[i])
+		b, err := fs.ReadFile(fsys, dirFiles[i])
+		if err != nil {
+			return nil, dc, fmt.Errorf("restorer: model %s: %w", name, err)
+		}
+		f, err := safetensors.ReadBytes(b, path)
+		if err != nil {
+			return nil, dc, fmt.Errorf("restorer: model %s: %w", name, err)
+		}
+		if _, err := checkpoint.LoadFile(f, path, mod.Params(), nil, checkpoint.Options{}); err != nil {
+			return nil, dc, fmt.Errorf("restorer: model %s: %w", name, err)
 		}
 	}
 	return m, dc, nil
 }
 
-// SaveDir writes m as a model directory.
-func SaveDir(dir string, m *Model, schedule string) error {
+// SaveDir writes m as a model directory with its weights stored as dtype
+// (F16 halves the size of shipped weights; inference does not notice).
+func SaveDir(dir string, m *Model, schedule string, dtype safetensors.DType) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -63,7 +77,7 @@ func SaveDir(dir string, m *Model, schedule string) error {
 		return err
 	}
 	for i, mod := range []nn.Module{m.Stage1, m.UNet, m.Control} {
-		if err := checkpoint.Save(filepath.Join(dir, dirFiles[i]), mod.Params(), nil, nil, safetensors.F32); err != nil {
+		if err := checkpoint.Save(filepath.Join(dir, dirFiles[i]), mod.Params(), nil, nil, dtype); err != nil {
 			return fmt.Errorf("restorer: saving %s: %w", dir, err)
 		}
 	}
@@ -78,7 +92,25 @@ type Sampler struct {
 	// Strength is where sampling starts: 1 from pure noise, less from the
 	// stage-1 estimate noised to that fraction of the steps (fewer steps).
 	Strength float64
+	// Guidance in [0, 1] is DiffBIR's restoration guidance: at every step
+	// the clean-image estimate moves this fraction of the way to the
+	// stage-1 estimate before the DDIM update, trading realism for
+	// fidelity (1 returns the stage-1 estimate itself).
+	Guidance float64
 }
+
+// The restore command's sampling defaults, chosen on 48 dev-val faces
+// degraded with a seed (2002) other than the quality table's (1001): start
+// from the stage-1 estimate noised halfway (10 of 20 DDIM steps), pull each
+// clean estimate 45% of the way to the stage-1 estimate, eta 0.5. Of the
+// settings tried, the one with most detail (BRISQUE) whose IDS, PSNR and
+// LMD stayed within the restorer issue's bounds of stage 1 (README).
+const (
+	DefaultSteps    = 20
+	DefaultStrength = 0.5
+	DefaultGuidance = 0.45
+	DefaultEta      = 0.5
+)
 
 // NewSampler makes a sampler with steps DDIM steps (eta 0) on the named
 // β schedule.
@@ -102,19 +134,39 @@ func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tenso
 	}
 	cond := s.Model.Stage1.Forward(g, nn.Constant(signed)).Value.Clone()
 	g.Reset()
-	den := diffusion.Denoiser{Pred: diffusion.Prediction(s.Model.Config.UNet.Prediction), Net: func(g *nn.Graph, xt *nn.Var, t []int, c *nn.Var) *nn.Var {
+	p := diffusion.Prediction(s.Model.Config.UNet.Prediction)
+	den := diffusion.Denoiser{Pred: p, Net: func(g *nn.Graph, xt *nn.Var, t []int, c *nn.Var) *nn.Var {
 		pred, _ := s.Model.Predict(g, xt, t, c)
+		if s.Guidance > 0 {
+			s.guide(p, xt.Value, pred.Value, c.Value, t)
+		}
 		return pred
 	}}
 	xT, start, err := s.DDIM.StartFrom(cond, s.Strength, rng)
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.Guidance < 0 || s.Guidance > 1 {
+		return nil, nil, fmt.Errorf("restorer: guidance %g outside [0, 1]", s.Guidance)
+	}
 	res, err := s.DDIM.Sample(g, den, xT, nn.Constant(cond), rng, diffusion.SampleOptions{StartStep: start})
 	if err != nil {
 		return nil, nil, err
 	}
 	return toUnit(cond), toUnit(res.X), nil
+}
+
+// guide rewrites pred (in place) so that its clean-image estimate is
+// x0 + w·(cond − x0), consistent with x_t: the DDIM update then carries the
+// guided estimate, and its noise estimate is the one x_t implies.
+func (s *Sampler) guide(p diffusion.Prediction, xt, pred, cond *tensor.Tensor, t []int) {
+	sch := s.DDIM.Schedule
+	x0 := sch.X0FromPred(p, xt, pred, t)
+	w := float32(s.Guidance)
+	for i, c := range cond.Data {
+		x0.Data[i] += w * (c - x0.Data[i])
+	}
+	copy(pred.Data, sch.PredFromX0(p, xt, x0, t).Data)
 }
 
 func toUnit(t *tensor.Tensor) *tensor.Tensor {

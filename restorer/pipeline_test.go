@@ -1,6 +1,7 @@
 package restorer
 
 import (
+	"facereward/safetensors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 func TestModelDirAndSampler(t *testing.T) {
 	m := newTiny(t, 16, 3)
 	dir := filepath.Join(t.TempDir(), "model")
-	if err := SaveDir(dir, m, "cosine"); err != nil {
+	if err := SaveDir(dir, m, "cosine", safetensors.F32); err != nil {
 		t.Fatal(err)
 	}
 	back, dc, err := LoadDir(dir)
@@ -61,6 +62,46 @@ func TestModelDirAndSampler(t *testing.T) {
 	os.Remove(filepath.Join(dir, "unet.safetensors"))
 	if _, _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), "unet.safetensors") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// Guidance 1 pulls every clean-image estimate all the way to the stage-1
+// estimate, so the restoration is that estimate; partial guidance lands
+// in between; a value outside [0, 1] is an error.
+func TestGuidance(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	perturbZeros(m, rand.New(rand.NewPCG(4, 4)))
+	m.Config.UNet.Prediction = "v"
+	s, err := NewSampler(m, "cosine", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), 2, 16)
+	for i := range lq.Data {
+		lq.Data[i] = 0.5 + 0.5*lq.Data[i]/(1+abs(lq.Data[i]))
+	}
+	dist := func(g float64) float64 {
+		s.Guidance = g
+		est, out, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := 0.0
+		for i := range out.Data {
+			d = max(d, float64(abs(out.Data[i]-est.Data[i])))
+		}
+		return d
+	}
+	free, half, full := dist(0), dist(0.5), dist(1)
+	if full > 1e-4 {
+		t.Errorf("guidance 1: restoration %g from the stage-1 estimate", full)
+	}
+	if !(free > 0.05 && half < free) {
+		t.Errorf("distance to the stage-1 estimate: guidance 0 %g, 0.5 %g", free, half)
+	}
+	s.Guidance = 1.5
+	if _, _, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9))); err == nil {
+		t.Error("guidance 1.5 accepted")
 	}
 }
 

@@ -90,6 +90,37 @@ func TestShapes(t *testing.T) {
 	}
 }
 
+// An unshuffled UNet runs at half the size inside and still maps
+// [N,S,S,3] to [N,S,S,3].
+func TestUnshuffledShapes(t *testing.T) {
+	c := tinyConfig(32)
+	c.UNet.Unshuffle = 2
+	m, err := NewModel(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := nn.NewRNG(2)
+	g := nn.NewGraph()
+	g.NoGrad = true
+	xt, cond := nn.Constant(randImage(rng, 2, 32)), nn.Constant(randImage(rng, 2, 32))
+	pred, res := m.Predict(g, xt, []int{3, 999}, cond)
+	if want := []int{2, 32, 32, 3}; !slices.Equal(pred.Shape(), want) {
+		t.Errorf("UNet output %v, want %v", pred.Shape(), want)
+	}
+	want3 := [][3]int{{16, 16, 8}, {16, 16, 8}, {8, 8, 8}, {8, 8, 16}, {8, 8, 16}}
+	if shapes := c.UNet.ResidualShapes(); !slices.Equal(shapes, want3) {
+		t.Errorf("residual shapes %v, want %v", shapes, want3)
+	}
+	for i, r := range res {
+		if w := []int{2, want3[i][0], want3[i][1], want3[i][2]}; !slices.Equal(r.Shape(), w) {
+			t.Errorf("residual %d is %v, want %v", i, r.Shape(), w)
+		}
+	}
+	if got := m.UNet.Enc.In.W.Shape(); got[2] != 12 {
+		t.Errorf("input convolution reads %d channels, want 12", got[2])
+	}
+}
+
 // At initialisation the control branch must leave the UNet unchanged: its
 // residuals are exactly zero, so adding them changes no bit.
 func TestZeroControlIsIdentity(t *testing.T) {
@@ -204,6 +235,20 @@ func TestGradientsFiniteDifference(t *testing.T) {
 	})
 	t.Run("stage1", func(t *testing.T) {
 		fdCheck(t, m.Stage1.Params(), func(g *nn.Graph) *nn.Var { return m.Stage1.Forward(g, cond) }, 3, 3e-2, rng)
+	})
+	t.Run("unshuffled unet+control", func(t *testing.T) {
+		// At 16×16 the unshuffled levels run at 8 and 4, attention at 8.
+		c := tinyConfig(16)
+		c.UNet.Unshuffle = 2
+		mu, err := NewModel(c, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perturbZeros(mu, rng)
+		fdCheck(t, nn.Collect(mu.UNet, mu.Control), func(g *nn.Graph) *nn.Var {
+			out, _ := mu.Predict(g, xt, ts, cond)
+			return out
+		}, 2, 3e-2, rng)
 	})
 }
 

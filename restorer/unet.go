@@ -32,7 +32,7 @@ func NewUNet(c UNetConfig, rng *rand.Rand) (*UNet, error) {
 	u.Enc = newEncoder("unet.", c, &u.flops, rng)
 	skips := skipWidths(c)
 	ch := c.Widths[len(c.Widths)-1]
-	res := c.ImageSize >> (len(c.Widths) - 1)
+	res := c.bottom()
 	u.Up = make([]*Level, len(c.Widths))
 	for li := len(c.Widths) - 1; li >= 0; li-- {
 		name := "unet.up." + strconv.Itoa(li)
@@ -61,9 +61,10 @@ func NewUNet(c UNetConfig, rng *rand.Rand) (*UNet, error) {
 	u.OutNorm = nn.NewGroupNorm("unet.out.norm", c.Groups, ch)
 	// Zero output: the untrained UNet predicts 0, a harmless start for
 	// both ε and v targets, and the usual guided-diffusion choice.
-	u.Out = nn.NewConv2d("unet.out.conv", ch, 3, 3, 1, 1, rng)
+	cout := 3 * c.factor() * c.factor()
+	u.Out = nn.NewConv2d("unet.out.conv", ch, cout, 3, 1, 1, rng)
 	u.Out.ZeroInit()
-	u.flops.conv(res, res, ch, 3, 3)
+	u.flops.conv(res, res, ch, cout, 3)
 	return u, nil
 }
 
@@ -95,7 +96,7 @@ func (u *UNet) Forward(g *nn.Graph, xt *nn.Var, t []int, res []*nn.Var) *nn.Var 
 		panic(fmt.Sprintf("restorer.UNet: %d control residuals, want %d", len(res), u.NumResiduals()))
 	}
 	semb := u.Enc.Time.Forward(g, t)
-	skips, h := u.Enc.forward(g, u.Enc.In.Forward(g, xt), semb)
+	skips, h := u.Enc.forward(g, u.Enc.In.Forward(g, unshuffle(g, u.Config, xt)), semb)
 	if res != nil {
 		h = g.Add(h, res[len(res)-1])
 	}
@@ -114,7 +115,11 @@ func (u *UNet) Forward(g *nn.Graph, xt *nn.Var, t []int, res []*nn.Var) *nn.Var 
 			h = l.Resample.Forward(g, g.Upsample2x(h))
 		}
 	}
-	return u.Out.Forward(g, g.SiLU(u.OutNorm.Forward(g, h)))
+	out := u.Out.Forward(g, g.SiLU(u.OutNorm.Forward(g, h)))
+	if f := u.Config.factor(); f > 1 {
+		out = g.PixelShuffle(out, f)
+	}
+	return out
 }
 
 // checkInput panics on an input of the wrong shape: a programming error in

@@ -64,14 +64,26 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 }
 
 // loader starts pd's batches where the run stands; done says the run is
-// already at its last step (then there is nothing to load).
-func (s *session) loader(pd *pairData, batch int, seed uint64, steps int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
-	if s.step >= steps {
-		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", s.run.Dir, s.step, steps)
-		return nil, true, nil
+// already at its last step (steps, or until when that comes first), in
+// which case the EMA weights are exported and there is nothing to load.
+func (s *session) loader(pd *pairData, batch int, seed uint64, steps, until int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
+	if end := stopStep(steps, until); s.step >= end {
+		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", s.run.Dir, s.step, end)
+		return nil, true, s.finish(stdout)
 	}
 	l, err = pd.loader(batch, seed, s.step)
 	return l, false, err
+}
+
+// stopStep is where a run stops: its last step, or until when that is set
+// and comes first. Stopping early leaves the learning-rate schedule (which
+// spans steps) as it is, so a run stopped at until and one resumed past it
+// are the same run.
+func stopStep(steps, until int) int {
+	if until > 0 && until < steps {
+		return until
+	}
+	return steps
 }
 
 // save writes the step's checkpoint and prunes old ones.
@@ -93,12 +105,17 @@ func (s *session) update(clip float64) float64 {
 	return n
 }
 
-// export writes the EMA weights alone to the run's model.safetensors, the
+// finish writes the EMA weights alone to the run's model.safetensors, the
 // file later stages and `restore` load.
-func (s *session) export() error {
+func (s *session) finish(stdout io.Writer) error {
 	s.ema.Swap()
 	defer s.ema.Swap()
-	return checkpoint.Save(filepath.Join(s.run.Dir, "model.safetensors"), s.ps, nil, s.meta, safetensors.F32)
+	path := filepath.Join(s.run.Dir, "model.safetensors")
+	if err := checkpoint.Save(path, s.ps, nil, s.meta, safetensors.F32); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: at step %d; EMA weights in %s\n", s.run.Dir, s.step, path)
+	return nil
 }
 
 // loadWeights fills ps from a model.safetensors (or any checkpoint holding
@@ -110,11 +127,12 @@ func loadWeights(path string, ps []*nn.Param) error {
 
 // loopOptions are a training loop's counts.
 type loopOptions struct {
-	label                       string
-	steps, evalEvery, saveEvery int
+	label                              string
+	steps, until, evalEvery, saveEvery int
 }
 
-// loop runs step until o.steps or until ctx is cancelled. step does one
+// loop runs step until o.steps (or o.until, see stopStep) or until ctx is
+// cancelled. step does one
 // update (through s.update) and returns its loss and what else to log;
 // eval, when not nil, runs every o.evalEvery steps and at the end. A
 // cancelled loop saves a checkpoint and returns nil; a finished one saves,
@@ -123,7 +141,8 @@ func (s *session) loop(ctx context.Context, o loopOptions, step func() (float32,
 	bar := progress.New(os.Stderr, o.label, o.steps)
 	bar.Resume(s.step)
 	start, startStep := time.Now(), s.step
-	for s.step < o.steps {
+	end := stopStep(o.steps, o.until)
+	for s.step < end {
 		if ctx.Err() != nil {
 			bar.Finish()
 			if err := s.save(); err != nil {
@@ -152,16 +171,12 @@ func (s *session) loop(ctx context.Context, o loopOptions, step func() (float32,
 				return err
 			}
 		}
-		if n%o.saveEvery == 0 || n == o.steps {
+		if n%o.saveEvery == 0 || n == end {
 			if err := s.save(); err != nil {
 				return err
 			}
 		}
 	}
 	bar.Finish()
-	if err := s.export(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: finished %d steps; EMA weights in %s\n", s.run.Dir, s.step, filepath.Join(s.run.Dir, "model.safetensors"))
-	return nil
+	return s.finish(stdout)
 }

@@ -22,22 +22,25 @@ import (
 // Stage1Options are every setting of a stage-1 run; they are saved as the
 // run's config.json and must match on --resume.
 type Stage1Options struct {
-	Data         string                `json:"data"`
-	Net          restorer.Stage1Config `json:"net"`
-	Preset       string                `json:"preset"`
-	Seed         uint64                `json:"seed"`
-	Steps        int                   `json:"steps"`
-	Batch        int                   `json:"batch"`
-	LR           float64               `json:"lr"`
-	Warmup       int                   `json:"warmup"`
-	WeightDecay  float64               `json:"weight_decay"`
-	Clip         float64               `json:"clip"`
-	SSIMWeight   float64               `json:"ssim_weight"` // loss = L1 + w·(1 − SSIM)
-	EMA          float64               `json:"ema"`
-	EvalEvery    int                   `json:"eval_every"`
-	EvalFaces    int                   `json:"eval_faces"`
-	SaveEvery    int                   `json:"save_every"`
-	KeepCheckpts int                   `json:"keep_checkpoints"`
+	Data   string                `json:"data"`
+	Net    restorer.Stage1Config `json:"net"`
+	Preset string                `json:"preset"`
+	Seed   uint64                `json:"seed"`
+	Steps  int                   `json:"steps"`
+	// Until stops the run early, at this step, without changing the
+	// schedule; not part of the run's config (0: run all Steps).
+	Until        int     `json:"-"`
+	Batch        int     `json:"batch"`
+	LR           float64 `json:"lr"`
+	Warmup       int     `json:"warmup"`
+	WeightDecay  float64 `json:"weight_decay"`
+	Clip         float64 `json:"clip"`
+	SSIMWeight   float64 `json:"ssim_weight"` // loss = L1 + w·(1 − SSIM)
+	EMA          float64 `json:"ema"`
+	EvalEvery    int     `json:"eval_every"`
+	EvalFaces    int     `json:"eval_faces"`
+	SaveEvery    int     `json:"save_every"`
+	KeepCheckpts int     `json:"keep_checkpoints"`
 }
 
 // DefaultStage1Options trains the default stage-1 net on the diffbir
@@ -105,7 +108,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		return err
 	}
 	defer ses.run.Close()
-	loader, done, err := ses.loader(pd, opt.Batch, opt.Seed, opt.Steps, stdout)
+	loader, done, err := ses.loader(pd, opt.Batch, opt.Seed, opt.Steps, opt.Until, stdout)
 	if done || err != nil {
 		return err
 	}
@@ -118,7 +121,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if dev != nil {
 		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorer) }
 	}
-	return ses.loop(ctx, loopOptions{"train stage 1", opt.Steps, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
+	return ses.loop(ctx, loopOptions{"train stage 1", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
 		if err != nil {
 			return 0, nil, err

@@ -17,7 +17,7 @@ func tinyStage2(data string, steps int) Stage2Options {
 	o.Net = restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
 		Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"}
 	o.Stage1Net = restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1}
-	o.Steps, o.Batch, o.Warmup = steps, 4, 2
+	o.Mode, o.Steps, o.Batch, o.Warmup = ModeUNet, steps, 4, 2
 	o.EvalEvery, o.EvalFaces, o.SaveEvery, o.SampleSteps = 2, 2, 2, 3
 	return o
 }
@@ -68,6 +68,35 @@ func TestStage2UNetThenControl(t *testing.T) {
 	log, err := os.ReadFile(filepath.Join(ctl, "log.jsonl"))
 	if err != nil || !strings.Contains(string(log), "dev_psnr") {
 		t.Fatalf("control run logged no dev-val scores (%v)", err)
+	}
+
+	// Pack assembles the control run's model: its stage 1, the UNet it
+	// started from, its own control branch; a UNet-only run has no branch.
+	pm, sched, err := Pack(ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sched != c.Schedule {
+		t.Errorf("packed schedule %q, want %q", sched, c.Schedule)
+	}
+	want := map[string][]float32{}
+	for name, tt := range a {
+		want[name] = tt.Data
+	}
+	for name, tt := range m {
+		want[name] = tt.Data
+	}
+	for name, tt := range params(t, filepath.Join(s1, "model.safetensors")) {
+		want[name] = tt.Data
+	}
+	for _, p := range pm.Params() {
+		w, ok := want[p.Name]
+		if !ok || !bytes.Equal(f32bytes(w), f32bytes(p.Value.Data)) {
+			t.Fatalf("packed %s is not the trained tensor (found: %v)", p.Name, ok)
+		}
+	}
+	if _, _, err := Pack(straight); err == nil || !strings.Contains(err.Error(), "no control branch") {
+		t.Errorf("packing a UNet-only run: %v", err)
 	}
 
 	c.UNet = ""

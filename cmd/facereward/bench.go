@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +20,23 @@ import (
 )
 
 func runBench(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "engine" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return benchEngine([]string{"--help"}, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "engine":
+			return benchEngine(args[1:], stdout)
+		case "restorer":
+			return benchRestorer(args[1:], stdout)
+		case "-h", "--help", "-help":
+			fmt.Fprint(stdout, `Usage: facereward bench engine|restorer [flags]
+
+  engine    the engine's nets A and B against PyTorch (bench engine --help)
+  restorer  the default restorer's training steps and restore time against
+            PyTorch (bench restorer --help)
+`)
+			return flag.ErrHelp
 		}
-		return fmt.Errorf("bench: want a target, `facereward bench engine` (see --help)")
 	}
-	return benchEngine(args[1:], stdout)
+	return fmt.Errorf("bench: want a target, `facereward bench engine` or `bench restorer` (see --help)")
 }
 
 // engineTimes is one side's medians in seconds.
@@ -164,33 +175,13 @@ func defaultPython() string {
 }
 
 func runTorch(python, script, nets string, iters, warmup int) (*torchResult, error) {
-	if _, err := os.Stat(script); err != nil {
-		return nil, fmt.Errorf("%s not found (run from the repository root, or pass --torch-script)", script)
-	}
-	cmd := exec.Command(python, script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(iters),
+	last, raw, err := torchJSON(python, script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(iters),
 		"--warmup", strconv.Itoa(warmup), "--nets", nets, "--json")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errb.String())
-		if i := strings.LastIndex(msg, "\n"); i >= 0 {
-			msg = msg[i+1:]
-		}
-		return nil, fmt.Errorf("%s %s: %v: %s", python, script, err, msg)
-	}
-	// The JSON is the last line; anything before it is the script's chatter.
-	var last string
-	for sc := bufio.NewScanner(&out); sc.Scan(); {
-		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "{") {
-			last = l
-		}
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(last), &raw); err != nil {
-		return nil, fmt.Errorf("reading %s output %q: %w", script, last, err)
+	if err != nil {
+		return nil, err
 	}
 	tr := &torchResult{Nets: map[string]engineTimes{}}
-	if err := json.Unmarshal([]byte(last), tr); err != nil {
+	if err := json.Unmarshal(last, tr); err != nil {
 		return nil, fmt.Errorf("reading %s output: %w", script, err)
 	}
 	for _, n := range []string{"A", "B"} {
@@ -203,6 +194,36 @@ func runTorch(python, script, nets string, iters, warmup int) (*torchResult, err
 		}
 	}
 	return tr, nil
+}
+
+// torchJSON runs a PyTorch benchmark script and returns the JSON object on
+// the last line of its output, whole and by key.
+func torchJSON(python, script string, args ...string) ([]byte, map[string]json.RawMessage, error) {
+	if _, err := os.Stat(script); err != nil {
+		return nil, nil, fmt.Errorf("%s not found (run from the repository root, or pass --torch-script)", script)
+	}
+	cmd := exec.Command(python, append([]string{script}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if i := strings.LastIndex(msg, "\n"); i >= 0 {
+			msg = msg[i+1:]
+		}
+		return nil, nil, fmt.Errorf("%s %s: %v: %s", python, script, err, msg)
+	}
+	// The JSON is the last line; anything before it is the script's chatter.
+	var last string
+	for sc := bufio.NewScanner(&out); sc.Scan(); {
+		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "{") {
+			last = l
+		}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(last), &raw); err != nil {
+		return nil, nil, fmt.Errorf("reading %s output %q: %w", script, last, err)
+	}
+	return []byte(last), raw, nil
 }
 
 // median times fn after warm-up calls and returns the median in seconds.

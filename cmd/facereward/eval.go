@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,6 +348,46 @@ func writeEvalCSV(path string, rep evalReport) error {
 	})
 }
 
+// lmdCommon is the key of LMD over the faces every method placed.
+const lmdCommon = "lmd_common"
+
+// addCommonLMD adds, when several methods are compared on LMD, a column of
+// LMD restricted to the faces every method's landmarks were placed on: a
+// method that places one more hard face than another would otherwise show
+// a worse mean for it. It returns how many faces that is.
+func addCommonLMD(p *report.Page) (int, bool) {
+	at := slices.IndexFunc(p.Columns, func(c report.Column) bool { return c.Key == evaluate.LMD })
+	if len(p.Methods) < 2 || at < 0 {
+		return 0, false
+	}
+	placed := map[string]int{}
+	for _, m := range p.Methods {
+		for _, r := range m.Rows {
+			if !math.IsNaN(r.Values[evaluate.LMD]) {
+				placed[r.Name]++
+			}
+		}
+	}
+	n := 0
+	for _, c := range placed {
+		if c == len(p.Methods) {
+			n++
+		}
+	}
+	for _, m := range p.Methods {
+		for _, r := range m.Rows {
+			r.Values[lmdCommon] = math.NaN()
+			if placed[r.Name] == len(p.Methods) {
+				r.Values[lmdCommon] = r.Values[evaluate.LMD]
+			}
+		}
+	}
+	c := p.Columns[at]
+	c.Key, c.Label = lmdCommon, "LMD common (px)"
+	p.Columns = slices.Insert(p.Columns, at+1, c)
+	return n, true
+}
+
 // reportPage builds the report: the metrics the run has, strips of the three
 // best and worst faces of the first method (by PSNR, or by IDS without
 // ground truth), and notes counting what was left out.
@@ -385,6 +426,9 @@ func reportPage(rep evalReport, predDir string, gt, lq map[string]string) report
 		if lmdMissing > 0 {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: %d faces left out of LMD (the landmark net could not place them).", m.Name, lmdMissing))
 		}
+	}
+	if n, ok := addCommonLMD(&p); ok {
+		p.Notes = append(p.Notes, fmt.Sprintf("LMD common: LMD over the %d faces placed in every row, the figure to compare across rows (each row's LMD counts the faces its own landmarks were placed on).", n))
 	}
 	p.Notes = append(p.Notes, fmt.Sprintf("IDS, Deg and LMD use face-api's networks on the box x=%.5g, y=%.5g, side=%.5g of the image side.", evaluate.FaceBox[0], evaluate.FaceBox[1], evaluate.FaceBox[2]))
 	if len(p.Methods) == 0 || len(p.Columns) == 0 {

@@ -15,6 +15,7 @@ import (
 	"facereward/faces"
 	"facereward/imageio"
 	"facereward/imgproc"
+	"facereward/models"
 	"facereward/progress"
 	"facereward/restorer"
 	"facereward/tensor"
@@ -30,15 +31,19 @@ into the photo with a feathered seam. Results go to DIR with the input's
 relative name as PNG. An unreadable image, or a photo without a usable face,
 is reported and skipped.
 
-The model is a directory with config.json and stage1/unet/control
-.safetensors (the model.safetensors of the three training runs). No
-built-in weights ship yet, so --model is required.`, stdout)
+Without --model the built-in weights are used (models/README.md: trained
+on FFHQ at 128×128; CC BY-NC-SA 4.0). --model names a directory with
+config.json and stage1/unet/control .safetensors, as "facereward pack"
+writes from a stage-2 training run.`, stdout)
 	out := fs.String("out", "", "output folder")
-	model := fs.String("model", "", "model directory")
-	steps := fs.Int("steps", 20, "DDIM steps")
+	model := fs.String("model", "", "model directory (default: the built-in weights)")
+	steps := fs.Int("steps", restorer.DefaultSteps, "DDIM steps")
 	seed := fs.Uint64("seed", 1, "random seed of the sampler")
 	aligned := fs.Bool("aligned", false, "inputs are aligned face crops: restore them whole, no detection")
-	strength := fs.Float64("strength", 1, "1: sample from pure noise; less: start from the stage-1 estimate noised to this fraction of the steps")
+	strength := fs.Float64("strength", restorer.DefaultStrength, "1: sample from pure noise; less: start from the stage-1 estimate noised to this fraction of the steps")
+	eta := fs.Float64("eta", restorer.DefaultEta, "DDIM eta: 0 deterministic given the start, 1 as noisy as DDPM")
+	guidance := fs.Float64("guidance", restorer.DefaultGuidance, "restoration guidance in [0, 1]: how far each step's clean estimate moves toward the stage-1 estimate (fidelity over realism)")
+	saveStage1 := fs.String("save-stage1", "", "also write the stage-1 estimates (aligned faces) to this folder")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -46,10 +51,13 @@ built-in weights ship yet, so --model is required.`, stdout)
 	if len(paths) == 0 || *out == "" {
 		return fmt.Errorf("restore: give input images or folders and --out (see --help)")
 	}
+	var m *restorer.Model
+	var dc restorer.DirConfig
 	if *model == "" {
-		return fmt.Errorf("restore: no built-in weights ship yet: pass --model DIR (config.json + stage1/unet/control .safetensors)")
+		m, dc, err = restorer.LoadFS(models.Default(), "built-in")
+	} else {
+		m, dc, err = restorer.LoadDir(*model)
 	}
-	m, dc, err := restorer.LoadDir(*model)
 	if err != nil {
 		return err
 	}
@@ -57,7 +65,10 @@ built-in weights ship yet, so --model is required.`, stdout)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	s.Strength = *strength
+	s.Strength, s.DDIM.Eta, s.Guidance = *strength, *eta, *guidance
+	if *saveStage1 != "" && !*aligned {
+		return fmt.Errorf("restore: --save-stage1 needs --aligned (a photo's stage-1 estimate is of its aligned crop)")
+	}
 	var lm *facenet.Landmarks68
 	if !*aligned {
 		if lm, _, err = facenet.Load(); err != nil {
@@ -76,20 +87,20 @@ built-in weights ship yet, so --model is required.`, stdout)
 		// which other files were given.
 		rng := rand.New(rand.NewPCG(*seed, degrade.Stream(in.rel)))
 		img, err := imageio.Read(in.path)
-		var res *tensor.Tensor
+		var res, est *tensor.Tensor
 		if err == nil {
 			if *aligned {
-				res, err = restoreAligned(s, img, size, rng)
+				est, res, err = restoreAligned(s, img, size, rng)
 			} else {
 				res, err = restorePhoto(s, lm, img, size, rng)
 			}
 		}
+		name := strings.TrimSuffix(in.rel, filepath.Ext(in.rel)) + ".png"
 		if err == nil {
-			name := strings.TrimSuffix(in.rel, filepath.Ext(in.rel)) + ".png"
-			path := filepath.Join(*out, filepath.FromSlash(name))
-			if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-				err = imageio.WritePNG(path, res)
-			}
+			err = writeUnder(*out, name, res)
+		}
+		if err == nil && *saveStage1 != "" {
+			err = writeUnder(*saveStage1, name, est)
 		}
 		if err != nil {
 			skipped++
@@ -109,6 +120,15 @@ built-in weights ship yet, so --model is required.`, stdout)
 		return fmt.Errorf("restore: nothing restored")
 	}
 	return nil
+}
+
+// writeUnder writes img as dir/rel, making the folders on the way.
+func writeUnder(dir, rel string, img *tensor.Tensor) error {
+	path := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return imageio.WritePNG(path, img)
 }
 
 type input struct{ path, rel string }
@@ -136,21 +156,23 @@ func listInputs(args []string) ([]input, error) {
 	return ins, nil
 }
 
-func restoreAligned(s *restorer.Sampler, img *tensor.Tensor, size int, rng *rand.Rand) (*tensor.Tensor, error) {
+// restoreAligned restores an aligned crop of any size at the model's size
+// and returns the stage-1 estimate and the restoration at the crop's size.
+func restoreAligned(s *restorer.Sampler, img *tensor.Tensor, size int, rng *rand.Rand) (est, res *tensor.Tensor, err error) {
 	h, w := img.Shape[0], img.Shape[1]
 	x := img
 	if h != size || w != size {
 		x = imgproc.Resize(img, size, size, imgproc.Area)
 	}
-	_, out, err := s.Restore(tensor.FromSlice(x.Data, 1, size, size, 3), rng)
+	s1, out, err := s.Restore(tensor.FromSlice(x.Data, 1, size, size, 3), rng)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := tensor.FromSlice(out.Data, size, size, 3)
+	est, res = tensor.FromSlice(s1.Data, size, size, 3), tensor.FromSlice(out.Data, size, size, 3)
 	if h != size || w != size {
-		res = imgproc.Resize(res, h, w, imgproc.Cubic)
+		est, res = imgproc.Resize(est, h, w, imgproc.Cubic), imgproc.Resize(res, h, w, imgproc.Cubic)
 	}
-	return res, nil
+	return est, res, nil
 }
 
 func restorePhoto(s *restorer.Sampler, lm *facenet.Landmarks68, img *tensor.Tensor, size int, rng *rand.Rand) (*tensor.Tensor, error) {

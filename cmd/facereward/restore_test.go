@@ -8,6 +8,7 @@ import (
 
 	"facereward/imageio"
 	"facereward/restorer"
+	"facereward/safetensors"
 	"facereward/tensor"
 )
 
@@ -25,7 +26,7 @@ func tinyModel(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "model")
-	if err := restorer.SaveDir(dir, m, "cosine"); err != nil {
+	if err := restorer.SaveDir(dir, m, "cosine", safetensors.F32); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -35,9 +36,13 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 	model := tinyModel(t)
 	in, out := t.TempDir(), t.TempDir()
 	copyFaces(t, in, 1, "04801", "04850")
-	stdout, _, err := runCLI("restore", in, "--aligned", "--model", model, "--out", out, "--steps", "3")
+	est := t.TempDir()
+	stdout, _, err := runCLI("restore", in, "--aligned", "--model", model, "--out", out, "--steps", "3", "--save-stage1", est, "--eta", "0.5")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if img, err := imageio.Read(filepath.Join(est, "04850.png")); err != nil || !tensor.SameShape(img.Shape, []int{128, 128, 3}) {
+		t.Fatalf("stage-1 estimate: %v %v", err, img)
 	}
 	if !strings.Contains(stdout, "2 images restored") {
 		t.Errorf("summary %q", stdout)
@@ -71,9 +76,20 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 	}
 }
 
-func TestRestoreNeedsAModel(t *testing.T) {
-	_, _, err := runCLI("restore", t.TempDir(), "--out", t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), "--model") {
-		t.Fatalf("error %v", err)
+// Without --model the built-in weights restore a face; --save-stage1
+// needs aligned inputs.
+func TestRestoreBuiltIn(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	copyFaces(t, in, 1, "04801")
+	if _, _, err := runCLI("restore", in, "--aligned", "--out", out, "--steps", "2"); err != nil {
+		t.Fatal(err)
+	}
+	img, err := imageio.Read(filepath.Join(out, "04801.png"))
+	if err != nil || !tensor.SameShape(img.Shape, []int{128, 128, 3}) {
+		t.Fatalf("output: %v %v", err, img)
+	}
+	_, _, err = runCLI("restore", in, "--out", out, "--save-stage1", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "--aligned") {
+		t.Fatalf("--save-stage1 without --aligned: %v", err)
 	}
 }

@@ -31,7 +31,7 @@ func TestTrainRestorerFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout, "finished 2 steps") {
+	if !strings.Contains(stdout, "at step 2; EMA weights in") {
 		t.Errorf("stdout %q", stdout)
 	}
 	b, err := os.ReadFile(filepath.Join(run, "config.json"))

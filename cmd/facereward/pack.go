@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"facereward/restorer"
+	"facereward/safetensors"
+	"facereward/train"
+)
+
+func runPack(args []string, stdout io.Writer) error {
+	fs := newFlags("pack", "pack --run STAGE2RUN --out DIR [--f16]", `
+Assembles a model directory (what restore --model reads) from a finished
+stage-2 run: config.json, stage1/unet/control .safetensors. The stage-1 net
+is the one the run was conditioned on (its --stage1); in control mode the
+UNet is the run's --unet. --f16 stores the weights as float16, half the
+size; the built-in weights are stored that way.`, stdout)
+	run := fs.String("run", "", "stage-2 run folder (joint or control mode) with its model.safetensors")
+	out := fs.String("out", "", "model directory to write")
+	f16 := fs.Bool("f16", false, "store the weights as float16")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *run == "" || *out == "" {
+		return fmt.Errorf("pack: --run and --out are required (see --help)")
+	}
+	m, schedule, err := train.Pack(*run)
+	if err != nil {
+		return err
+	}
+	dt := safetensors.F32
+	if *f16 {
+		dt = safetensors.F16
+	}
+	if err := restorer.SaveDir(*out, m, schedule, dt); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pack: wrote %s\n", *out)
+	return nil
+}
