@@ -1,0 +1,133 @@
+// Package prefs holds preference data for the Face Reward Model: pairs of
+// candidate restorations of one degraded face, the verdicts people (or an
+// automatic labeller) give on them, the content-addressed store of their
+// images, and JSONL export and import.
+package prefs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Verdict is one judgement of a pair.
+type Verdict string
+
+// The verdicts: which candidate looks better, neither, or not judged.
+const (
+	Left  Verdict = "left"
+	Right Verdict = "right"
+	Tie   Verdict = "tie"
+	Skip  Verdict = "skip"
+)
+
+// ParseVerdict accepts exactly the four verdict names.
+func ParseVerdict(s string) (Verdict, error) {
+	switch v := Verdict(s); v {
+	case Left, Right, Tie, Skip:
+		return v, nil
+	}
+	return "", fmt.Errorf("verdict %q: want left, right, tie or skip", s)
+}
+
+// AutoPrefix marks a judge that is a program: "auto:<labeller>".
+const AutoPrefix = "auto:"
+
+// Provenance says how a candidate was made.
+type Provenance struct {
+	// Method is what made the image: "stage1", "stage2", "bicubic" (the
+	// upsampled LQ) or "gt" (the ground truth).
+	Method   string  `json:"method"`
+	Seed     uint64  `json:"seed,omitempty"`
+	Steps    int     `json:"steps,omitempty"`
+	Eta      float64 `json:"eta,omitempty"`
+	Strength float64 `json:"strength,omitempty"`
+	Guidance float64 `json:"guidance,omitempty"`
+	Preset   string  `json:"preset,omitempty"` // the degradation that made the LQ
+	Model    string  `json:"model,omitempty"`  // which weights, for stage1/stage2
+}
+
+// Candidate is one image of a pair: its store reference and provenance.
+type Candidate struct {
+	Image      Ref        `json:"image"`
+	Provenance Provenance `json:"provenance"`
+}
+
+// Pair is what an annotator judges: two candidates restored from one LQ
+// face, shown as Left and Right.
+type Pair struct {
+	ID    string    `json:"id"`
+	Face  string    `json:"face"` // the source face (e.g. its FFHQ id)
+	LQ    Ref       `json:"lq"`
+	Left  Candidate `json:"left"`
+	Right Candidate `json:"right"`
+}
+
+// Judgement is one verdict on a pair.
+type Judgement struct {
+	Pair    string    `json:"pair"`
+	Verdict Verdict   `json:"verdict"`
+	Judge   string    `json:"judge"` // an annotator's name, or AutoPrefix + labeller
+	At      time.Time `json:"at"`
+}
+
+// Record is a pair with one judgement of it: one line of an export.
+type Record struct {
+	Pair
+	Verdict Verdict   `json:"verdict"`
+	Judge   string    `json:"judge"`
+	At      time.Time `json:"at"`
+}
+
+// Validate reports the first problem with p.
+func (p Pair) Validate() error {
+	if p.ID == "" {
+		return errors.New("pair without an id")
+	}
+	for _, r := range []struct {
+		what string
+		ref  Ref
+	}{{"lq", p.LQ}, {"left", p.Left.Image}, {"right", p.Right.Image}} {
+		if err := r.ref.Validate(); err != nil {
+			return fmt.Errorf("pair %s: %s image: %w", p.ID, r.what, err)
+		}
+	}
+	if p.Left.Provenance.Method == "" || p.Right.Provenance.Method == "" {
+		return fmt.Errorf("pair %s: a candidate without a method", p.ID)
+	}
+	if p.Left.Image == p.Right.Image {
+		return fmt.Errorf("pair %s: both candidates are the same image", p.ID)
+	}
+	return nil
+}
+
+// Validate reports the first problem with j.
+func (j Judgement) Validate() error {
+	if j.Pair == "" {
+		return errors.New("judgement without a pair")
+	}
+	if _, err := ParseVerdict(string(j.Verdict)); err != nil {
+		return fmt.Errorf("pair %s: %w", j.Pair, err)
+	}
+	if strings.TrimSpace(j.Judge) == "" || j.Judge == AutoPrefix {
+		return fmt.Errorf("pair %s: judgement without a judge", j.Pair)
+	}
+	if j.At.IsZero() {
+		return fmt.Errorf("pair %s: judgement without a time", j.Pair)
+	}
+	return nil
+}
+
+// Validate reports the first problem with r.
+func (r Record) Validate() error {
+	if err := r.Pair.Validate(); err != nil {
+		return err
+	}
+	return r.Judgement().Validate()
+}
+
+// Judgement returns r's judgement.
+func (r Record) Judgement() Judgement {
+	return Judgement{Pair: r.ID, Verdict: r.Verdict, Judge: r.Judge, At: r.At}
+}
