@@ -97,10 +97,7 @@ func (d *DB) AddPair(p Pair) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	lp, _ := json.Marshal(p.Left.Provenance)
-	rp, _ := json.Marshal(p.Right.Provenance)
-	_, err := d.db.Exec(`INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.Face, string(p.LQ), string(p.Left.Image), string(lp), string(p.Right.Image), string(rp))
+	_, err := d.db.Exec(`INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)`, pairRow(p)...)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("prefs: pair %s is already in %s", p.ID, d.path)
@@ -108,6 +105,13 @@ func (d *DB) AddPair(p Pair) error {
 		return fmt.Errorf("prefs: adding pair %s to %s: %w", p.ID, d.path, err)
 	}
 	return nil
+}
+
+// pairRow is p as the pairs table's columns, in order.
+func pairRow(p Pair) []any {
+	lp, _ := json.Marshal(p.Left.Provenance) // plain fields: cannot fail
+	rp, _ := json.Marshal(p.Right.Provenance)
+	return []any{p.ID, p.Face, string(p.LQ), string(p.Left.Image), string(lp), string(p.Right.Image), string(rp)}
 }
 
 // Judge stores j; it returns only once the verdict is committed, and a
@@ -156,4 +160,48 @@ func (d *DB) Records() ([]Record, error) {
 		recs = append(recs, r)
 	}
 	return recs, rows.Err()
+}
+
+// Import stores records (from ReadJSONL) in one transaction: each pair is
+// added unless a pair with its id is already there, in which case the two
+// must be the same pair; every judgement is added. Nothing is stored if
+// any record fails.
+func (d *DB) Import(recs []Record) error {
+	tx, err := d.db.Begin()
+	if err != nil {
+		return fmt.Errorf("prefs: %s: %w", d.path, err)
+	}
+	defer tx.Rollback()
+	for i, r := range recs {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("prefs: record %d: %w", i+1, err)
+		}
+		row := pairRow(r.Pair)
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM pairs WHERE id = ?`, r.ID).Scan(&n); err != nil {
+			return fmt.Errorf("prefs: %s: %w", d.path, err)
+		}
+		if n == 0 {
+			if _, err := tx.Exec(`INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)`, row...); err != nil {
+				return fmt.Errorf("prefs: record %d: pair %s: %w", i+1, r.ID, err)
+			}
+		} else {
+			err := tx.QueryRow(`SELECT count(*) FROM pairs WHERE id = ? AND face = ? AND lq = ? AND left_image = ?
+				AND left_provenance = ? AND right_image = ? AND right_provenance = ?`, row...).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("prefs: %s: %w", d.path, err)
+			}
+			if n == 0 {
+				return fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.path)
+			}
+		}
+		if _, err := tx.Exec(`INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`,
+			r.ID, string(r.Verdict), r.Judge, r.At.UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("prefs: record %d: %w", i+1, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("prefs: %s: %w", d.path, err)
+	}
+	return nil
 }

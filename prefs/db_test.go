@@ -104,3 +104,35 @@ func TestSQLiteConcurrentAnnotators(t *testing.T) {
 		t.Errorf("%d verdicts stored, want %d", len(recs), annotators*each)
 	}
 }
+
+// A JSONL export imports into a fresh database as the same records; a
+// record whose pair id clashes with a different pair rolls the whole
+// import back.
+func TestSQLiteImport(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	rec := testRecord(t, s)
+	second := rec
+	second.Verdict, second.Judge = Right, "bob"
+	db, err := OpenSQLite(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Import([]Record{rec, second}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := db.Records()
+	if err != nil || len(recs) != 2 || recs[0] != rec || recs[1] != second {
+		t.Fatalf("imported %+v, %v", recs, err)
+	}
+	clash := rec
+	clash.Face = "04999"
+	third := rec
+	third.ID = "p3"
+	if err := db.Import([]Record{third, clash}); err == nil || !strings.Contains(err.Error(), "other images") {
+		t.Fatalf("clashing pair: %v", err)
+	}
+	if recs, _ := db.Records(); len(recs) != 2 {
+		t.Errorf("a failed import left %d records, want 2", len(recs))
+	}
+}
