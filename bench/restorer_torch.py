@@ -33,13 +33,13 @@ import argparse
 import json
 import math
 import resource
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from engine_torch import median_time  # the same timing as the engine benchmark
 
 CL = torch.channels_last
 T = 1000          # diffusion timesteps
@@ -325,17 +325,6 @@ def load_config(path):
     # A given section starts from Go's zero values (0, [] or ""), as json.Unmarshal leaves them.
     return [dict({k: type(v)() for k, v in d.items()}, **cfg[key]) if key in cfg else dict(d)
             for key, d in (("stage1", DEFAULT_STAGE1), ("unet", DEFAULT_UNET))]
-
-
-def median_time(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def main(argv=None):

@@ -236,3 +236,12 @@ func (n *Norm) Forward(g *Graph, x *Var) *Var {
 
 // Params lists gain and bias.
 func (n *Norm) Params() []*Param { return []*Param{n.W, n.B} }
+
+// NumParams is the number of scalars in ps.
+func NumParams(ps []*Param) int {
+	n := 0
+	for _, p := range ps {
+		n += tensor.Numel(p.Shape())
+	}
+	return n
+}

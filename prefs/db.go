@@ -120,15 +120,22 @@ func (d *DB) Judge(j Judgement) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	_, err := d.db.Exec(`INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`,
-		j.Pair, string(j.Verdict), j.Judge, j.At.UTC().Format(time.RFC3339Nano))
-	if err != nil {
+	if err := insertJudgement(d.db, j); err != nil {
 		if strings.Contains(err.Error(), "FOREIGN KEY") {
 			return fmt.Errorf("prefs: a verdict for pair %s, which is not in %s", j.Pair, d.path)
 		}
 		return fmt.Errorf("prefs: saving the verdict on pair %s to %s: %w", j.Pair, d.path, err)
 	}
 	return nil
+}
+
+// insertJudgement writes j through db or a transaction.
+func insertJudgement(db interface {
+	Exec(query string, args ...any) (sql.Result, error)
+}, j Judgement) error {
+	_, err := db.Exec(`INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`,
+		j.Pair, string(j.Verdict), j.Judge, j.At.UTC().Format(time.RFC3339Nano))
+	return err
 }
 
 // Records returns every judgement with its pair, in the order they were
@@ -195,8 +202,7 @@ func (d *DB) Import(recs []Record) error {
 				return fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.path)
 			}
 		}
-		if _, err := tx.Exec(`INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`,
-			r.ID, string(r.Verdict), r.Judge, r.At.UTC().Format(time.RFC3339Nano)); err != nil {
+		if err := insertJudgement(tx, r.Judgement()); err != nil {
 			return fmt.Errorf("prefs: record %d: %w", i+1, err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"facereward/nn"
-	"facereward/tensor"
 )
 
 // The benchmarks run the default configs at batch 8 and 128×128 and report
@@ -31,7 +30,7 @@ func BenchmarkStage1(b *testing.B) {
 	lq, hq := nn.Constant(randImage(rng, benchBatch, c.Stage1.ImageSize)), nn.Constant(randImage(rng, benchBatch, c.Stage1.ImageSize))
 	f := net.FLOPs() * benchBatch
 	g := nn.NewGraph()
-	b.Logf("stage 1: %.2f GFLOP per image forward, %d parameters", net.FLOPs()/1e9, countParams(net.Params()))
+	b.Logf("stage 1: %.2f GFLOP per image forward, %d parameters", net.FLOPs()/1e9, nn.NumParams(net.Params()))
 	b.Run("forward", func(b *testing.B) {
 		benchStep(b, f, func() {
 			g.NoGrad = true
@@ -68,7 +67,7 @@ func BenchmarkUNetControl(b *testing.B) {
 	per := m.UNet.FLOPs() + m.Control.FLOPs()
 	f := per * benchBatch
 	b.Logf("UNet %.2f + control %.2f GFLOP per image forward; %d + %d parameters",
-		m.UNet.FLOPs()/1e9, m.Control.FLOPs()/1e9, countParams(m.UNet.Params()), countParams(m.Control.Params()))
+		m.UNet.FLOPs()/1e9, m.Control.FLOPs()/1e9, nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params()))
 	g := nn.NewGraph()
 	b.Run("forward", func(b *testing.B) {
 		benchStep(b, f, func() {
@@ -94,12 +93,4 @@ func BenchmarkUNetControl(b *testing.B) {
 			g.Reset()
 		})
 	})
-}
-
-func countParams(ps []*nn.Param) int {
-	n := 0
-	for _, p := range ps {
-		n += tensor.Numel(p.Shape())
-	}
-	return n
 }

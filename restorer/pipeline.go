@@ -128,11 +128,7 @@ func NewSampler(m *Model, schedule string, steps int) (*Sampler, error) {
 func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tensor.Tensor, err error) {
 	g := nn.NewGraph()
 	g.NoGrad = true
-	signed := tensor.New(lq.Shape...)
-	for i, v := range lq.Data {
-		signed.Data[i] = 2*v - 1
-	}
-	cond := s.Model.Stage1.Forward(g, nn.Constant(signed)).Value.Clone()
+	cond := s.Model.Stage1.Forward(g, nn.Constant(ToSigned(lq))).Value.Clone()
 	g.Reset()
 	p := diffusion.Prediction(s.Model.Config.UNet.Prediction)
 	den := diffusion.Denoiser{Pred: p, Net: func(g *nn.Graph, xt *nn.Var, t []int, c *nn.Var) *nn.Var {
@@ -153,7 +149,7 @@ func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tenso
 	if err != nil {
 		return nil, nil, err
 	}
-	return toUnit(cond), toUnit(res.X), nil
+	return ToUnit(cond), ToUnit(res.X), nil
 }
 
 // guide rewrites pred (in place) so that its clean-image estimate is
@@ -169,7 +165,17 @@ func (s *Sampler) guide(p diffusion.Prediction, xt, pred, cond *tensor.Tensor, t
 	copy(pred.Data, sch.PredFromX0(p, xt, x0, t).Data)
 }
 
-func toUnit(t *tensor.Tensor) *tensor.Tensor {
+// ToSigned maps images in [0,1] to the networks' [-1,1].
+func ToSigned(t *tensor.Tensor) *tensor.Tensor {
+	out := tensor.New(t.Shape...)
+	for i, v := range t.Data {
+		out.Data[i] = 2*v - 1
+	}
+	return out
+}
+
+// ToUnit maps network outputs in [-1,1] back to images in [0,1], clamped.
+func ToUnit(t *tensor.Tensor) *tensor.Tensor {
 	out := tensor.New(t.Shape...)
 	for i, v := range t.Data {
 		out.Data[i] = min(max(0.5*(v+1), 0), 1)

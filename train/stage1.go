@@ -53,23 +53,6 @@ func DefaultStage1Options(data string) Stage1Options {
 	}
 }
 
-// toSigned maps [0,1] images to the networks' [-1,1] and back.
-func toSigned(t *tensor.Tensor) *tensor.Tensor {
-	out := tensor.New(t.Shape...)
-	for i, v := range t.Data {
-		out.Data[i] = 2*v - 1
-	}
-	return out
-}
-
-func toUnit(t *tensor.Tensor) *tensor.Tensor {
-	out := tensor.New(t.Shape...)
-	for i, v := range t.Data {
-		out.Data[i] = min(max(0.5*(v+1), 0), 1)
-	}
-	return out
-}
-
 // pairTransform degrades each training face on the fly (in the loader's
 // workers) and returns {lq, gt}.
 func pairTransform(cfg degrade.Config, size int) (dataset.Transform, error) {
@@ -127,7 +110,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 			return 0, nil, err
 		}
 		ses.opt.SetLR(sched(ses.step))
-		lq, gt := nn.Constant(toSigned(b.Tensors[0])), nn.Constant(toSigned(b.Tensors[1]))
+		lq, gt := nn.Constant(restorer.ToSigned(b.Tensors[0])), nn.Constant(restorer.ToSigned(b.Tensors[1]))
 		loss := restorer.Stage1Loss(g, net.Forward(g, lq), gt, float32(opt.SSIMWeight))
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
@@ -144,7 +127,7 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	g := nn.NewGraph()
 	g.NoGrad = true
 	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) *tensor.Tensor {
-		out := toUnit(net.Forward(g, nn.Constant(toSigned(lq))).Value)
+		out := restorer.ToUnit(net.Forward(g, nn.Constant(restorer.ToSigned(lq))).Value)
 		g.Reset()
 		return out
 	})

@@ -94,7 +94,7 @@ func (n *stage2Nets) denoiser() diffusion.Denoiser {
 func (n *stage2Nets) condition(lq *tensor.Tensor) *tensor.Tensor {
 	g := nn.NewGraph()
 	g.NoGrad = true
-	out := n.stage1.Forward(g, nn.Constant(toSigned(lq))).Value.Clone()
+	out := n.stage1.Forward(g, nn.Constant(restorer.ToSigned(lq))).Value.Clone()
 	g.Reset()
 	return out
 }
@@ -189,7 +189,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		}
 		// One stream per step, so a resumed run draws what it would have.
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(ses.step)))
-		loss, err := sched.Loss(g, den, toSigned(b.Tensors[1]), cond, rng, diffusion.LossOptions{})
+		loss, err := sched.Loss(g, den, restorer.ToSigned(b.Tensors[1]), cond, rng, diffusion.LossOptions{})
 		if err != nil {
 			return 0, nil, err
 		}
@@ -220,7 +220,7 @@ func evalStage2(run *rundir.Run, step int, nets *stage2Nets, ema *optim.EMA, sch
 		if err != nil {
 			return nil, err
 		}
-		return toUnit(out.X), nil
+		return restorer.ToUnit(out.X), nil
 	}
 	if nets.stage1 == nil {
 		out, err := sample(stack(dev.LQ[:min(8, len(dev.LQ))]))

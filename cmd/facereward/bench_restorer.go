@@ -67,7 +67,7 @@ plain builds.`, stdout)
 	if err != nil {
 		return err
 	}
-	counts := [3]int{countParams(m.Stage1), countParams(m.UNet), countParams(m.Control)}
+	counts := [3]int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params())}
 	fmt.Fprintf(stdout, "facereward bench restorer: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
 		buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), *iters, *warmup)
 	fmt.Fprintf(stdout, "parameters: stage 1 %d, UNet %d, control %d\n", counts[0], counts[1], counts[2])
@@ -125,14 +125,6 @@ plain builds.`, stdout)
 		}
 	}
 	return nil
-}
-
-func countParams(mod nn.Module) int {
-	n := 0
-	for _, p := range mod.Params() {
-		n += tensor.Numel(p.Shape())
-	}
-	return n
 }
 
 func runTorchRestorer(python, script string, iters, warmup int) (*torchRestorer, error) {
