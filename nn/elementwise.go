@@ -269,6 +269,16 @@ func (g *Graph) Sigmoid(x *Var) *Var {
 	return out
 }
 
+// Softplus returns log(1+exp(x)), written as max(x,0) + log1p(exp(-|x|))
+// so that neither a large x nor a large -x overflows; the Bradley–Terry
+// loss -log σ(d) is Softplus(-d).
+func (g *Graph) Softplus(x *Var) *Var {
+	return g.unary(x, func(v float32) float32 {
+		a := float64(v)
+		return float32(max(a, 0) + math.Log1p(math.Exp(-math.Abs(a))))
+	}, func(v, _ float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) })
+}
+
 // Tanh returns tanh(x).
 func (g *Graph) Tanh(x *Var) *Var {
 	var y []float32

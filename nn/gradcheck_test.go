@@ -97,7 +97,7 @@ func TestGradElementwise(t *testing.T) {
 	}
 	un := map[string]func(g *Graph, x *Var) *Var{
 		"Sigmoid": (*Graph).Sigmoid, "Tanh": (*Graph).Tanh, "SiLU": (*Graph).SiLU, "GELU": (*Graph).GELU,
-		"Softmax":   (*Graph).Softmax,
+		"Softmax": (*Graph).Softmax, "Softplus": (*Graph).Softplus,
 		"Scale":     func(g *Graph, x *Var) *Var { return g.Scale(x, -0.7) },
 		"AddScalar": func(g *Graph, x *Var) *Var { return g.Mul(g.AddScalar(x, 0.3), x) },
 	}

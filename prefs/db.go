@@ -1,172 +1,272 @@
 package prefs
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver, "sqlite"
 )
 
-// DB keeps pairs and judgements in SQLite: one file, WAL journal (readers
-// never wait for the writer), a busy timeout so concurrent annotators'
-// writes queue instead of failing, foreign keys on (a judgement of a pair
-// that does not exist is refused by the database itself).
+// DB keeps pairs and judgements in SQLite (one file, for a single
+// machine) or PostgreSQL (a server, for many), with the same schema and
+// migrations. Either way the database itself refuses a verdict on a pair
+// it does not have, and every method returns only once its write is
+// committed.
 type DB struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	name     string        // which database, for messages: never a password
+	postgres bool          // else SQLite
+	busy     time.Duration // SQLite's busy timeout, for the message when it runs out
 }
 
-// migrations are applied in order; schema_version counts those applied.
-var migrations = []string{
-	`CREATE TABLE pairs (
-		id TEXT PRIMARY KEY,
-		face TEXT NOT NULL,
-		lq TEXT NOT NULL,
-		left_image TEXT NOT NULL,
-		left_provenance TEXT NOT NULL,
-		right_image TEXT NOT NULL,
-		right_provenance TEXT NOT NULL
-	)`,
-	`CREATE TABLE judgements (
-		id INTEGER PRIMARY KEY AUTOINCREMENT,
-		pair TEXT NOT NULL REFERENCES pairs(id),
-		verdict TEXT NOT NULL CHECK (verdict IN ('left', 'right', 'tie', 'skip')),
-		judge TEXT NOT NULL,
-		at TEXT NOT NULL
-	)`,
-	`CREATE INDEX judgements_pair ON judgements(pair)`,
+// ErrNoPair is wrapped by the errors for a pair id that is not in the
+// database.
+var ErrNoPair = errors.New("no such pair")
+
+// OpenOptions tunes OpenWith; the zero value is Open's defaults.
+type OpenOptions struct {
+	// BusyTimeout is how long a SQLite write waits for another writer to
+	// finish before it fails (default 10 s). PostgreSQL locks rows, not
+	// the whole database, so it has no such wait.
+	BusyTimeout time.Duration
 }
 
-// OpenSQLite opens (creating if needed) the database file at path and
-// brings its schema up to date.
-func OpenSQLite(path string) (*DB, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("prefs: %s: %w", path, err)
+// Open opens the database dsn names and brings its schema up to date: a
+// postgres:// or postgresql:// URL is PostgreSQL (connecting times out
+// after 5 s unless the URL sets connect_timeout), anything else is the
+// path of a SQLite file, created if needed.
+func Open(dsn string) (*DB, error) { return OpenWith(dsn, OpenOptions{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dsn string, o OpenOptions) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(dsn)
 	}
-	d := &DB{db: db, path: path}
-	if err := d.migrate(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("prefs: %s: %w", path, err)
+	if dsn == "" {
+		return nil, errors.New("prefs: no database given: want a SQLite file or a postgres:// URL")
 	}
-	return d, nil
+	// Another scheme would otherwise become a file with an odd name. Only
+	// the scheme is quoted: the rest may hold a password.
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
+		return nil, fmt.Errorf("prefs: database %s://…: want a SQLite file or a postgres:// URL", scheme)
+	}
+	return openSQLite(dsn, o)
 }
+
+// OpenSQLite opens the SQLite file at path, with Open's defaults.
+func OpenSQLite(path string) (*DB, error) { return openSQLite(path, OpenOptions{}) }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-func (d *DB) migrate() error {
-	tx, err := d.db.Begin()
-	if err != nil {
-		return err
+// Name says which database d is, for messages: the SQLite file, or the
+// PostgreSQL server and database; never a password.
+func (d *DB) Name() string { return d.name }
+
+// pairColumns are the pairs table's columns (as p), in pairRow's order.
+const pairColumns = `p.id, p.face, p.lq, p.gt, p.left_image, p.left_provenance, p.right_image, p.right_provenance`
+
+const selectPair = `SELECT ` + pairColumns + ` FROM pairs p WHERE p.id = ?`
+
+const insertPair = `INSERT INTO pairs (id, face, lq, gt, left_image, left_provenance, right_image, right_provenance)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+// pairRow is p as the values of pairColumns.
+func pairRow(p Pair) []any {
+	lp, _ := json.Marshal(p.Left.Provenance) // plain fields: cannot fail
+	rp, _ := json.Marshal(p.Right.Provenance)
+	return []any{p.ID, p.Face, string(p.LQ), string(p.GT), string(p.Left.Image), string(lp), string(p.Right.Image), string(rp)}
+}
+
+// scanPair reads a row that starts with pairColumns; more receives the
+// columns after them.
+func scanPair(row interface{ Scan(...any) error }, more ...any) (Pair, error) {
+	var p Pair
+	var lq, gt, li, lp, ri, rp string
+	if err := row.Scan(append([]any{&p.ID, &p.Face, &lq, &gt, &li, &lp, &ri, &rp}, more...)...); err != nil {
+		return Pair{}, err
 	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return err
+	p.LQ, p.GT, p.Left.Image, p.Right.Image = Ref(lq), Ref(gt), Ref(li), Ref(ri)
+	if err := json.Unmarshal([]byte(lp), &p.Left.Provenance); err != nil {
+		return Pair{}, fmt.Errorf("pair %s: left provenance: %w", p.ID, err)
 	}
-	var v int
-	switch err := tx.QueryRow(`SELECT version FROM schema_version`).Scan(&v); {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.Exec(`INSERT INTO schema_version VALUES (0)`); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
+	if err := json.Unmarshal([]byte(rp), &p.Right.Provenance); err != nil {
+		return Pair{}, fmt.Errorf("pair %s: right provenance: %w", p.ID, err)
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this program's %d", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.Exec(migrations[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.Exec(`UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return p, nil
 }
 
 // AddPair stores p; a pair with the same id is an error.
-func (d *DB) AddPair(p Pair) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	_, err := d.db.Exec(`INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)`, pairRow(p)...)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("prefs: pair %s is already in %s", p.ID, d.path)
+func (d *DB) AddPair(p Pair) error { return d.AddPairs([]Pair{p}) }
+
+// AddPairs stores ps in one transaction: if any is invalid or has the id
+// of a pair already there (or of another in ps), none is stored.
+func (d *DB) AddPairs(ps []Pair) error {
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
+			return err
 		}
-		return fmt.Errorf("prefs: adding pair %s to %s: %w", p.ID, d.path, err)
+	}
+	tx, err := d.db.Begin()
+	if err != nil {
+		return d.fail("adding pairs", err)
+	}
+	defer tx.Rollback()
+	for _, p := range ps {
+		if _, err := tx.Exec(d.q(insertPair), pairRow(p)...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("prefs: pair %s is already in %s", p.ID, d.name)
+			}
+			return d.fail("adding pair "+p.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return d.fail("adding pairs", err)
 	}
 	return nil
 }
 
-// pairRow is p as the pairs table's columns, in order.
-func pairRow(p Pair) []any {
-	lp, _ := json.Marshal(p.Left.Provenance) // plain fields: cannot fail
-	rp, _ := json.Marshal(p.Right.Provenance)
-	return []any{p.ID, p.Face, string(p.LQ), string(p.Left.Image), string(lp), string(p.Right.Image), string(rp)}
+// Pairs returns every pair, ordered by id.
+func (d *DB) Pairs() ([]Pair, error) {
+	rows, err := d.db.Query(`SELECT ` + pairColumns + ` FROM pairs p`)
+	if err != nil {
+		return nil, d.fail("reading pairs", err)
+	}
+	defer rows.Close()
+	var ps []Pair
+	for rows.Next() {
+		p, err := scanPair(rows)
+		if err != nil {
+			return nil, d.fail("reading pairs", err)
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("reading pairs", err)
+	}
+	// Sorted here, not by ORDER BY: PostgreSQL would sort by its locale's
+	// collation, SQLite by bytes, and both databases must agree.
+	slices.SortFunc(ps, func(a, b Pair) int { return strings.Compare(a.ID, b.ID) })
+	return ps, nil
 }
 
-// Judge stores j; it returns only once the verdict is committed, and a
-// verdict for a pair that does not exist is an error.
+// Pair returns the pair with the given id; one that is not there is an
+// error wrapping ErrNoPair.
+func (d *DB) Pair(id string) (Pair, error) {
+	p, err := scanPair(d.db.QueryRow(d.q(selectPair), id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Pair{}, fmt.Errorf("prefs: pair %s: %w in %s", id, ErrNoPair, d.name)
+	case err != nil:
+		return Pair{}, d.fail("reading pair "+id, err)
+	}
+	return p, nil
+}
+
+// Next returns a pair judge has not judged yet (any verdict, skip
+// included, counts); ok is false when none is left. Each judge meets the
+// pairs in an order of their own, so that annotators working at once
+// spread over the pairs, but the same order every time.
+func (d *DB) Next(judge string) (p Pair, ok bool, err error) {
+	rows, err := d.db.Query(d.q(`SELECT p.id FROM pairs p
+		WHERE NOT EXISTS (SELECT 1 FROM judgements j WHERE j.pair = p.id AND j.judge = ?)`), judge)
+	if err != nil {
+		return Pair{}, false, d.fail("choosing a pair for "+judge, err)
+	}
+	defer rows.Close()
+	var best string
+	var bestRank uint64
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return Pair{}, false, d.fail("choosing a pair for "+judge, err)
+		}
+		r := rank(judge, id)
+		if !ok || cmp.Or(cmp.Compare(r, bestRank), strings.Compare(id, best)) < 0 {
+			best, bestRank, ok = id, r, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Pair{}, false, d.fail("choosing a pair for "+judge, err)
+	}
+	if !ok {
+		return Pair{}, false, nil
+	}
+	p, err = d.Pair(best)
+	return p, err == nil, err
+}
+
+// rank places pair id in judge's order: a hash, computed here rather than
+// in SQL so that both databases give the same order.
+func rank(judge, id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(judge + "\x00" + id))
+	return h.Sum64()
+}
+
+// Progress counts the pairs judge has judged (done) and all pairs (total).
+func (d *DB) Progress(judge string) (done, total int, err error) {
+	err = d.db.QueryRow(d.q(`SELECT (SELECT count(DISTINCT pair) FROM judgements WHERE judge = ?), (SELECT count(*) FROM pairs)`),
+		judge).Scan(&done, &total)
+	if err != nil {
+		return 0, 0, d.fail("counting "+judge+"'s verdicts", err)
+	}
+	return done, total, nil
+}
+
+const insertJudgement = `INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`
+
+// judgementRow is j as the values of insertJudgement.
+func judgementRow(j Judgement) []any {
+	return []any{j.Pair, string(j.Verdict), j.Judge, j.At.UTC().Format(time.RFC3339Nano)}
+}
+
+// Judge stores j; it returns nil only once the verdict is committed. A
+// verdict for a pair that is not there is an error wrapping ErrNoPair.
 func (d *DB) Judge(j Judgement) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	if err := insertJudgement(d.db, j); err != nil {
-		if strings.Contains(err.Error(), "FOREIGN KEY") {
-			return fmt.Errorf("prefs: a verdict for pair %s, which is not in %s", j.Pair, d.path)
+	if _, err := d.db.Exec(d.q(insertJudgement), judgementRow(j)...); err != nil {
+		if isForeignKey(err) {
+			return fmt.Errorf("prefs: a verdict for pair %s: %w in %s", j.Pair, ErrNoPair, d.name)
 		}
-		return fmt.Errorf("prefs: saving the verdict on pair %s to %s: %w", j.Pair, d.path, err)
+		return d.fail("saving the verdict on pair "+j.Pair, err)
 	}
 	return nil
-}
-
-// insertJudgement writes j through db or a transaction.
-func insertJudgement(db interface {
-	Exec(query string, args ...any) (sql.Result, error)
-}, j Judgement) error {
-	_, err := db.Exec(`INSERT INTO judgements (pair, verdict, judge, at) VALUES (?, ?, ?, ?)`,
-		j.Pair, string(j.Verdict), j.Judge, j.At.UTC().Format(time.RFC3339Nano))
-	return err
 }
 
 // Records returns every judgement with its pair, in the order they were
 // given.
 func (d *DB) Records() ([]Record, error) {
-	rows, err := d.db.Query(`SELECT p.id, p.face, p.lq, p.left_image, p.left_provenance, p.right_image, p.right_provenance,
-		j.verdict, j.judge, j.at FROM judgements j JOIN pairs p ON p.id = j.pair ORDER BY j.id`)
+	rows, err := d.db.Query(`SELECT ` + pairColumns + `, j.verdict, j.judge, j.at
+		FROM judgements j JOIN pairs p ON p.id = j.pair ORDER BY j.id`)
 	if err != nil {
-		return nil, fmt.Errorf("prefs: %s: %w", d.path, err)
+		return nil, d.fail("reading verdicts", err)
 	}
 	defer rows.Close()
 	var recs []Record
 	for rows.Next() {
-		var r Record
-		var lq, li, lp, ri, rp, verdict, at string
-		if err := rows.Scan(&r.ID, &r.Face, &lq, &li, &lp, &ri, &rp, &verdict, &r.Judge, &at); err != nil {
-			return nil, fmt.Errorf("prefs: %s: %w", d.path, err)
+		var verdict, judge, at string
+		p, err := scanPair(rows, &verdict, &judge, &at)
+		if err != nil {
+			return nil, d.fail("reading verdicts", err)
 		}
-		r.LQ, r.Left.Image, r.Right.Image, r.Verdict = Ref(lq), Ref(li), Ref(ri), Verdict(verdict)
-		if err := json.Unmarshal([]byte(lp), &r.Left.Provenance); err != nil {
-			return nil, fmt.Errorf("prefs: %s: pair %s: %w", d.path, r.ID, err)
-		}
-		if err := json.Unmarshal([]byte(rp), &r.Right.Provenance); err != nil {
-			return nil, fmt.Errorf("prefs: %s: pair %s: %w", d.path, r.ID, err)
-		}
+		r := Record{Pair: p, Verdict: Verdict(verdict), Judge: judge}
 		if r.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("prefs: %s: pair %s: %w", d.path, r.ID, err)
+			return nil, d.fail("reading verdicts", fmt.Errorf("pair %s: %w", p.ID, err))
 		}
 		recs = append(recs, r)
 	}
-	return recs, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("reading verdicts", err)
+	}
+	return recs, nil
 }
 
 // Import stores records (from ReadJSONL) in one transaction: each pair is
@@ -174,40 +274,35 @@ func (d *DB) Records() ([]Record, error) {
 // must be the same pair; every judgement is added. Nothing is stored if
 // any record fails.
 func (d *DB) Import(recs []Record) error {
-	tx, err := d.db.Begin()
-	if err != nil {
-		return fmt.Errorf("prefs: %s: %w", d.path, err)
-	}
-	defer tx.Rollback()
 	for i, r := range recs {
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("prefs: record %d: %w", i+1, err)
 		}
-		row := pairRow(r.Pair)
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM pairs WHERE id = ?`, r.ID).Scan(&n); err != nil {
-			return fmt.Errorf("prefs: %s: %w", d.path, err)
+	}
+	tx, err := d.db.Begin()
+	if err != nil {
+		return d.fail("importing", err)
+	}
+	defer tx.Rollback()
+	for i, r := range recs {
+		doing := fmt.Sprintf("importing record %d (pair %s)", i+1, r.ID)
+		have, err := scanPair(tx.QueryRow(d.q(selectPair), r.ID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if _, err := tx.Exec(d.q(insertPair), pairRow(r.Pair)...); err != nil {
+				return d.fail(doing, err)
+			}
+		case err != nil:
+			return d.fail(doing, err)
+		case have != r.Pair:
+			return fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.name)
 		}
-		if n == 0 {
-			if _, err := tx.Exec(`INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)`, row...); err != nil {
-				return fmt.Errorf("prefs: record %d: pair %s: %w", i+1, r.ID, err)
-			}
-		} else {
-			err := tx.QueryRow(`SELECT count(*) FROM pairs WHERE id = ? AND face = ? AND lq = ? AND left_image = ?
-				AND left_provenance = ? AND right_image = ? AND right_provenance = ?`, row...).Scan(&n)
-			if err != nil {
-				return fmt.Errorf("prefs: %s: %w", d.path, err)
-			}
-			if n == 0 {
-				return fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.path)
-			}
-		}
-		if err := insertJudgement(tx, r.Judgement()); err != nil {
-			return fmt.Errorf("prefs: record %d: %w", i+1, err)
+		if _, err := tx.Exec(d.q(insertJudgement), judgementRow(r.Judgement())...); err != nil {
+			return d.fail(doing, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("prefs: %s: %w", d.path, err)
+		return d.fail("importing", err)
 	}
 	return nil
 }

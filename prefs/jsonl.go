@@ -22,8 +22,10 @@ func WriteJSONL(w io.Writer, recs []Record) error {
 
 // ReadJSONL reads records written by WriteJSONL. name labels errors, which
 // give the line number; every record is validated, and unknown fields are
-// an error (a misspelt field would otherwise vanish silently).
-func ReadJSONL(r io.Reader, name string) ([]Record, error) {
+// an error (a misspelt field would otherwise vanish silently). Each record
+// then goes through checks (Store.CheckImages, say), whose errors are
+// reported at its line too.
+func ReadJSONL(r io.Reader, name string, checks ...func(Record) error) ([]Record, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var recs []Record
@@ -40,6 +42,11 @@ func ReadJSONL(r io.Reader, name string) ([]Record, error) {
 		}
 		if err := rec.Validate(); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		for _, check := range checks {
+			if err := check(rec); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
 		}
 		recs = append(recs, rec)
 	}

@@ -1,4 +1,4 @@
-package prefs
+package prefs_test
 
 import (
 	"bytes"
@@ -7,31 +7,41 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"facereward/prefs"
 )
 
-func testRecord(t *testing.T, s Store) Record {
+// testRecord is a verdict on pair p1, whose images (its ground truth
+// included) are in s.
+func testRecord(t *testing.T, s prefs.Store) prefs.Record {
 	t.Helper()
-	put := func(b string) Ref {
+	return prefs.Record{
+		Pair:    testPair(t, s, "p1"),
+		Verdict: prefs.Left, Judge: "ada", At: time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC),
+	}
+}
+
+// testPair is a pair with the given id whose images are in s.
+func testPair(t *testing.T, s prefs.Store, id string) prefs.Pair {
+	t.Helper()
+	put := func(b string) prefs.Ref {
 		r, err := s.Put([]byte(b))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	return Record{
-		Pair: Pair{
-			ID: "p1", Face: "04800", LQ: put("lq"),
-			Left:  Candidate{Image: put("a"), Provenance: Provenance{Method: "stage2", Seed: 3, Steps: 20, Eta: 0.5, Strength: 0.5, Guidance: 0.45, Preset: "diffbir"}},
-			Right: Candidate{Image: put("b"), Provenance: Provenance{Method: "bicubic", Preset: "diffbir"}},
-		},
-		Verdict: Left, Judge: "ada", At: time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC),
+	return prefs.Pair{
+		ID: id, Face: "04800", LQ: put("lq"), GT: put("gt"),
+		Left:  prefs.Candidate{Image: put("a"), Provenance: prefs.Provenance{Method: "stage2", Seed: 3, Steps: 20, Eta: 0.5, Strength: 0.5, Guidance: 0.45, Preset: "diffbir"}},
+		Right: prefs.Candidate{Image: put("b"), Provenance: prefs.Provenance{Method: "lq", Preset: "diffbir"}},
 	}
 }
 
 // Equal bytes are one file under their digest; a reference that is
 // malformed or absent is an error that names it.
 func TestStore(t *testing.T) {
-	s := Store{Dir: t.TempDir()}
+	s := prefs.Store{Dir: t.TempDir()}
 	a, err := s.Put([]byte("same"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +52,7 @@ func TestStore(t *testing.T) {
 		t.Fatalf("refs %s %s %s", a, b, c)
 	}
 	// sha256("same"), computed independently (printf same | sha256sum).
-	if want := Ref("sha256:0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"); a != want {
+	if want := prefs.Ref("sha256:0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"); a != want {
 		t.Errorf("ref %s, want %s", a, want)
 	}
 	p, err := s.Path(a)
@@ -55,59 +65,96 @@ func TestStore(t *testing.T) {
 	if filepath.Base(filepath.Dir(p)) != "09" {
 		t.Errorf("path %s not under its first two digits", p)
 	}
-	missing := Ref("sha256:" + strings.Repeat("ab", 32))
+	missing := prefs.Ref("sha256:" + strings.Repeat("ab", 32))
 	if _, err := s.Path(missing); err == nil || !strings.Contains(err.Error(), string(missing)) {
 		t.Errorf("missing image: %v", err)
 	}
-	for _, bad := range []Ref{"", "md5:00", "sha256:xyz", Ref("sha256:" + strings.Repeat("AB", 32))} {
+	for _, bad := range []prefs.Ref{"", "md5:00", "sha256:xyz", prefs.Ref("sha256:" + strings.Repeat("AB", 32))} {
 		if _, err := s.Path(bad); err == nil {
 			t.Errorf("malformed %q accepted", bad)
 		}
 	}
 }
 
+// CheckImages names the first image of a pair that the store lacks, the
+// ground truth included; a pair without one needs none.
+func TestStoreCheckImages(t *testing.T) {
+	s := prefs.Store{Dir: t.TempDir()}
+	p := testPair(t, s, "p1")
+	if err := s.CheckImages(p); err != nil {
+		t.Fatal(err)
+	}
+	noGT := p
+	noGT.GT = ""
+	if err := s.CheckImages(noGT); err != nil {
+		t.Errorf("a pair without a ground truth: %v", err)
+	}
+	missing := prefs.Ref("sha256:" + strings.Repeat("cd", 32))
+	for what, bad := range map[string]prefs.Pair{
+		"lq":    {ID: p.ID, LQ: missing, GT: p.GT, Left: p.Left, Right: p.Right},
+		"gt":    {ID: p.ID, LQ: p.LQ, GT: missing, Left: p.Left, Right: p.Right},
+		"right": {ID: p.ID, LQ: p.LQ, GT: p.GT, Left: p.Left, Right: prefs.Candidate{Image: missing}},
+	} {
+		err := s.CheckImages(bad)
+		if err == nil || !strings.Contains(err.Error(), what+" image") || !strings.Contains(err.Error(), string(missing)) {
+			t.Errorf("%s missing: %v", what, err)
+		}
+	}
+}
+
+// Records with and without a ground truth come back as written.
 func TestJSONLRoundTrip(t *testing.T) {
-	s := Store{Dir: t.TempDir()}
+	s := prefs.Store{Dir: t.TempDir()}
 	rec := testRecord(t, s)
 	auto := rec
-	auto.ID, auto.Verdict, auto.Judge = "p2", Tie, AutoPrefix+"svm"
+	auto.ID, auto.GT, auto.Verdict, auto.Judge = "p2", "", prefs.Tie, prefs.AutoPrefix+"svm"
 	var buf bytes.Buffer
-	if err := WriteJSONL(&buf, []Record{rec, auto}); err != nil {
+	if err := prefs.WriteJSONL(&buf, []prefs.Record{rec, auto}); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(buf.String(), "\n"); n != 2 {
 		t.Fatalf("%d lines:\n%s", n, buf.String())
 	}
-	back, err := ReadJSONL(&buf, "prefs.jsonl")
+	if n := strings.Count(buf.String(), `"gt":`); n != 1 {
+		t.Errorf("%d lines with a gt field, want 1 (it is omitted when empty):\n%s", n, buf.String())
+	}
+	back, err := prefs.ReadJSONL(&buf, "prefs.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(back) != 2 || back[0] != rec || back[1] != auto {
-		t.Fatalf("round trip:\n%+v\n%+v", back, []Record{rec, auto})
+		t.Fatalf("round trip:\n%+v\n%+v", back, []prefs.Record{rec, auto})
 	}
 }
 
-// Each bad line is an error with the file name and line number.
+// Each bad line is an error with the file name and line number, a failed
+// check included.
 func TestJSONLErrors(t *testing.T) {
-	s := Store{Dir: t.TempDir()}
+	s := prefs.Store{Dir: t.TempDir()}
 	good := testRecord(t, s)
 	var line bytes.Buffer
-	WriteJSONL(&line, []Record{good})
+	if err := prefs.WriteJSONL(&line, []prefs.Record{good}); err != nil {
+		t.Fatal(err)
+	}
 	ok := strings.TrimSpace(line.String())
+	missing := "sha256:" + strings.Repeat("ef", 32)
 	cases := map[string]string{
 		"verdict":    strings.Replace(ok, `"verdict":"left"`, `"verdict":"up"`, 1),
 		"judge":      strings.Replace(ok, `"judge":"ada"`, `"judge":""`, 1),
 		"unknown":    strings.Replace(ok, `"judge"`, `"juge"`, 1),
 		"image":      strings.Replace(ok, string(good.Left.Image), "sha256:00", 1),
+		"gt":         strings.Replace(ok, string(good.GT), "sha256:00", 1),
 		"same image": strings.Replace(ok, string(good.Right.Image), string(good.Left.Image), 1),
 		"json":       ok[:len(ok)/2],
 		"time":       strings.Replace(ok, `"at":"2026-11-26T05:00:00Z"`, `"at":"0001-01-01T00:00:00Z"`, 1),
+		"not stored": strings.Replace(ok, string(good.LQ), missing, 1),
 	}
 	for what, bad := range cases {
 		if bad == ok {
 			t.Fatalf("%s: the case did not change the line", what)
 		}
-		_, err := ReadJSONL(strings.NewReader(ok+"\n\n"+bad+"\n"), "x.jsonl")
+		_, err := prefs.ReadJSONL(strings.NewReader(ok+"\n\n"+bad+"\n"), "x.jsonl",
+			func(r prefs.Record) error { return s.CheckImages(r.Pair) })
 		if err == nil || !strings.HasPrefix(err.Error(), "x.jsonl:3:") {
 			t.Errorf("%s: error %v, want one at x.jsonl:3", what, err)
 		}
@@ -116,11 +163,11 @@ func TestJSONLErrors(t *testing.T) {
 
 func TestParseVerdict(t *testing.T) {
 	for _, v := range []string{"left", "right", "tie", "skip"} {
-		if got, err := ParseVerdict(v); err != nil || string(got) != v {
+		if got, err := prefs.ParseVerdict(v); err != nil || string(got) != v {
 			t.Errorf("%s: %v %v", v, got, err)
 		}
 	}
-	if _, err := ParseVerdict("Left"); err == nil {
+	if _, err := prefs.ParseVerdict("Left"); err == nil {
 		t.Error("Left accepted")
 	}
 }

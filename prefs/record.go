@@ -36,8 +36,9 @@ const AutoPrefix = "auto:"
 
 // Provenance says how a candidate was made.
 type Provenance struct {
-	// Method is what made the image: "stage1", "stage2", "bicubic" (the
-	// upsampled LQ) or "gt" (the ground truth).
+	// Method is what made the image: "stage1", "stage2", "lq" (the
+	// degraded input itself, resized back to the working size) or "gt"
+	// (the ground truth).
 	Method   string  `json:"method"`
 	Seed     uint64  `json:"seed,omitempty"`
 	Steps    int     `json:"steps,omitempty"`
@@ -60,8 +61,25 @@ type Pair struct {
 	ID    string    `json:"id"`
 	Face  string    `json:"face"` // the source face (e.g. its FFHQ id)
 	LQ    Ref       `json:"lq"`
+	GT    Ref       `json:"gt,omitempty"` // the ground truth, when known
 	Left  Candidate `json:"left"`
 	Right Candidate `json:"right"`
+}
+
+// namedRef is one of a pair's images and its role, for messages.
+type namedRef struct {
+	what string
+	ref  Ref
+}
+
+// images lists p's images: the LQ, the ground truth when it has one, and
+// the two candidates.
+func (p Pair) images() []namedRef {
+	refs := []namedRef{{"lq", p.LQ}}
+	if p.GT != "" {
+		refs = append(refs, namedRef{"gt", p.GT})
+	}
+	return append(refs, namedRef{"left", p.Left.Image}, namedRef{"right", p.Right.Image})
 }
 
 // Judgement is one verdict on a pair.
@@ -85,10 +103,7 @@ func (p Pair) Validate() error {
 	if p.ID == "" {
 		return errors.New("pair without an id")
 	}
-	for _, r := range []struct {
-		what string
-		ref  Ref
-	}{{"lq", p.LQ}, {"left", p.Left.Image}, {"right", p.Right.Image}} {
+	for _, r := range p.images() {
 		if err := r.ref.Validate(); err != nil {
 			return fmt.Errorf("pair %s: %s image: %w", p.ID, r.what, err)
 		}

@@ -73,3 +73,14 @@ func (s Store) Path(r Ref) (string, error) {
 	}
 	return p, nil
 }
+
+// CheckImages reports the first of p's images that is not in the store,
+// naming the pair, the image's role and its reference.
+func (s Store) CheckImages(p Pair) error {
+	for _, r := range p.images() {
+		if _, err := s.Path(r.ref); err != nil {
+			return fmt.Errorf("pair %s: %s image: %w", p.ID, r.what, err)
+		}
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,23 +19,10 @@ import (
 )
 
 func runBench(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "engine":
-			return benchEngine(args[1:], stdout)
-		case "restorer":
-			return benchRestorer(args[1:], stdout)
-		case "-h", "--help", "-help":
-			fmt.Fprint(stdout, `Usage: facereward bench engine|restorer [flags]
-
-  engine    the engine's nets A and B against PyTorch (bench engine --help)
-  restorer  the default restorer's training steps and restore time against
-            PyTorch (bench restorer --help)
-`)
-			return flag.ErrHelp
-		}
-	}
-	return fmt.Errorf("bench: want a target, `facereward bench engine` or `bench restorer` (see --help)")
+	return dispatch("bench", "Speed against PyTorch, in one run.", []subcommand{
+		{"engine", "the engine's nets A and B against PyTorch", benchEngine},
+		{"restorer", "the default restorer's training steps and restore time against PyTorch", benchRestorer},
+	}, args, stdout)
 }
 
 // engineTimes is one side's medians in seconds.

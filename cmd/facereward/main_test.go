@@ -69,8 +69,11 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 	if _, _, err := runCLI("bench", "engine", "--iters", "0"); err == nil {
 		t.Error("--iters 0 accepted")
 	}
-	if _, _, err := runCLI("bench"); err == nil || !strings.Contains(err.Error(), "bench engine") {
+	if _, _, err := runCLI("bench"); err == nil || !strings.Contains(err.Error(), "engine, restorer") {
 		t.Errorf("bench without target: %v", err)
+	}
+	if _, _, err := runCLI("train", "rewards"); err == nil || !strings.Contains(err.Error(), `unknown subcommand "rewards"`) {
+		t.Errorf("train with a misspelt target: %v", err)
 	}
 }
 

@@ -139,7 +139,7 @@ func listInputs(args []string) ([]input, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, fmt.Errorf("restore: %w", err)
+			return nil, err
 		}
 		if !st.IsDir() {
 			ins = append(ins, input{a, filepath.Base(a)})
@@ -147,7 +147,7 @@ func listInputs(args []string) ([]input, error) {
 		}
 		f, err := dataset.Open(a)
 		if err != nil {
-			return nil, fmt.Errorf("restore: %w", err)
+			return nil, err
 		}
 		for _, file := range f.Files {
 			ins = append(ins, input{file.Path, filepath.ToSlash(file.Rel)})

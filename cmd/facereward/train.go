@@ -5,19 +5,64 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"facereward/rundir"
 	"facereward/train"
 )
 
 func runTrain(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "restorer" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return trainRestorer([]string{"--help"}, stdout)
-		}
-		return fmt.Errorf("train: want a target: `facereward train restorer` (see --help)")
+	return dispatch("train", "Trains a network in a run folder (config.json, log.jsonl, checkpoints/; --resume).", []subcommand{
+		{"restorer", "the stage-1 net and the diffusion restorer (--stage 1|2)", trainRestorer},
+		{"reward", "the Face Reward Model, from preference pairs", trainReward},
+	}, args, stdout)
+}
+
+func trainReward(args []string, stdout io.Writer) error {
+	fs := newFlags("train reward", "train reward --prefs DB|FILE.jsonl --store DIR --run DIR [--resume] [flags]", `
+Trains the Face Reward Model (a CNN that scores a face; higher is better)
+with the Bradley–Terry loss -log σ(s_win − s_lose) on the left/right
+verdicts of --prefs: a database (SQLite file or postgres:// URL) or a JSONL
+export, whose images are in --store. Human and automatic verdicts are used
+alike; ties and skips are dropped. The pairs of a seeded --hold-out fraction
+of the faces are held out: every --eval-every steps the EMA weights' accuracy
+on them (val_acc: the preferred image scored higher) goes to log.jsonl.
+
+The run folder holds config.json, log.jsonl, checkpoints/ and, at the end,
+model.safetensors (the EMA weights with the FRM's config: what
+`+"`reward score --model`"+` and ReFL read). --resume continues exactly; it
+refuses changed verdicts (the config records their digest).`, stdout)
+	src := fs.String("prefs", "", "preference data: a SQLite file, a postgres:// URL or a .jsonl export")
+	store := fs.String("store", "", "the image store of the pairs (default: images/ beside a SQLite or JSONL --prefs)")
+	dir := fs.String("run", "", "run folder")
+	resume := fs.Bool("resume", false, "continue the run in --run from its newest checkpoint")
+	o := train.DefaultRewardOptions("", "")
+	fs.IntVar(&o.Net.ImageSize, "size", o.Net.ImageSize, "image size the model reads (a multiple of 16; the pairs' images must have it)")
+	fs.IntVar(&o.Steps, "steps", o.Steps, "training steps")
+	fs.IntVar(&o.Until, "until", 0, "stop at this step without changing the schedule; a later --resume carries on")
+	fs.IntVar(&o.Batch, "batch", o.Batch, "pairs per step")
+	fs.Float64Var(&o.LR, "lr", o.LR, "peak learning rate (AdamW, warm-up then cosine)")
+	fs.Float64Var(&o.HoldOut, "hold-out", o.HoldOut, "fraction of the faces whose pairs are held out for validation")
+	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "steps between held-out passes")
+	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "steps between checkpoints")
+	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (weights, batches, hold-out split)")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	return trainRestorer(args[1:], stdout)
+	if *src == "" || *dir == "" {
+		return fmt.Errorf("train reward: --prefs and --run are required (see --help)")
+	}
+	if *store == "" {
+		if strings.Contains(*src, "://") {
+			return fmt.Errorf("train reward: --store is required with a database URL")
+		}
+		*store = filepath.Join(filepath.Dir(*src), "images")
+	}
+	o.Prefs, o.Store = *src, *store
+	ctx, cancel := rundir.Interruptible(context.Background())
+	defer cancel()
+	return train.Reward(ctx, *dir, o, *resume, stdout)
 }
 
 func trainRestorer(args []string, stdout io.Writer) error {

@@ -1,0 +1,274 @@
+// Package autolabel is the automatic labeller of preference pairs (the
+// paper's "hybrid annotation"): a linear model on the differences of five
+// full-reference metrics between a pair's two candidates, trained on the
+// human verdicts, labels the pairs no one has judged where it is confident.
+//
+// Features. Each candidate is scored against its pair's ground truth:
+// PSNR (dB, capped at PSNRCap), SSIM, IDS (cosine of identity
+// descriptors), LMD (landmark distance, px) and BRISQUE (no-reference,
+// lower is better). A pair's vector is left minus right; a metric that
+// cannot be computed for a candidate gives a difference of 0 (see
+// Features.Pair).
+//
+// Model. L2-regularised logistic regression (strength Lambda) on
+// standardised differences, fitted by Newton's method with a backtracking
+// line search, which is deterministic and converges in a few steps on five
+// features. It trains on human verdicts "left" and "right" only: a tie
+// says neither is better and a skip says nothing, and neither can be a
+// label of a two-way classifier. The margin is the log-odds that the left
+// candidate is preferred.
+//
+// Antisymmetry. Swapping the candidates negates x and must negate the
+// verdict, so every training pair also enters flipped (−x, the opposite
+// verdict). That set has mean 0, so Mean is 0; its loss is even in the
+// intercept B (flipping every sample turns B into −B), so the convex
+// optimum has B = 0 and B is not fitted. With B = 0 a flipped sample's
+// loss equals its original's, so the fit runs on the originals alone: the
+// flipped copies only fix Mean and B. Hence Margin(−x) = −Margin(x).
+//
+// Ground-truth rule. With too few human verdicts, GTRule stands in: a
+// candidate that is the ground truth always wins; otherwise the score is
+//
+//	s = ΔPSNR/2 dB + ΔSSIM/0.05 + ΔIDS/0.02 − ΔLMD/0.5 px − ΔBRISQUE/10
+//
+// (Δ = left − right), each difference counted in units of a just
+// noticeable difference, signed so that better is positive, and the
+// verdict is the sign of s. On the two example faces (examples/gt), going
+// from a 3×3 to a 5×5 box blur moves each term by one to three units, so
+// no single metric decides alone. Its judgements are marked
+// "auto:gt-rule".
+package autolabel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Lambda is the L2 penalty on the standardised weights, per sample (the
+// objective is the mean log-loss plus Lambda/2·|W|²): enough to keep the
+// weights finite when the humans' verdicts are perfectly separable, too
+// little to matter otherwise.
+const Lambda = 0.01
+
+// The labellers' names; the judge is prefs.AutoPrefix + Name.
+const (
+	LogisticName = "logistic"
+	RuleName     = "gt-rule"
+)
+
+// Model is a linear scorer of pair differences: the margin is
+// W·((x − Mean)/Scale) + B, positive when the left candidate is preferred.
+type Model struct {
+	W     Vector
+	B     float64
+	Mean  Vector
+	Scale Vector
+	Name  string
+	// GTWins makes a candidate that is its pair's ground truth win
+	// whatever the metrics (the ground-truth rule). A learned model
+	// leaves it false: people may prefer a restoration to the ground
+	// truth, and the model learns what people prefer.
+	GTWins bool
+}
+
+// GTRule is the documented ground-truth rule (see the package doc).
+func GTRule() Model {
+	return Model{
+		Name:   RuleName,
+		W:      Vector{1, 1, 1, -1, -1},
+		Scale:  Vector{2, 0.05, 0.02, 0.5, 10},
+		GTWins: true,
+	}
+}
+
+// Margin is m's score of a pair's difference vector x.
+func (m Model) Margin(x Vector) float64 {
+	s := m.B
+	for i := range x {
+		s += m.W[i] * (x[i] - m.Mean[i]) / m.Scale[i]
+	}
+	return s
+}
+
+// Predict says whether m prefers the left candidate.
+func (m Model) Predict(x Vector) bool { return m.Margin(x) > 0 }
+
+// PerUnit is m's weight on each raw difference (W/Scale): how much a
+// difference of one dB, one px, … moves the margin.
+func (m Model) PerUnit() Vector {
+	var w Vector
+	for i := range w {
+		w[i] = m.W[i] / m.Scale[i]
+	}
+	return w
+}
+
+// Example is one human verdict on a pair: its difference vector, whether
+// the left candidate won, and the pair's face (cross-validation keeps a
+// face's verdicts in one fold).
+type Example struct {
+	X    Vector
+	Left bool
+	Face string
+}
+
+// Train fits the logistic model to examples.
+func Train(examples []Example) (Model, error) {
+	if len(examples) == 0 {
+		return Model{}, errors.New("autolabel: no examples to train on")
+	}
+	m := Model{Name: LogisticName}
+	// The flipped set's mean is 0, and its spread about 0 is the RMS of
+	// the originals; a feature that is 0 throughout keeps scale 1 (its
+	// weight then stays 0).
+	for i := range m.Scale {
+		var ss float64
+		for _, e := range examples {
+			ss += e.X[i] * e.X[i]
+		}
+		m.Scale[i] = math.Sqrt(ss / float64(len(examples)))
+		if m.Scale[i] == 0 {
+			m.Scale[i] = 1
+		}
+	}
+	z := make([]Vector, len(examples))
+	y := make([]float64, len(examples))
+	for k, e := range examples {
+		for i := range e.X {
+			z[k][i] = e.X[i] / m.Scale[i]
+		}
+		y[k] = -1
+		if e.Left {
+			y[k] = 1
+		}
+	}
+	w, err := newton(z, y)
+	if err != nil {
+		return Model{}, err
+	}
+	m.W = w
+	return m, nil
+}
+
+// objective is the mean log-loss of w on (z, y) plus the L2 penalty.
+func objective(w Vector, z []Vector, y []float64) float64 {
+	var f float64
+	for k := range z {
+		f += softplus(-y[k] * dot(w, z[k]))
+	}
+	return f/float64(len(z)) + Lambda/2*dot(w, w)
+}
+
+// newton minimises objective from w = 0. The objective is strictly convex
+// (the penalty), so the Hessian is positive definite and the Newton step
+// is always a descent direction; the line search keeps steps that would
+// overshoot on nearly separable data from increasing the objective.
+func newton(z []Vector, y []float64) (Vector, error) {
+	var w Vector
+	n := float64(len(z))
+	f := objective(w, z, y)
+	for range 100 {
+		var g Vector
+		var h [NumFeatures][NumFeatures]float64
+		for k := range z {
+			p := sigmoid(-y[k] * dot(w, z[k])) // how wrong sample k still is
+			for i := range g {
+				g[i] -= y[k] * p * z[k][i] / n
+				for j := range g {
+					h[i][j] += p * (1 - p) * z[k][i] * z[k][j] / n
+				}
+			}
+		}
+		for i := range g {
+			g[i] += Lambda * w[i]
+			h[i][i] += Lambda
+		}
+		d, err := solve(h, g)
+		if err != nil {
+			return Vector{}, err
+		}
+		// g·d is the squared Newton decrement, twice the decrease the step
+		// promises. Once it is tiny the fit is in the quadratic region,
+		// where the full step is accurate, while the objective (at most log 2,
+		// resolution 1e-16) could no longer tell the line search whether a
+		// step helped.
+		if dot(g, d) < 1e-12 {
+			for i := range w {
+				w[i] -= d[i]
+			}
+			return w, nil
+		}
+		step := 1.0
+		for {
+			var next Vector
+			for i := range w {
+				next[i] = w[i] - step*d[i]
+			}
+			if fn := objective(next, z, y); fn <= f-1e-4*step*dot(g, d) {
+				w, f = next, fn
+				break
+			}
+			if step /= 2; step < 1e-10 {
+				return Vector{}, errors.New("autolabel: the logistic fit's line search found no decrease")
+			}
+		}
+	}
+	return Vector{}, errors.New("autolabel: the logistic fit did not converge in 100 Newton steps")
+}
+
+// solve returns h⁻¹g by Cholesky factorisation (h is symmetric positive
+// definite).
+func solve(h [NumFeatures][NumFeatures]float64, g Vector) (Vector, error) {
+	var l [NumFeatures][NumFeatures]float64
+	for i := range l {
+		for j := 0; j <= i; j++ {
+			s := h[i][j]
+			for k := range j {
+				s -= l[i][k] * l[j][k]
+			}
+			if i == j {
+				if s <= 0 {
+					return Vector{}, fmt.Errorf("autolabel: Hessian not positive definite (pivot %g)", s)
+				}
+				l[i][i] = math.Sqrt(s)
+			} else {
+				l[i][j] = s / l[j][j]
+			}
+		}
+	}
+	var v, x Vector
+	for i := range v { // L v = g
+		s := g[i]
+		for k := range i {
+			s -= l[i][k] * v[k]
+		}
+		v[i] = s / l[i][i]
+	}
+	for i := NumFeatures - 1; i >= 0; i-- { // Lᵀ x = v
+		s := v[i]
+		for k := i + 1; k < NumFeatures; k++ {
+			s -= l[k][i] * x[k]
+		}
+		x[i] = s / l[i][i]
+	}
+	return x, nil
+}
+
+func dot(a, b Vector) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func sigmoid(t float64) float64 { return 1 / (1 + math.Exp(-t)) }
+
+// softplus is log(1 + e^t) without overflow for large t.
+func softplus(t float64) float64 {
+	if t > 30 {
+		return t
+	}
+	return math.Log1p(math.Exp(t))
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"facereward/prefs"
+	"facereward/reward"
+)
+
+// generate makes pairs from two faces with the tiny restorer and returns
+// the output folder.
+func generate(t *testing.T, data, model string, extra ...string) (string, string) {
+	t.Helper()
+	out := t.TempDir()
+	args := append([]string{"prefs", "generate", "--data", data, "--model", model, "--out", out, "--n", "2", "--split", "",
+		"--samples", "2", "--gt"}, extra...)
+	stdout, _, err := runCLI(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, stdout
+}
+
+// prefs generate stores K = stage1 + 2 stage-2 + lq + gt candidates per face
+// and every pair of them, with provenance and the ground truth; a rerun
+// skips the faces already there; the same seed gives the same images.
+func TestPrefsGenerate(t *testing.T) {
+	model, data := tinyModel(t), t.TempDir()
+	copyFaces(t, data, 1, "04801", "04850")
+	out, stdout := generate(t, data, model)
+	if !strings.Contains(stdout, "20 pairs from 2 faces") {
+		t.Errorf("summary %q", stdout)
+	}
+	db, err := prefs.Open(filepath.Join(out, "prefs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.Pairs()
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 20 {
+		t.Fatalf("%d pairs, want 2 faces × C(5,2) = 20", len(ps))
+	}
+	methods := map[string]int{}
+	store := prefs.Store{Dir: filepath.Join(out, "images")}
+	for _, p := range ps {
+		for _, c := range []prefs.Candidate{p.Left, p.Right} {
+			methods[c.Provenance.Method]++
+			if _, err := store.Path(c.Image); err != nil {
+				t.Fatal(err)
+			}
+			if c.Provenance.Method == "stage2" && (c.Provenance.Steps == 0 || c.Provenance.Seed == 0) {
+				t.Errorf("pair %s: stage-2 candidate without its sampler settings: %+v", p.ID, c.Provenance)
+			}
+			if c.Provenance.Method == "gt" && c.Image != p.GT {
+				t.Errorf("pair %s: the gt candidate is not the pair's ground truth", p.ID)
+			}
+		}
+		if p.GT == "" || !strings.HasPrefix(p.ID, "s1/"+p.Face+"/") {
+			t.Errorf("pair %+v: want a ground truth and an id s1/<face>/…", p)
+		}
+	}
+	// Each candidate is in 4 of a face's 10 pairs: stage2 has two per face.
+	if want := map[string]int{"stage1": 8, "stage2": 16, "lq": 8, "gt": 8}; !maps.Equal(methods, want) {
+		t.Errorf("candidates by method %v, want %v", methods, want)
+	}
+	left := 0
+	for _, p := range ps {
+		if p.Left.Provenance.Method == "gt" {
+			left++
+		}
+	}
+	if left == 0 || left == 8 {
+		t.Errorf("the ground truth is on the left in %d of its 8 pairs: the order is not shuffled", left)
+	}
+
+	stdout, _, err = runCLI("prefs", "generate", "--data", data, "--model", model, "--out", out, "--n", "2", "--split", "", "--samples", "2", "--gt")
+	if err != nil || !strings.Contains(stdout, "0 pairs from 0 faces") || !strings.Contains(stdout, "2 faces were already there") {
+		t.Errorf("rerun: %q, %v", stdout, err)
+	}
+
+	again, _ := generate(t, data, model)
+	for _, dir := range []string{"images"} {
+		a, b := listFiles(t, filepath.Join(out, dir)), listFiles(t, filepath.Join(again, dir))
+		if strings.Join(a, ",") != strings.Join(b, ",") {
+			t.Errorf("the same seed stored other images:\n%v\n%v", a, b)
+		}
+	}
+}
+
+// train reward learns from generated pairs labelled "gt wins", writes a
+// model that reward score reads, and resumes exactly.
+func TestTrainRewardAndScore(t *testing.T) {
+	model, data := tinyModel(t), t.TempDir()
+	copyFaces(t, data, 1, "04801", "04850")
+	out, _ := generate(t, data, model)
+	db, err := prefs.Open(filepath.Join(out, "prefs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.Pairs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		v := prefs.Tie
+		switch {
+		case p.Left.Provenance.Method == "gt":
+			v = prefs.Left
+		case p.Right.Provenance.Method == "gt":
+			v = prefs.Right
+		}
+		if err := db.Judge(prefs.Judgement{Pair: p.ID, Verdict: v, Judge: "tester", At: testTime(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	run := filepath.Join(t.TempDir(), "frm")
+	args := func(run string, more ...string) []string {
+		return append([]string{"train", "reward", "--prefs", filepath.Join(out, "prefs.db"), "--run", run, "--steps", "6",
+			"--batch", "2", "--size", "16", "--hold-out", "0", "--save-every", "3", "--eval-every", "3"}, more...)
+	}
+	stdout, _, err := runCLI(args(run, "--until", "3")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "8 training pairs, 0 held out") || !strings.Contains(stdout, "12 ties and skips dropped") {
+		t.Errorf("summary %q", stdout)
+	}
+	if _, _, err := runCLI(args(run, "--resume")...); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := os.ReadFile(filepath.Join(run, reward.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	straight := filepath.Join(t.TempDir(), "frm")
+	if _, _, err := runCLI(args(straight)...); err != nil {
+		t.Fatal(err)
+	}
+	once, err := os.ReadFile(filepath.Join(straight, reward.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(once) != string(resumed) {
+		t.Error("stopping at 3 and resuming gave other weights than a straight run")
+	}
+
+	// reward score prints one line per image; the FRM from the run folder
+	// is the one trained.
+	stdout, _, err = runCLI("reward", "score", "--model", run, filepath.Join(data, "04801.png"), filepath.Join(data, "04850.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], "04850.png") {
+		t.Fatalf("reward score printed %q", stdout)
+	}
+	if _, err := strconv.ParseFloat(strings.Split(lines[0], "\t")[0], 64); err != nil {
+		t.Errorf("score line %q: %v", lines[0], err)
+	}
+	// reward eval reads the same verdicts: 8 of them, and both faces have
+	// a gt, an lq and a default stage-2 candidate.
+	stdout, _, err = runCLI("reward", "eval", "--model", run, "--prefs", filepath.Join(out, "prefs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"of 8 verdicts", "12 ties and skips left out", "gt vs lq", "gt vs stage2", "of 2 faces"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("reward eval printed no %q:\n%s", want, stdout)
+		}
+	}
+	if _, _, err := runCLI("reward", "score", "--model", data, filepath.Join(data, "04801.png")); err == nil || !strings.Contains(err.Error(), "model.safetensors") {
+		t.Errorf("a folder without a model: %v", err)
+	}
+}
+
+func testTime(i int) time.Time { return time.Date(2026, 11, 26, 12, 0, i, 0, time.UTC) }
+
+// listFiles lists the files under dir by relative path.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,26 @@
+package reward
+
+import (
+	"fmt"
+
+	"facereward/nn"
+	"facereward/tensor"
+)
+
+// BTLoss is the Bradley–Terry loss of preference pairs, averaged over the
+// batch: mean(-log σ(win - lose)), written as Softplus(lose - win) so that
+// a confidently wrong pair gives a large finite loss instead of log(0).
+// win and lose are [N,1] scores of the preferred and the other face.
+func BTLoss(g *nn.Graph, win, lose *nn.Var) *nn.Var {
+	if !tensor.SameShape(win.Shape(), lose.Shape()) {
+		panic(fmt.Sprintf("reward: BTLoss of scores %v and %v", win.Shape(), lose.Shape()))
+	}
+	return g.Mean(g.Softplus(g.Sub(lose, win)))
+}
+
+// Term maps a score to ReFL's bounded reward term 1 − σ(r) in (0, 1): the
+// paper's 1 − r for a score that is not a probability, and bounded so that
+// the reward cannot grow without limit however far the restorer pushes it.
+func Term(g *nn.Graph, score *nn.Var) *nn.Var {
+	return g.Mean(g.AddScalar(g.Scale(g.Sigmoid(score), -1), 1))
+}
