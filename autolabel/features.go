@@ -67,6 +67,12 @@ func IsGT(p prefs.Pair, c prefs.Candidate) bool {
 	return c.Provenance.Method == "gt" || (p.GT != "" && c.Image == p.GT)
 }
 
+// IsLQ reports whether c is p's degraded input: made by the "lq" method,
+// or the very image the pair names as its LQ.
+func IsLQ(p prefs.Pair, c prefs.Candidate) bool {
+	return c.Provenance.Method == "lq" || c.Image == p.LQ
+}
+
 // Pair returns p's feature vector, left minus right, and the names of the
 // features whose difference was set to 0 because a metric could not be
 // computed for a candidate.

@@ -48,7 +48,9 @@ type Labels struct {
 // Label judges with m, at time at, the pending pairs (see Pending) whose
 // features are known and whose |margin| is at least threshold; a margin of
 // exactly 0 prefers neither candidate and is never a label. With m.GTWins
-// a candidate that is its pair's ground truth wins whatever the margin.
+// a candidate that is its pair's ground truth wins whatever the margin,
+// and with m.LQLoses the pair's degraded input loses (the ground truth
+// still beats it).
 func Label(pairs []prefs.Pair, judgements []prefs.Judgement, features map[string]Vector, m Model, threshold float64, at time.Time) Labels {
 	var out Labels
 	for _, p := range Pending(pairs, judgements, m.Judge()) {
@@ -58,13 +60,11 @@ func Label(pairs []prefs.Pair, judgements []prefs.Judgement, features map[string
 			continue
 		}
 		margin := m.Margin(x)
+		if m.LQLoses {
+			margin = anchor(margin, IsLQ(p, p.Right), IsLQ(p, p.Left))
+		}
 		if m.GTWins {
-			switch l, r := IsGT(p, p.Left), IsGT(p, p.Right); {
-			case l && !r:
-				margin = math.Inf(1)
-			case r && !l:
-				margin = math.Inf(-1)
-			}
+			margin = anchor(margin, IsGT(p, p.Left), IsGT(p, p.Right))
 		}
 		if margin == 0 || math.Abs(margin) < threshold {
 			out.Under++
@@ -77,4 +77,16 @@ func Label(pairs []prefs.Pair, judgements []prefs.Judgement, features map[string
 		out.Judgements = append(out.Judgements, prefs.Judgement{Pair: p.ID, Verdict: v, Judge: m.Judge(), At: at})
 	}
 	return out
+}
+
+// anchor overrides margin when exactly one side is marked: +∞ when the
+// left is, −∞ when the right is.
+func anchor(margin float64, left, right bool) float64 {
+	switch {
+	case left && !right:
+		return math.Inf(1)
+	case right && !left:
+		return math.Inf(-1)
+	}
+	return margin
 }

@@ -28,7 +28,7 @@ func pair(id string, left, right string) prefs.Pair {
 // differences, and its verdict is its sign.
 func TestGTRuleScore(t *testing.T) {
 	rule := GTRule()
-	x := Vector{2, 0.05, 0.02, 0.5, 10} // one noticeable difference each
+	x := Vector{2, 0.05, 0.02, 2, 10} // one noticeable difference each
 	if got := rule.Margin(x); math.Abs(got-(1+1+1-1-1)) > 1e-12 {
 		t.Errorf("margin %v, want 1", got)
 	}
@@ -61,6 +61,31 @@ func TestGTRulePicksGT(t *testing.T) {
 	got = Label(pairs, nil, feats, learned, 1, at)
 	if len(got.Judgements) != 2 || got.Judgements[0].Verdict != prefs.Right || got.Judgements[1].Verdict != prefs.Left {
 		t.Fatalf("learned model labels %+v, want the lower BRISQUE", got.Judgements)
+	}
+}
+
+// The degraded input loses under the rule even where its metrics win (a
+// restoration that moved pixels loses PSNR), on either side, but not to
+// the ground truth; a learned model follows its margin instead.
+func TestGTRuleLQLoses(t *testing.T) {
+	at := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	pairs := []prefs.Pair{pair("lq-left", "lq", "stage2"), pair("lq-right", "stage1", "lq"), pair("gt-lq", "gt", "lq")}
+	feats := map[string]Vector{"lq-left": {PSNR: 10}, "lq-right": {PSNR: -10}, "gt-lq": {PSNR: 30}}
+	got := Label(pairs, nil, feats, GTRule(), 1, at)
+	want := []prefs.Verdict{prefs.Right, prefs.Left, prefs.Left}
+	if len(got.Judgements) != 3 {
+		t.Fatalf("rule labels %+v", got.Judgements)
+	}
+	for i, j := range got.Judgements {
+		if j.Verdict != want[i] {
+			t.Errorf("pair %s: %s, want %s", j.Pair, j.Verdict, want[i])
+		}
+	}
+	learned := GTRule()
+	learned.Name, learned.GTWins, learned.LQLoses = LogisticName, false, false
+	got = Label(pairs[:2], nil, feats, learned, 1, at)
+	if len(got.Judgements) != 2 || got.Judgements[0].Verdict != prefs.Left || got.Judgements[1].Verdict != prefs.Right {
+		t.Fatalf("learned model labels %+v, want the higher PSNR", got.Judgements)
 	}
 }
 

@@ -2,10 +2,14 @@ package models_test
 
 import (
 	"io/fs"
+	"path/filepath"
 	"testing"
 
+	"facereward/imageio"
 	"facereward/models"
 	"facereward/restorer"
+	"facereward/reward"
+	"facereward/tensor"
 )
 
 // The built-in weights load into the architecture their config names,
@@ -31,5 +35,32 @@ func TestDefaultLoads(t *testing.T) {
 	}
 	if _, err := fs.Stat(models.Default(), "config.json"); err != nil {
 		t.Error(err)
+	}
+}
+
+// The built-in Face Reward Model loads and prefers each example face to
+// its degraded copy (examples/: the ground truth over the LQ), as it does
+// on 99.5% of the dev-val pairs of that kind (README).
+func TestRewardLoads(t *testing.T) {
+	m, err := reward.LoadFS(models.Reward(), models.RewardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"collins.png", "hopper.png"} {
+		var scores [2]float64
+		for i, dir := range []string{"gt", "lq"} {
+			img, err := imageio.Read(filepath.Join("..", "examples", dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := m.Config.ImageSize
+			if img.Shape[0] != s || img.Shape[1] != s {
+				t.Fatalf("examples/%s/%s is %v, the FRM reads %d×%d", dir, name, img.Shape, s, s)
+			}
+			scores[i] = m.Score(tensor.FromSlice(img.Data, 1, s, s, 3), 1)[0]
+		}
+		if !(scores[0] > scores[1]) {
+			t.Errorf("%s: the built-in FRM scores the ground truth %.3f, the degraded copy %.3f", name, scores[0], scores[1])
+		}
 	}
 }

@@ -97,7 +97,10 @@ func TestInputGradient(t *testing.T) {
 			w := tensor.FromSlice([]float32{0.7, -1.3}, 2, 1)
 			return g.Sum(g.Add(g.Mul(sw, nn.Constant(w)), g.Scale(sl, 0.4)))
 		},
-		"bt":   BTLoss,
+		"bt": BTLoss,
+		"center": func(g *nn.Graph, sw, sl *nn.Var) *nn.Var {
+			return g.Add(BTLoss(g, sw, sl), g.Scale(CenterLoss(g, sw, sl), 0.1))
+		},
 		"term": func(g *nn.Graph, sw, sl *nn.Var) *nn.Var { return Term(g, g.Concat(sw, sl)) },
 	} {
 		vw, vl := nn.Input(win), nn.Input(lose)
@@ -129,6 +132,11 @@ func TestBTLossValues(t *testing.T) {
 	g := nn.NewGraph()
 	if got := Term(g, nn.Constant(tensor.FromSlice([]float32{0, 100}, 2, 1))).Value.Data[0]; math.Abs(float64(got)-0.25) > 1e-6 {
 		t.Errorf("Term(0, 100) = %g, want mean(0.5, 0) = 0.25", got)
+	}
+	w := nn.Constant(tensor.FromSlice([]float32{1, -3}, 2, 1))
+	l := nn.Constant(tensor.FromSlice([]float32{2, 0}, 2, 1))
+	if got := CenterLoss(g, w, l).Value.Data[0]; math.Abs(float64(got)-(10.0/2+4.0/2)/2) > 1e-6 {
+		t.Errorf("CenterLoss = %g, want (mean(1, 9) + mean(4, 0))/2 = 3.5", got)
 	}
 }
 

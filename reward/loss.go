@@ -18,6 +18,16 @@ func BTLoss(g *nn.Graph, win, lose *nn.Var) *nn.Var {
 	return g.Mean(g.Softplus(g.Sub(lose, win)))
 }
 
+// CenterLoss is the mean squared score of both sides of the pairs. The BT
+// loss sees score differences only, so without it a score is free to carry
+// any offset that depends on the face alone (a trained FRM drifted to
+// scores of 100–300 whose pairs differed by 2–10), and ReFL's σ(score)
+// would then sit flat at 1 with no gradient; a small weight of this term
+// keeps scores near 0 without changing which face of a pair wins.
+func CenterLoss(g *nn.Graph, win, lose *nn.Var) *nn.Var {
+	return g.Scale(g.Add(g.Mean(g.Mul(win, win)), g.Mean(g.Mul(lose, lose))), 0.5)
+}
+
 // Term maps a score to ReFL's bounded reward term 1 − σ(r) in (0, 1): the
 // paper's 1 − r for a score that is not a probability, and bounded so that
 // the reward cannot grow without limit however far the restorer pushes it.

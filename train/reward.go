@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"facereward/nn"
@@ -27,13 +30,15 @@ type RewardOptions struct {
 	Seed  uint64        `json:"seed"`
 	Steps int           `json:"steps"`
 	// Until stops the run early without changing the schedule (see Stage1Options).
-	Until        int     `json:"-"`
-	Batch        int     `json:"batch"` // pairs per step
-	LR           float64 `json:"lr"`
-	Warmup       int     `json:"warmup"`
-	WeightDecay  float64 `json:"weight_decay"`
-	Clip         float64 `json:"clip"`
-	EMA          float64 `json:"ema"`
+	Until       int     `json:"-"`
+	Batch       int     `json:"batch"` // pairs per step
+	LR          float64 `json:"lr"`
+	Warmup      int     `json:"warmup"`
+	WeightDecay float64 `json:"weight_decay"`
+	Clip        float64 `json:"clip"`
+	EMA         float64 `json:"ema"`
+	// Center weighs reward.CenterLoss against the BT loss.
+	Center       float64 `json:"center"`
 	HoldOut      float64 `json:"hold_out"` // fraction of faces whose pairs are held out
 	EvalEvery    int     `json:"eval_every"`
 	SaveEvery    int     `json:"save_every"`
@@ -47,7 +52,7 @@ type RewardOptions struct {
 func DefaultRewardOptions(prefsPath, store string) RewardOptions {
 	return RewardOptions{
 		Prefs: prefsPath, Store: store, Net: reward.DefaultConfig(), Seed: 1,
-		Steps: 2000, Batch: 16, LR: 3e-4, Warmup: 100, WeightDecay: 0.01, Clip: 1, EMA: 0.99,
+		Steps: 2000, Batch: 16, LR: 3e-4, Warmup: 100, WeightDecay: 0.01, Clip: 1, EMA: 0.99, Center: 1e-3,
 		HoldOut: 0.1, EvalEvery: 250, SaveEvery: 250, KeepCheckpts: 3,
 	}
 }
@@ -64,6 +69,13 @@ func openPrefs(o RewardOptions) (im *reward.Images, tr, held []reward.Example, d
 	if err != nil {
 		return nil, nil, nil, 0, "", err
 	}
+	// The database's order is the order verdicts arrived in; sorting makes
+	// the run depend on the verdicts alone (the same labels written in
+	// another order train the same model).
+	slices.SortStableFunc(ex, func(a, b reward.Example) int {
+		return cmp.Or(strings.Compare(a.Record.ID, b.Record.ID), strings.Compare(a.Record.Judge, b.Record.Judge),
+			strings.Compare(string(a.Record.Verdict), string(b.Record.Verdict)))
+	})
 	h := sha256.New()
 	for _, e := range ex {
 		r := e.Record
@@ -151,8 +163,12 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 				right++
 			}
 		}
-		loss := reward.BTLoss(g, sw, sl)
-		lossV := loss.Value.Data[0]
+		bt := reward.BTLoss(g, sw, sl)
+		lossV := bt.Value.Data[0] // the log shows the BT loss, comparable with val_loss
+		loss := bt
+		if opt.Center > 0 {
+			loss = g.Add(bt, g.Scale(reward.CenterLoss(g, sw, sl), float32(opt.Center)))
+		}
 		g.Backward(loss)
 		g.Reset()
 		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip), "batch_acc": float64(right) / float64(len(wi))}, nil

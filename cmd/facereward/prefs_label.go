@@ -23,8 +23,9 @@ not count), a logistic model is fitted to them and its agreement with the
 humans on faces it did not see is reported (--folds-fold cross-validation,
 grouped by face); its judgements are marked auto:logistic. With fewer, the
 ground-truth rule stands in, marked auto:gt-rule: a candidate that is the
-ground truth wins; otherwise the sign of
-  ΔPSNR/2 dB + ΔSSIM/0.05 + ΔIDS/0.02 − ΔLMD/0.5 px − ΔBRISQUE/10
+ground truth wins, the degraded input (method lq) loses to a restoration;
+otherwise the sign of
+  ΔPSNR/2 dB + ΔSSIM/0.05 + ΔIDS/0.02 − ΔLMD/2 px − ΔBRISQUE/10
 decides (Δ = left − right).
 
 Only pairs whose |margin| reaches --threshold are labelled (the model's

@@ -10,6 +10,7 @@ import (
 
 	"facereward/imageio"
 	"facereward/imgproc"
+	"facereward/models"
 	"facereward/prefs"
 	"facereward/restorer"
 	"facereward/reward"
@@ -33,14 +34,14 @@ Measures a Face Reward Model on preference data it was not trained on
   triplet order      per face, whether GT > stage-2 > LQ, where stage-2 is
                      the candidate sampled with restore's default settings
                      and LQ the degraded input.`, stdout)
-	model := fs.String("model", "", "reward model: a run folder or a .safetensors file")
+	model := fs.String("model", "", "reward model: a run folder or a .safetensors file (default: the built-in FRM)")
 	src := fs.String("prefs", "", "preference data: a SQLite file, a postgres:// URL or a .jsonl export")
 	store := fs.String("store", "", "the image store (default: images/ beside a SQLite or JSONL --prefs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *model == "" || *src == "" {
-		return fmt.Errorf("reward eval: --model and --prefs are required (see --help)")
+	if *src == "" {
+		return fmt.Errorf("reward eval: --prefs is required (see --help)")
 	}
 	if *store == "" {
 		if strings.Contains(*src, "://") {
@@ -48,7 +49,7 @@ Measures a Face Reward Model on preference data it was not trained on
 		}
 		*store = filepath.Join(filepath.Dir(*src), "images")
 	}
-	frm, err := reward.Load(*model)
+	frm, err := loadReward(*model)
 	if err != nil {
 		return err
 	}
@@ -107,16 +108,17 @@ Prints the Face Reward Model's score of each image (aligned face crops;
 other sizes are resized to the model's, area-averaged when shrinking),
 one "score<TAB>path" line each. Higher is better; scores compare faces, they
 have no absolute meaning. --model is a reward run folder or its
-model.safetensors.`, stdout)
-	model := fs.String("model", "", "reward model: a run folder or a .safetensors file")
+model.safetensors; without it the built-in FRM (models/README.md: trained
+on FFHQ-derived pairs, CC BY-NC-SA 4.0) scores.`, stdout)
+	model := fs.String("model", "", "reward model: a run folder or a .safetensors file (default: the built-in FRM)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if *model == "" || len(paths) == 0 {
-		return fmt.Errorf("reward score: give --model and images (see --help)")
+	if len(paths) == 0 {
+		return fmt.Errorf("reward score: give images (see --help)")
 	}
-	frm, err := reward.Load(*model)
+	frm, err := loadReward(*model)
 	if err != nil {
 		return err
 	}
@@ -137,4 +139,13 @@ model.safetensors.`, stdout)
 		fmt.Fprintf(stdout, "%.4f\t%s\n", score, in.path)
 	}
 	return nil
+}
+
+// loadReward loads a reward model file or run folder, or the built-in FRM
+// when path is empty.
+func loadReward(path string) (*reward.FRM, error) {
+	if path == "" {
+		return reward.LoadFS(models.Reward(), models.RewardFile)
+	}
+	return reward.Load(path)
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,6 +155,31 @@ func TestTrainRewardAndScore(t *testing.T) {
 		t.Error("stopping at 3 and resuming gave other weights than a straight run")
 	}
 
+	// The same verdicts from a JSONL export, in reverse order, train the
+	// same model: the run depends on the verdicts, not on their order.
+	jsonl := filepath.Join(out, "prefs.jsonl")
+	if _, _, err := runCLI("prefs", "export", "--db", filepath.Join(out, "prefs.db"), "--out", jsonl); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(jsonl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := strings.SplitAfter(string(b), "\n")
+	slices.Reverse(recs)
+	if err := os.WriteFile(jsonl, []byte(strings.Join(recs, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromJSONL := filepath.Join(t.TempDir(), "frm")
+	a := args(fromJSONL)
+	a[3] = jsonl // --prefs
+	if _, _, err := runCLI(a...); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(fromJSONL, reward.FileName)); err != nil || string(got) != string(once) {
+		t.Errorf("the reversed JSONL export trained another model (%v)", err)
+	}
+
 	// reward score prints one line per image; the FRM from the run folder
 	// is the one trained.
 	stdout, _, err = runCLI("reward", "score", "--model", run, filepath.Join(data, "04801.png"), filepath.Join(data, "04850.png"))
@@ -177,6 +203,12 @@ func TestTrainRewardAndScore(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("reward eval printed no %q:\n%s", want, stdout)
 		}
+	}
+	// Without --model the built-in FRM scores (at 128×128: the tiny test
+	// faces are resized to it).
+	stdout, _, err = runCLI("reward", "score", filepath.Join("..", "..", "examples", "gt", "hopper.png"))
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(stdout), "hopper.png") {
+		t.Errorf("reward score with the built-in model: %q, %v", stdout, err)
 	}
 	if _, _, err := runCLI("reward", "score", "--model", data, filepath.Join(data, "04801.png")); err == nil || !strings.Contains(err.Error(), "model.safetensors") {
 		t.Errorf("a folder without a model: %v", err)
