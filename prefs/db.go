@@ -241,6 +241,25 @@ func (d *DB) Judge(j Judgement) error {
 	return nil
 }
 
+// Retract deletes every judgement by the labeller judge (an "auto:" name),
+// in one statement, and returns how many there were: when a labeller
+// changes, its old labels go before the new ones are written. People's
+// verdicts cannot be retracted this way.
+func (d *DB) Retract(judge string) (int, error) {
+	if !strings.HasPrefix(judge, AutoPrefix) || judge == AutoPrefix {
+		return 0, fmt.Errorf("prefs: retracting %q: only a labeller's (%s…) judgements can be retracted", judge, AutoPrefix)
+	}
+	res, err := d.db.Exec(d.q(`DELETE FROM judgements WHERE judge = ?`), judge)
+	if err != nil {
+		return 0, d.fail("retracting the judgements of "+judge, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, d.fail("retracting the judgements of "+judge, err)
+	}
+	return int(n), nil
+}
+
 // Records returns every judgement with its pair, in the order they were
 // given.
 func (d *DB) Records() ([]Record, error) {

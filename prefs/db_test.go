@@ -79,6 +79,45 @@ func TestDB(t *testing.T) {
 	})
 }
 
+// Retract deletes one labeller's judgements and nothing else, and refuses
+// a person's.
+func TestRetract(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind string) {
+		rec := testRecord(t, prefs.Store{Dir: t.TempDir()})
+		db := open(t, prefstest.DSN(t, kind))
+		if err := db.AddPair(rec.Pair); err != nil {
+			t.Fatal(err)
+		}
+		for _, judge := range []string{"auto:rule", "auto:rule", "auto:other", rec.Judge} {
+			j := rec.Judgement()
+			j.Judge = judge
+			if err := db.Judge(j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := db.Retract("auto:rule"); err != nil || n != 2 {
+			t.Fatalf("retracting auto:rule: %d, %v; want 2", n, err)
+		}
+		if n, err := db.Retract("auto:rule"); err != nil || n != 0 {
+			t.Errorf("retracting again: %d, %v; want 0", n, err)
+		}
+		if _, err := db.Retract(rec.Judge); err == nil || !strings.Contains(err.Error(), "labeller") {
+			t.Errorf("retracting a person's verdicts: %v", err)
+		}
+		recs, err := db.Records()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var judges []string
+		for _, r := range recs {
+			judges = append(judges, r.Judge)
+		}
+		if want := []string{"auto:other", rec.Judge}; !slices.Equal(judges, want) {
+			t.Errorf("judges left %v, want %v", judges, want)
+		}
+	})
+}
+
 // AddPairs stores all or nothing; Pairs lists them by id (bytewise, on
 // both databases); Pair finds one or names the id it lacks.
 func TestPairs(t *testing.T) {

@@ -31,8 +31,9 @@ decides (Δ = left − right).
 Only pairs whose |margin| reaches --threshold are labelled (the model's
 margin is the log-odds of "left": 1.0 is 73% sure; the rule's is in
 noticeable differences). Pairs a person has judged, or this labeller has
-labelled before, are left alone, so running it again adds nothing. Pairs
-without a ground truth cannot be scored and are skipped.`, stdout)
+labelled before, are left alone, so running it again adds nothing
+(--replace retracts its earlier labels first). Pairs without a ground truth
+cannot be scored and are skipped.`, stdout)
 	dsn := fs.String("db", "", "database: a SQLite file or a postgres:// URL")
 	storeDir := fs.String("store", "", "the image store (prefs generate's OUT/images)")
 	threshold := fs.Float64("threshold", 1.0, "smallest |margin| that becomes a label")
@@ -40,6 +41,7 @@ without a ground truth cannot be scored and are skipped.`, stdout)
 	minHuman := fs.Int("min-human", 20, "human verdicts needed to train the model instead of using the ground-truth rule")
 	seed := fs.Uint64("seed", 1, "seed of the cross-validation split")
 	dryRun := fs.Bool("dry-run", false, "report what would be labelled, write nothing")
+	replace := fs.Bool("replace", false, "first retract this labeller's earlier labels (after a change to the rule or\nthe human verdicts), then label; people's verdicts are kept")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +92,17 @@ without a ground truth cannot be scored and are skipped.`, stdout)
 	name := autolabel.RuleName
 	if len(human) >= *minHuman {
 		name = autolabel.LogisticName
+	}
+	if *replace {
+		// Forget the old labels here too, so that a dry run shows what a
+		// real one would write.
+		kept := judgements[:0]
+		for _, j := range judgements {
+			if j.Judge != prefs.AutoPrefix+name {
+				kept = append(kept, j)
+			}
+		}
+		judgements = kept
 	}
 	// Score only what is needed: the pairs this labeller may label and,
 	// for the model, the pairs people judged.
@@ -143,6 +156,13 @@ without a ground truth cannot be scored and are skipped.`, stdout)
 	if *dryRun {
 		fmt.Fprintln(stdout, "dry run: nothing written")
 		return nil
+	}
+	if *replace {
+		n, err := db.Retract(model.Judge())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "retracted %d earlier %s labels\n", n, model.Judge())
 	}
 	// Import writes them in one transaction: all or none, and one commit
 	// instead of one per judgement.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -168,6 +170,17 @@ func TestPrefsLabelGroundTruthRule(t *testing.T) {
 			}
 			if again := autoVerdicts(t, db, "auto:gt-rule"); len(again) != len(got) || !strings.Contains(out.String(), "labelled 0 pairs") {
 				t.Errorf("second run: %d auto verdicts, had %d:\n%s", len(again), len(got), out.String())
+			}
+
+			// --replace retracts the old labels and writes them anew:
+			// the same verdicts, each pair once.
+			out.Reset()
+			if err := prefsLabel(append(args, "--replace"), &out); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("retracted %d earlier auto:gt-rule labels", len(got))
+			if again := autoVerdicts(t, db, "auto:gt-rule"); !maps.Equal(again, got) || !strings.Contains(out.String(), want) {
+				t.Errorf("--replace: %v, had %v:\n%s", again, got, out.String())
 			}
 		})
 	}
