@@ -37,11 +37,13 @@ else
 endif
 
 # The README's first command: restore the bundled example faces with the
-# built-in weights and score them (report in out/demo/eval/report.html).
+# built-in weights, score them (report in out/demo/eval/report.html) and
+# print the built-in reward model's score of each stage.
 demo: build
 	$(BIN) restore examples/lq --aligned --out out/demo/restored --save-stage1 out/demo/stage1
 	$(BIN) eval --gt examples/gt --lq examples/lq --pred examples/lq --name LQ --pred out/demo/stage1 --name "stage 1" \
 		--pred out/demo/restored --name "stage 2" --out out/demo/eval
+	$(BIN) reward score examples/lq out/demo/stage1 out/demo/restored examples/gt
 
 # A quick engine benchmark against PyTorch.
 bench-quick:

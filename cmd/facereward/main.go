@@ -34,7 +34,7 @@ func commands() []command {
 		{"pack", "assemble a model directory (what restore --model reads) from a stage-2 run", runPack},
 		{"prefs", "preference data for the reward model: generate pairs, label, export, import", runPrefs},
 		{"serve", "serve the annotation page (/annotate) where people judge pairs", runServe},
-		{"reward", "score faces with a Face Reward Model: `reward score`", runReward},
+		{"reward", "the Face Reward Model: `reward score` faces, `reward eval` it on preference pairs", runReward},
 		{"eval", "score restorations: PSNR, SSIM, IDS, LMD, BRISQUE, NIQE-FFHQ; writes an HTML report", runEval},
 		{"bench", "measure speed: `bench engine` times the engine against PyTorch", runBench},
 		{"help", "list the commands, or explain one: help COMMAND", nil},

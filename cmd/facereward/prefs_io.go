@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"facereward/atomicfile"
 	"facereward/prefs"
@@ -93,7 +94,11 @@ image a record names must be in that image store.`, stdout)
 		// Record numbers count through the files in the order given.
 		return fmt.Errorf("prefs import: nothing imported: %w", err)
 	}
-	fmt.Fprintf(stdout, "prefs import: imported %d records from %d files into %s\n", len(recs), len(files), db.Name())
+	from := strings.Join(files, ", ")
+	if len(files) > 3 {
+		from = fmt.Sprintf("%d files", len(files))
+	}
+	fmt.Fprintf(stdout, "prefs import: imported %d records from %s into %s\n", len(recs), from, db.Name())
 	return nil
 }
 

@@ -90,7 +90,7 @@ func TestPrefsExportImport(t *testing.T) {
 	if err := prefsImport([]string{"--db", dst, out, "--store", store.Dir}, &msg); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg.String(), "imported 2 records from 1 files into "+dst) {
+	if !strings.Contains(msg.String(), "imported 2 records from "+out+" into "+dst) {
 		t.Errorf("import said %q", msg.String())
 	}
 	if got := prefsIORecords(t, dst); !slices.Equal(got, want) {
