@@ -135,27 +135,50 @@ func (im *Images) Examples(recs []prefs.Record) (ex []Example, dropped int, err 
 	return ex, dropped, nil
 }
 
-// Accuracy is the fraction of examples whose preferred image m scores
-// higher (equal scores count as wrong), and their mean BT loss.
-func Accuracy(m *FRM, im *Images, ex []Example) (acc, loss float64) {
+// Scores scores each image of idx once (an image is in several pairs and
+// triplets), in batches, and returns the scores by image index.
+func (im *Images) Scores(m *FRM, idx []int) map[int]float64 {
+	const chunk = 32
+	scores := map[int]float64{}
+	var todo []int
+	for _, i := range idx {
+		if _, ok := scores[i]; !ok {
+			scores[i] = 0
+			todo = append(todo, i)
+		}
+	}
+	for lo := 0; lo < len(todo); lo += chunk {
+		b := todo[lo:min(lo+chunk, len(todo))]
+		for k, s := range m.Score(im.Batch(b, nil), chunk) {
+			scores[b[k]] = s
+		}
+	}
+	return scores
+}
+
+// Indices lists the images the examples name.
+func Indices(ex []Example) []int {
+	idx := make([]int, 0, 2*len(ex))
+	for _, e := range ex {
+		idx = append(idx, e.Win, e.Lose)
+	}
+	return idx
+}
+
+// Accuracy is the fraction of examples whose preferred image scores higher
+// (equal scores count as wrong), and their mean BT loss, from scores by
+// image index (Images.Scores).
+func Accuracy(scores map[int]float64, ex []Example) (acc, loss float64) {
 	if len(ex) == 0 {
 		return 0, 0
 	}
-	const chunk = 32
 	right := 0
-	for lo := 0; lo < len(ex); lo += chunk {
-		b := ex[lo:min(lo+chunk, len(ex))]
-		wi, li := make([]int, len(b)), make([]int, len(b))
-		for i, e := range b {
-			wi[i], li[i] = e.Win, e.Lose
+	for _, e := range ex {
+		sw, sl := scores[e.Win], scores[e.Lose]
+		if sw > sl {
+			right++
 		}
-		sw, sl := m.Score(im.Batch(wi, nil), chunk), m.Score(im.Batch(li, nil), chunk)
-		for i := range b {
-			if sw[i] > sl[i] {
-				right++
-			}
-			loss += softplus(sl[i] - sw[i])
-		}
+		loss += softplus(sl - sw)
 	}
 	return float64(right) / float64(len(ex)), loss / float64(len(ex))
 }

@@ -66,18 +66,18 @@ func (im *Images) Triplets(pairs []prefs.Pair, restored func(prefs.Provenance) b
 	return ts, nil
 }
 
-// TripletScores counts the triplets m orders GT > Restored > LQ, and each
+// TripletScores counts the triplets ordered GT > Restored > LQ, and each
 // of the two comparisons alone.
 type TripletScores struct {
 	N, Ordered, GTOverRestored, RestoredOverLQ int
 }
 
-// OrderTriplets scores every triplet with m.
-func OrderTriplets(m *FRM, im *Images, ts []Triplet) TripletScores {
+// OrderTriplets counts the orders of the triplets under scores by image
+// index (Images.Scores).
+func OrderTriplets(scores map[int]float64, ts []Triplet) TripletScores {
 	r := TripletScores{N: len(ts)}
 	for _, t := range ts {
-		s := m.Score(im.Batch([]int{t.GT, t.Restored, t.LQ}, nil), 3)
-		a, b := s[0] > s[1], s[1] > s[2]
+		a, b := scores[t.GT] > scores[t.Restored], scores[t.Restored] > scores[t.LQ]
 		if a {
 			r.GTOverRestored++
 		}

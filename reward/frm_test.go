@@ -234,3 +234,27 @@ func boxBlur(x *tensor.Tensor) *tensor.Tensor {
 	}
 	return y
 }
+
+// The default FRM's size, as README gives it (`go test -v -run
+// DefaultSize ./reward` prints it): FLOPs counts each convolution's
+// multiply-adds, which the head and the mean add little to.
+func TestDefaultSize(t *testing.T) {
+	m, err := New(DefaultConfig(), nn.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, flops := nn.NumParams(m.Params()), m.FLOPs()
+	t.Logf("default FRM: %d parameters, %.3g FLOP per face", params, flops)
+	// Stem 3→32 at 128², then per level a 3×3 stride-2 conv and a 3×3 conv.
+	want := 2 * 128 * 128 * 27 * 32.0
+	for i, w := range [][2]float64{{32, 32}, {32, 64}, {64, 128}, {128, 128}} {
+		s := float64(int(64) >> i)
+		want += 2 * s * s * 9 * (w[0]*w[1] + w[1]*w[1])
+	}
+	if flops != want {
+		t.Errorf("FLOPs %g, want %g", flops, want)
+	}
+	if params != 591553 {
+		t.Errorf("%d parameters, README says 0.59 M (591,553)", params)
+	}
+}

@@ -129,9 +129,8 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 		return err
 	}
 	defer ses.run.Close()
-	if end := stopStep(opt.Steps, opt.Until); ses.step >= end {
-		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", dir, ses.step, end)
-		return ses.finish(stdout)
+	if done, err := ses.atEnd(opt.Steps, opt.Until, stdout); done || err != nil {
+		return err
 	}
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
@@ -140,7 +139,7 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 		eval = func(step int) error {
 			ses.ema.Swap()
 			defer ses.ema.Swap()
-			acc, loss := reward.Accuracy(frm, im, held)
+			acc, loss := reward.Accuracy(im.Scores(frm, reward.Indices(held)), held)
 			return ses.run.Log(step, map[string]any{"val_acc": acc, "val_loss": loss, "val_pairs": len(held)})
 		}
 	}

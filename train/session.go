@@ -67,12 +67,23 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 // already at its last step (steps, or until when that comes first), in
 // which case the EMA weights are exported and there is nothing to load.
 func (s *session) loader(pd *pairData, batch int, seed uint64, steps, until int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
-	if end := stopStep(steps, until); s.step >= end {
-		fmt.Fprintf(stdout, "%s: already at step %d of %d\n", s.run.Dir, s.step, end)
-		return nil, true, s.finish(stdout)
+	if done, err := s.atEnd(steps, until, stdout); done || err != nil {
+		return nil, done, err
 	}
 	l, err = pd.loader(batch, seed, s.step)
 	return l, false, err
+}
+
+// atEnd reports whether the run already stands at its stop step (steps,
+// or until when that comes first), exporting the EMA weights if so: a
+// rerun of a finished command writes its result again and trains nothing.
+func (s *session) atEnd(steps, until int, stdout io.Writer) (bool, error) {
+	end := stopStep(steps, until)
+	if s.step < end {
+		return false, nil
+	}
+	fmt.Fprintf(stdout, "%s: already at step %d of %d\n", s.run.Dir, s.step, end)
+	return true, s.finish(stdout)
 }
 
 // stopStep is where a run stops: its last step, or until when that is set

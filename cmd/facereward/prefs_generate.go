@@ -15,7 +15,6 @@ import (
 	"facereward/degrade"
 	"facereward/imageio"
 	"facereward/imgproc"
-	"facereward/models"
 	"facereward/prefs"
 	"facereward/progress"
 	"facereward/restorer"
@@ -125,7 +124,16 @@ it finished, and running it again skips them.`, stdout)
 	for _, p := range have {
 		done[path.Dir(p.ID)] = true
 	}
-	g := generator{store: prefs.Store{Dir: filepath.Join(*out, "images")}, deg: deg, model: m, schedule: dc.Schedule,
+	var samplers []*restorer.Sampler
+	for _, v := range stage2Variants {
+		s, err := restorer.NewSampler(m, dc.Schedule, v.steps)
+		if err != nil {
+			return fmt.Errorf("prefs generate: %w", err)
+		}
+		s.Strength, s.Guidance, s.DDIM.Eta = v.strength, v.guidance, v.eta
+		samplers = append(samplers, s)
+	}
+	g := generator{store: prefs.Store{Dir: filepath.Join(*out, "images")}, deg: deg, samplers: samplers,
 		modelName: name, preset: *preset, seed: *seed, samples: *samples, gt: *withGT, size: size}
 	bar := progress.New(os.Stderr, "prefs generate", len(files))
 	made, skipped := 0, 0
@@ -161,23 +169,11 @@ it finished, and running it again skips them.`, stdout)
 	return nil
 }
 
-// loadRestorer loads a model directory, or the built-in weights when dir
-// is empty, and names it for provenance.
-func loadRestorer(dir string) (*restorer.Model, restorer.DirConfig, string, error) {
-	if dir == "" {
-		m, dc, err := restorer.LoadFS(models.Default(), "built-in")
-		return m, dc, "built-in", err
-	}
-	m, dc, err := restorer.LoadDir(dir)
-	return m, dc, filepath.Clean(dir), err
-}
-
 // generator makes one face's candidates and pairs.
 type generator struct {
 	store     prefs.Store
 	deg       *degrade.Degrader
-	model     *restorer.Model
-	schedule  string
+	samplers  []*restorer.Sampler // one per stage2Variants entry
 	modelName string
 	preset    string
 	seed      uint64
@@ -223,12 +219,7 @@ func (g *generator) face(f dataset.File, face, prefix string) ([]prefs.Pair, err
 	}
 	batch := tensor.FromSlice(lq.Data, 1, g.size, g.size, 3)
 	for i := range g.samples {
-		v := stage2Variants[i%len(stage2Variants)]
-		s, err := restorer.NewSampler(g.model, g.schedule, v.steps)
-		if err != nil {
-			return nil, err
-		}
-		s.Strength, s.Guidance, s.DDIM.Eta = v.strength, v.guidance, v.eta
+		v, s := stage2Variants[i%len(stage2Variants)], g.samplers[i%len(g.samplers)]
 		seed := g.seed + uint64(i)
 		est, res, err := s.Restore(batch, rand.New(rand.NewPCG(seed, stream)))
 		if err != nil {

@@ -51,13 +51,7 @@ writes from a stage-2 training run.`, stdout)
 	if len(paths) == 0 || *out == "" {
 		return fmt.Errorf("restore: give input images or folders and --out (see --help)")
 	}
-	var m *restorer.Model
-	var dc restorer.DirConfig
-	if *model == "" {
-		m, dc, err = restorer.LoadFS(models.Default(), "built-in")
-	} else {
-		m, dc, err = restorer.LoadDir(*model)
-	}
+	m, dc, _, err := loadRestorer(*model)
 	if err != nil {
 		return err
 	}
@@ -205,4 +199,15 @@ func restorePhoto(s *restorer.Sampler, lm *facenet.Landmarks68, img *tensor.Tens
 		}
 	}
 	return photo, nil
+}
+
+// loadRestorer loads a model directory, or the built-in weights when dir
+// is empty, and names it for provenance.
+func loadRestorer(dir string) (*restorer.Model, restorer.DirConfig, string, error) {
+	if dir == "" {
+		m, dc, err := restorer.LoadFS(models.Default(), "built-in")
+		return m, dc, "built-in", err
+	}
+	m, dc, err := restorer.LoadDir(dir)
+	return m, dc, filepath.Clean(dir), err
 }

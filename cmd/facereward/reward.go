@@ -44,10 +44,10 @@ Measures a Face Reward Model on preference data it was not trained on
 		return fmt.Errorf("reward eval: --prefs is required (see --help)")
 	}
 	if *store == "" {
-		if strings.Contains(*src, "://") {
-			return fmt.Errorf("reward eval: --store is required with a database URL")
+		var err error
+		if *store, err = defaultStore(*src); err != nil {
+			return fmt.Errorf("reward eval: %w", err)
 		}
-		*store = filepath.Join(filepath.Dir(*src), "images")
 	}
 	frm, err := loadReward(*model)
 	if err != nil {
@@ -62,7 +62,20 @@ Measures a Face Reward Model on preference data it was not trained on
 	if err != nil {
 		return fmt.Errorf("reward eval: %w", err)
 	}
-	acc, loss := reward.Accuracy(frm, im, ex)
+	pairs := make([]prefs.Pair, len(recs))
+	for i, r := range recs {
+		pairs[i] = r.Pair
+	}
+	ts, err := im.Triplets(pairs, isDefaultStage2)
+	if err != nil {
+		return fmt.Errorf("reward eval: %w", err)
+	}
+	idx := reward.Indices(ex)
+	for _, t := range ts {
+		idx = append(idx, t.GT, t.Restored, t.LQ)
+	}
+	scores := im.Scores(frm, idx)
+	acc, loss := reward.Accuracy(scores, ex)
 	fmt.Fprintf(stdout, "pairwise accuracy: %.1f%% of %d verdicts (mean BT loss %.3f; %d ties and skips left out)\n", 100*acc, len(ex), loss, dropped)
 	groups := map[string][]reward.Example{}
 	for _, e := range ex {
@@ -73,22 +86,14 @@ Measures a Face Reward Model on preference data it was not trained on
 		groups[a+" vs "+b] = append(groups[a+" vs "+b], e)
 	}
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		a, _ := reward.Accuracy(frm, im, groups[k])
+		a, _ := reward.Accuracy(scores, groups[k])
 		fmt.Fprintf(stdout, "  %-18s %5.1f%% of %d\n", k, 100*a, len(groups[k]))
-	}
-	pairs := make([]prefs.Pair, len(recs))
-	for i, r := range recs {
-		pairs[i] = r.Pair
-	}
-	ts, err := im.Triplets(pairs, isDefaultStage2)
-	if err != nil {
-		return fmt.Errorf("reward eval: %w", err)
 	}
 	if len(ts) == 0 {
 		fmt.Fprintln(stdout, "triplet order: no face has a gt, an lq and a default stage-2 candidate")
 		return nil
 	}
-	o := reward.OrderTriplets(frm, im, ts)
+	o := reward.OrderTriplets(scores, ts)
 	pct := func(n int) float64 { return 100 * float64(n) / float64(o.N) }
 	fmt.Fprintf(stdout, "triplet order GT > stage-2 > LQ: %.1f%% of %d faces (GT > stage-2 %.1f%%, stage-2 > LQ %.1f%%)\n",
 		pct(o.Ordered), o.N, pct(o.GTOverRestored), pct(o.RestoredOverLQ))
@@ -148,4 +153,13 @@ func loadReward(path string) (*reward.FRM, error) {
 		return reward.LoadFS(models.Reward(), models.RewardFile)
 	}
 	return reward.Load(path)
+}
+
+// defaultStore is the image store beside a SQLite or JSONL --prefs file,
+// where prefs generate puts it; a database URL has no "beside".
+func defaultStore(src string) (string, error) {
+	if strings.Contains(src, "://") {
+		return "", fmt.Errorf("--store is required with a database URL")
+	}
+	return filepath.Join(filepath.Dir(src), "images"), nil
 }

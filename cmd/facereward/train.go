@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 
 	"facereward/rundir"
 	"facereward/train"
@@ -55,10 +53,10 @@ refuses changed verdicts (the config records their digest).`, stdout)
 		return fmt.Errorf("train reward: --prefs and --run are required (see --help)")
 	}
 	if *store == "" {
-		if strings.Contains(*src, "://") {
-			return fmt.Errorf("train reward: --store is required with a database URL")
+		var err error
+		if *store, err = defaultStore(*src); err != nil {
+			return fmt.Errorf("train reward: %w", err)
 		}
-		*store = filepath.Join(filepath.Dir(*src), "images")
 	}
 	o.Prefs, o.Store = *src, *store
 	ctx, cancel := rundir.Interruptible(context.Background())
