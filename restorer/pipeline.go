@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"facereward/atomicfile"
 	"facereward/checkpoint"
 	"facereward/diffusion"
+	"facereward/models"
 	"facereward/nn"
 	"facereward/safetensors"
 	"facereward/tensor"
@@ -61,6 +63,26 @@ func LoadFS(fsys fs.FS, name string) (*Model, DirConfig, error) {
 		}
 	}
 	return m, dc, nil
+}
+
+// Load reads the restorer spec names: a model directory, or
+// builtin:NAME for a built-in one (models.Restorer: refl, the default, or
+// base); "" is the default. It also returns the name errors and reports
+// should use.
+func Load(spec string) (*Model, DirConfig, string, error) {
+	if spec == "" {
+		spec = models.BuiltinPrefix + models.ReFL
+	}
+	if name, ok := strings.CutPrefix(spec, models.BuiltinPrefix); ok {
+		fsys, ok := models.Restorer(name)
+		if !ok {
+			return nil, DirConfig{}, spec, fmt.Errorf("restorer: no built-in model %q (want %s%s or %s%s)", name, models.BuiltinPrefix, models.ReFL, models.BuiltinPrefix, models.Base)
+		}
+		m, dc, err := LoadFS(fsys, spec)
+		return m, dc, spec, err
+	}
+	m, dc, err := LoadDir(spec)
+	return m, dc, filepath.Clean(spec), err
 }
 
 // SaveDir writes m as a model directory with its weights stored as dtype
@@ -126,10 +148,34 @@ func NewSampler(m *Model, schedule string, steps int) (*Sampler, error) {
 // noise comes from rng, so the same seed gives the same bytes. It returns
 // the stage-1 estimates and the final restorations, both in [0,1].
 func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tensor.Tensor, err error) {
+	cond := s.Condition(lq)
+	x, err := s.Descend(cond, rng, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ToUnit(cond), ToUnit(x), nil
+}
+
+// Condition runs stage 1 on lq [N,S,S,3] in [0,1] and returns its
+// estimate in the networks' [-1,1], the control branch's condition.
+func (s *Sampler) Condition(lq *tensor.Tensor) *tensor.Tensor {
 	g := nn.NewGraph()
 	g.NoGrad = true
 	cond := s.Model.Stage1.Forward(g, nn.Constant(ToSigned(lq))).Value.Clone()
 	g.Reset()
+	return cond
+}
+
+// Descend samples without gradients from the condition cond (in [-1,1])
+// noised to s.Strength: to the end when stopAt is 0, else to x_t at
+// Timesteps()[stopAt] (ReFL's descent to step m, from which one more
+// forward pass with gradients predicts x0_hat).
+func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*tensor.Tensor, error) {
+	if s.Guidance < 0 || s.Guidance > 1 {
+		return nil, fmt.Errorf("restorer: guidance %g outside [0, 1]", s.Guidance)
+	}
+	g := nn.NewGraph()
+	g.NoGrad = true
 	p := diffusion.Prediction(s.Model.Config.UNet.Prediction)
 	den := diffusion.Denoiser{Pred: p, Net: func(g *nn.Graph, xt *nn.Var, t []int, c *nn.Var) *nn.Var {
 		pred, _ := s.Model.Predict(g, xt, t, c)
@@ -140,16 +186,27 @@ func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tenso
 	}}
 	xT, start, err := s.DDIM.StartFrom(cond, s.Strength, rng)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if s.Guidance < 0 || s.Guidance > 1 {
-		return nil, nil, fmt.Errorf("restorer: guidance %g outside [0, 1]", s.Guidance)
+	if stopAt > 0 && stopAt < start {
+		return nil, fmt.Errorf("restorer: stop step %d comes before the start step %d (strength %g of %d steps)", stopAt, start, s.Strength, s.DDIM.Steps)
 	}
-	res, err := s.DDIM.Sample(g, den, xT, nn.Constant(cond), rng, diffusion.SampleOptions{StartStep: start})
+	res, err := s.DDIM.Sample(g, den, xT, nn.Constant(cond), rng, diffusion.SampleOptions{StartStep: start, StopAt: stopAt})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return ToUnit(cond), ToUnit(res.X), nil
+	return res.X, nil
+}
+
+// GuideVar is guide on the tape: the clean-image estimate x0 moved the
+// fraction s.Guidance of the way to the condition, which is what the
+// sampler's last step returns, so ReFL scores the image a user would get.
+func (s *Sampler) GuideVar(g *nn.Graph, x0, cond *nn.Var) *nn.Var {
+	if s.Guidance == 0 {
+		return x0
+	}
+	w := float32(s.Guidance)
+	return g.Add(g.Scale(x0, 1-w), g.Scale(cond, w))
 }
 
 // guide rewrites pred (in place) so that its clean-image estimate is

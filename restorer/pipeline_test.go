@@ -1,8 +1,12 @@
 package restorer
 
 import (
-	"facereward/safetensors"
+	"math"
 	"math/rand/v2"
+
+	"facereward/diffusion"
+	"facereward/nn"
+	"facereward/safetensors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +114,78 @@ func abs(v float32) float32 {
 		return -v
 	}
 	return v
+}
+
+// ReFL's image is the user's image: descending to the last step and
+// predicting x0_hat there on the tape, guided by GuideVar, gives what
+// Restore returns (before its clamp to [0,1]) from the same noise.
+func TestDescendThenGuideIsRestore(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	s, err := NewSampler(m, "cosine", 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Strength, s.Guidance, s.DDIM.Eta = 0.5, 0.45, 0.7
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), 2, 16)
+	cond := s.Condition(lq)
+	want, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.DDIM.Steps - 1
+	xt, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph()
+	ts := []int{s.DDIM.Timesteps()[last], s.DDIM.Timesteps()[last]}
+	xv, cv := nn.Constant(xt), nn.Constant(cond)
+	pred, _ := m.Predict(g, xv, ts, cv)
+	x0 := s.GuideVar(g, s.DDIM.Schedule.X0FromPredVar(g, diffusion.Prediction(m.Config.UNet.Prediction), xv, pred, ts), cv)
+	var worst float64
+	for i, v := range x0.Value.Data {
+		worst = max(worst, math.Abs(float64(v-want.Data[i])))
+	}
+	if worst > 1e-5 {
+		t.Errorf("x0_hat at the last step differs from the sampler's output by up to %g", worst)
+	}
+	if _, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), 1); err == nil || !strings.Contains(err.Error(), "before the start step") {
+		t.Errorf("stopping before the start: %v", err)
+	}
+}
+
+// The built-in restorers load by name: the ReFL-tuned default and the base
+// it was tuned from share stage 1 and the UNet and differ in the control
+// branch, which is all ReFL trains; an unknown name is refused.
+func TestLoadBuiltins(t *testing.T) {
+	def, _, name, err := Load("")
+	if err != nil || name != "builtin:refl" {
+		t.Fatalf("default: %v (%s)", err, name)
+	}
+	base, _, _, err := Load("builtin:base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b []*nn.Param) bool {
+		for i := range a {
+			for j := range a[i].Value.Data {
+				if a[i].Value.Data[j] != b[i].Value.Data[j] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !same(def.Stage1.Params(), base.Stage1.Params()) || !same(def.UNet.Params(), base.UNet.Params()) {
+		t.Error("the built-in restorers differ outside the control branch")
+	}
+	if same(def.Control.Params(), base.Control.Params()) {
+		t.Error("the default restorer's control branch is the base's: the ReFL-tuned weights are not built in")
+	}
+	if _, _, _, err := Load("builtin:sharp"); err == nil || !strings.Contains(err.Error(), "builtin:base") {
+		t.Errorf("unknown built-in: %v", err)
+	}
+	if _, _, _, err := Load(filepath.Join(t.TempDir(), "none")); err == nil || !strings.Contains(err.Error(), "none") {
+		t.Errorf("missing directory: %v", err)
+	}
 }

@@ -158,3 +158,40 @@ func Interruptible(parent context.Context) (context.Context, context.CancelFunc)
 	}()
 	return ctx, cancel
 }
+
+// Entry is one line of log.jsonl: its step and fields (numbers as float64).
+type Entry struct {
+	Step   int
+	Fields map[string]any
+}
+
+// ReadLog reads a run's log.jsonl in order. A last line cut short by a
+// crash is skipped; any other bad line is an error naming it.
+func ReadLog(dir string) ([]Entry, error) {
+	path := filepath.Join(dir, "log.jsonl")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
+	lines := strings.Split(string(b), "\n")
+	var out []Entry
+	for i, line := range lines {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var f map[string]any
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			if i == len(lines)-1 {
+				break // the unterminated last line of an interrupted write
+			}
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		step, ok := f["step"].(float64)
+		if !ok {
+			return nil, fmt.Errorf("%s line %d: no step", path, i+1)
+		}
+		delete(f, "step")
+		out = append(out, Entry{Step: int(step), Fields: f})
+	}
+	return out, nil
+}

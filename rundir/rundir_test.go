@@ -103,3 +103,41 @@ func TestInterruptCancels(t *testing.T) {
 		t.Fatal("SIGINT did not cancel the context")
 	}
 }
+
+// ReadLog returns the logged lines in order and skips a last line cut
+// short by a crash, but not a bad line elsewhere.
+func TestReadLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Open(dir, map[string]int{"a": 1}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := r.Log(i*10, map[string]any{"loss": float64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	path := filepath.Join(dir, "log.jsonl")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step":30,"lo`)
+	f.Close()
+	es, err := ReadLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 3 || es[2].Step != 20 || es[2].Fields["loss"] != 2.0 {
+		t.Fatalf("entries %+v", es)
+	}
+	if _, ok := es[0].Fields["step"]; ok {
+		t.Error("the step stays among the fields")
+	}
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, append([]byte("not json\n"), b...), 0o644)
+	if _, err := ReadLog(dir); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("a bad first line: %v", err)
+	}
+}

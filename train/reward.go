@@ -124,7 +124,7 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, frm.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, frm.Meta(), stdout)
+	ses, err := newSession(dir, opt, resume, frm.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, frm.Meta(), nil, stdout)
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,9 @@ type session struct {
 }
 
 // newSession opens the run, builds AdamW and the EMA over ps and, with
-// resume, restores the newest checkpoint.
-func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDecay float64, keep int, meta map[string]string, stdout io.Writer) (*session, error) {
+// resume, restores the newest checkpoint, including the extra parts (state
+// beyond ps's weights, optimiser and EMA) that every checkpoint carries.
+func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDecay float64, keep int, meta map[string]string, extra map[string]optim.Stateful, stdout io.Writer) (*session, error) {
 	run, err := rundir.Open(dir, cfg, resume)
 	if err != nil {
 		return nil, err
@@ -50,6 +51,9 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 		return nil, err
 	}
 	s := &session{run: run, ps: ps, opt: opt, ema: ema, parts: map[string]optim.Stateful{checkpoint.OptimPart: opt, "ema": ema}, keep: keep, meta: meta}
+	for k, v := range extra {
+		s.parts[k] = v
+	}
 	if resume {
 		if path, _, ok := run.Latest(); ok {
 			if _, err := checkpoint.LoadParts(path, ps, s.parts, checkpoint.Options{}); err != nil {

@@ -86,7 +86,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, net.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "1"}, stdout)
+	ses, err := newSession(dir, opt, resume, net.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "1"}, nil, stdout)
 	if err != nil {
 		return err
 	}

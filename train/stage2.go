@@ -158,7 +158,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, ps, opt.LR, 0, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "2", "mode": opt.Mode}, stdout)
+	ses, err := newSession(dir, opt, resume, ps, opt.LR, 0, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "2", "mode": opt.Mode}, nil, stdout)
 	if err != nil {
 		return err
 	}

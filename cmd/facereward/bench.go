@@ -22,6 +22,7 @@ func runBench(args []string, stdout io.Writer) error {
 	return dispatch("bench", "Speed against PyTorch, in one run.", []subcommand{
 		{"engine", "the engine's nets A and B against PyTorch", benchEngine},
 		{"restorer", "the default restorer's training steps and restore time against PyTorch", benchRestorer},
+		{"refl", "one ReFL step (batch 4) and one dynamic FRM update against PyTorch", benchReFL},
 	}, args, stdout)
 }
 

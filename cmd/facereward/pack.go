@@ -10,22 +10,33 @@ import (
 )
 
 func runPack(args []string, stdout io.Writer) error {
-	fs := newFlags("pack", "pack --run STAGE2RUN --out DIR [--f16]", `
+	fs := newFlags("pack", "pack --run STAGE2RUN | --model DIR  --out DIR [--f16]", `
 Assembles a model directory (what restore --model reads) from a finished
 stage-2 run: config.json, stage1/unet/control .safetensors. The stage-1 net
 is the one the run was conditioned on (its --stage1); in control mode the
-UNet is the run's --unet. --f16 stores the weights as float16, half the
-size; the built-in weights are stored that way.`, stdout)
+UNet is the run's --unet. --model instead rewrites a model directory (a
+ReFL run's model/ or best/, or builtin:NAME). --f16 stores the weights as
+float16, half the size; the built-in weights are stored that way.`, stdout)
 	run := fs.String("run", "", "stage-2 run folder (joint or control mode) with its model.safetensors")
+	model := fs.String("model", "", "model directory to rewrite instead of a stage-2 run")
 	out := fs.String("out", "", "model directory to write")
 	f16 := fs.Bool("f16", false, "store the weights as float16")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *run == "" || *out == "" {
-		return fmt.Errorf("pack: --run and --out are required (see --help)")
+	if (*run == "") == (*model == "") || *out == "" {
+		return fmt.Errorf("pack: --out and one of --run and --model are required (see --help)")
 	}
-	m, schedule, err := train.Pack(*run)
+	var m *restorer.Model
+	var schedule string
+	var err error
+	if *run != "" {
+		m, schedule, err = train.Pack(*run)
+	} else {
+		var dc restorer.DirConfig
+		m, dc, _, err = restorer.Load(*model)
+		schedule = dc.Schedule
+	}
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ it finished, and running it again skips them.`, stdout)
 	data := fs.String("data", "", "folder of FFHQ-style faces (ids in the file names)")
 	out := fs.String("out", "", "folder for the image store (images/) and the default database")
 	dsn := fs.String("db", "", "database: a SQLite file or a postgres:// URL (default OUT/prefs.db)")
-	model := fs.String("model", "", "model directory (default: the built-in weights)")
+	model := fs.String("model", "", "model directory, or builtin:refl (the default: the ReFL-tuned built-in weights) or builtin:base (before ReFL)")
 	n := fs.Int("n", 100, "faces")
 	split := fs.String("split", "train", "the FFHQ ids to draw from: train (01001–04799), devval (04800–04999), or empty for every face")
 	preset := fs.String("preset", "diffbir", "degradation preset")
@@ -98,7 +98,7 @@ it finished, and running it again skips them.`, stdout)
 	if err != nil {
 		return fmt.Errorf("prefs generate: %w", err)
 	}
-	m, dc, name, err := loadRestorer(*model)
+	m, dc, name, err := restorer.Load(*model)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"facereward/faces"
 	"facereward/imageio"
 	"facereward/imgproc"
-	"facereward/models"
 	"facereward/progress"
 	"facereward/restorer"
 	"facereward/tensor"
@@ -36,7 +35,7 @@ on FFHQ at 128×128; CC BY-NC-SA 4.0). --model names a directory with
 config.json and stage1/unet/control .safetensors, as "facereward pack"
 writes from a stage-2 training run.`, stdout)
 	out := fs.String("out", "", "output folder")
-	model := fs.String("model", "", "model directory (default: the built-in weights)")
+	model := fs.String("model", "", "model directory, or builtin:refl (the default: the ReFL-tuned built-in weights) or builtin:base (before ReFL)")
 	steps := fs.Int("steps", restorer.DefaultSteps, "DDIM steps")
 	seed := fs.Uint64("seed", 1, "random seed of the sampler")
 	aligned := fs.Bool("aligned", false, "inputs are aligned face crops: restore them whole, no detection")
@@ -51,7 +50,7 @@ writes from a stage-2 training run.`, stdout)
 	if len(paths) == 0 || *out == "" {
 		return fmt.Errorf("restore: give input images or folders and --out (see --help)")
 	}
-	m, dc, _, err := loadRestorer(*model)
+	m, dc, _, err := restorer.Load(*model)
 	if err != nil {
 		return err
 	}
@@ -199,15 +198,4 @@ func restorePhoto(s *restorer.Sampler, lm *facenet.Landmarks68, img *tensor.Tens
 		}
 	}
 	return photo, nil
-}
-
-// loadRestorer loads a model directory, or the built-in weights when dir
-// is empty, and names it for provenance.
-func loadRestorer(dir string) (*restorer.Model, restorer.DirConfig, string, error) {
-	if dir == "" {
-		m, dc, err := restorer.LoadFS(models.Default(), "built-in")
-		return m, dc, "built-in", err
-	}
-	m, dc, err := restorer.LoadDir(dir)
-	return m, dc, filepath.Clean(dir), err
 }

@@ -14,6 +14,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	return dispatch("train", "Trains a network in a run folder (config.json, log.jsonl, checkpoints/; --resume).", []subcommand{
 		{"restorer", "the stage-1 net and the diffusion restorer (--stage 1|2)", trainRestorer},
 		{"reward", "the Face Reward Model, from preference pairs", trainReward},
+		{"refl", "fine-tune the restorer with reward feedback learning (ReFL)", trainReFL},
 	}, args, stdout)
 }
 

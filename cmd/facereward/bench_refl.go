@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+
+	"facereward/nn"
+	"facereward/restorer"
+	"facereward/reward"
+	"facereward/tensor"
+	"facereward/train"
+)
+
+// torchReFL is bench/refl_torch.py's JSON line.
+type torchReFL struct {
+	Torch         string  `json:"torch"`
+	Threads       int     `json:"threads"`
+	Step          float64 `json:"refl_step_s"`
+	FRMUpdate     float64 `json:"frm_update_s"`
+	ControlParams int     `json:"control_params"`
+	FRMParams     int     `json:"frm_params"`
+	PeakMB        float64 `json:"peak_rss_mb"`
+}
+
+func benchReFL(args []string, stdout io.Writer) error {
+	fs := newFlags("bench refl", "bench refl [flags]", `
+Times one ReFL training step of the built-in restorer and FRM in this
+binary's build and the same step in PyTorch (bench/refl_torch.py, as many
+threads as this process has) in the same run, and prints Go / PyTorch:
+  ReFL step          batch 4 at 128×128 with the default sampler (20 DDIM
+                     steps from strength 0.5, guidance 0.45): stage 1, the
+                     descent without gradients to the last step (9 control +
+                     UNet passes), the frozen branch's residuals, one control
+                     + UNet pass with gradients, x0_hat, the loss (L_reg,
+                     wavelet L_struct, FRM reward term, pixel L1), backward,
+                     clipping, AdamW on the control branch
+  FRM update         the dynamic update (every 10 steps in training):
+                     0.1·BT(HQ over x0_hat), backward, clipping, AdamW
+Training draws m from the last two steps; the benchmark fixes the last one,
+the dearer. PyTorch runs first, in its own process. bench/refl_step.sh
+runs this for the fast and plain builds.`, stdout)
+	iters := fs.Int("iters", 5, "timed iterations per measurement (the median is reported)")
+	warmup := fs.Int("warmup", 1, "untimed iterations first")
+	python := fs.String("python", defaultPython(), "Python interpreter with torch")
+	script := fs.String("torch-script", "bench/refl_torch.py", "the PyTorch side of the benchmark")
+	noTorch := fs.Bool("no-torch", false, "skip PyTorch")
+	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *iters < 1 || *warmup < 0 {
+		return fmt.Errorf("bench refl: --iters must be ≥ 1 and --warmup ≥ 0")
+	}
+	const batch = 4
+	o := train.DefaultReFLOptions("")
+	s := restorer.DefaultConfig().UNet.ImageSize
+	rng := nn.NewRNG(3)
+	img := func() *tensor.Tensor {
+		x := tensor.New(batch, s, s, 3)
+		nn.Uniform(x, 1, rng)
+		return x
+	}
+	step, update, err := train.BenchReFL(o, img(), img(), o.SampleSteps-1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "facereward bench refl: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
+		buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), *iters, *warmup)
+
+	var tr *torchReFL
+	var torchErr error
+	if !*noTorch {
+		var last []byte
+		last, _, torchErr = torchJSON(*python, *script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(*iters),
+			"--warmup", strconv.Itoa(*warmup), "--batch", strconv.Itoa(batch), "--json")
+		if torchErr == nil {
+			tr = &torchReFL{}
+			if err := json.Unmarshal(last, tr); err != nil {
+				return fmt.Errorf("bench refl: reading %s output: %w", *script, err)
+			}
+			if err := sameReFLNets(tr); err != nil {
+				return fmt.Errorf("bench refl: %s: %w", *script, err)
+			}
+		}
+	}
+	var stepErr error
+	run := func(f func() error) func() {
+		return func() {
+			if err := f(); err != nil && stepErr == nil {
+				stepErr = err
+			}
+		}
+	}
+	goStep := median(run(step), *warmup, *iters)
+	goUpdate := median(run(update), *warmup, *iters)
+	if stepErr != nil {
+		return fmt.Errorf("bench refl: %w", stepErr)
+	}
+	peak := peakRSSMB()
+
+	fmt.Fprintln(stdout, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
+	fmt.Fprintln(stdout, "| --- | --- | --- | --- |")
+	rows := []struct {
+		name   string
+		gs, ts float64
+	}{{"ReFL step (batch 4)", goStep, 0}, {"dynamic FRM update (batch 4)", goUpdate, 0}}
+	if tr != nil {
+		rows[0].ts, rows[1].ts = tr.Step, tr.FRMUpdate
+	}
+	for _, r := range rows {
+		if r.ts > 0 {
+			fmt.Fprintf(stdout, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.gs, r.ts, r.gs/r.ts)
+		} else {
+			fmt.Fprintf(stdout, "| %s | %.3f | – | – |\n", r.name, r.gs)
+		}
+	}
+	fmt.Fprintf(stdout, "\npeak memory (RSS): Go %.0f MB", peak)
+	if tr != nil {
+		fmt.Fprintf(stdout, ", PyTorch %s %.0f MB\n", tr.Torch, tr.PeakMB)
+	} else {
+		fmt.Fprintln(stdout)
+	}
+	if torchErr != nil {
+		fmt.Fprintf(stdout, "PyTorch side skipped: %v\n(install Debian's python3-torch, or pass --python)\n", torchErr)
+	}
+	if *jsonOut != "" {
+		rep := map[string]any{"build": buildName(), "gemm_backend": tensor.GemmBackend(), "threads": runtime.GOMAXPROCS(0),
+			"refl_step_s": goStep, "frm_update_s": goUpdate, "go_peak_rss_mb": peak}
+		if tr != nil {
+			rep["torch"] = tr
+		}
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("bench refl: %w", err)
+		}
+	}
+	return nil
+}
+
+// sameReFLNets checks that the PyTorch side models the default control
+// branch and FRM: equal parameter counts.
+func sameReFLNets(tr *torchReFL) error {
+	m, err := restorer.NewModel(restorer.DefaultConfig(), 1)
+	if err != nil {
+		return err
+	}
+	frm, err := reward.New(reward.DefaultConfig(), nn.NewRNG(1))
+	if err != nil {
+		return err
+	}
+	ctl, f := nn.NumParams(m.Control.Params()), nn.NumParams(frm.Params())
+	if tr.ControlParams != ctl || tr.FRMParams != f {
+		return fmt.Errorf("models %d control and %d FRM parameters, Go %d and %d: not the same networks", tr.ControlParams, tr.FRMParams, ctl, f)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"facereward/nn"
+	"facereward/restorer"
+	"facereward/reward"
+	"facereward/rundir"
+	"facereward/safetensors"
+)
+
+// tinyReFL writes a 16×16 restorer model directory and a tiny FRM and
+// returns ReFL options over tinyData that exercise every part of a step:
+// accumulation, the dynamic update, dev-val passes and checkpoints.
+func tinyReFL(t *testing.T, steps int) ReFLOptions {
+	t.Helper()
+	root := t.TempDir()
+	m, err := restorer.NewModel(restorer.Config{
+		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
+		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
+			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Zero-initialised output and residual layers would leave x0_hat
+	// independent of the branch's other weights.
+	rng := nn.NewRNG(7)
+	for _, p := range append(m.Control.Params(), m.UNet.Out.Params()...) {
+		for i := range p.Value.Data {
+			p.Value.Data[i] += float32(0.05 * rng.NormFloat64())
+		}
+	}
+	base := filepath.Join(root, "base")
+	if err := restorer.SaveDir(base, m, "cosine", safetensors.F32); err != nil {
+		t.Fatal(err)
+	}
+	frm, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frmPath := filepath.Join(root, "frm.safetensors")
+	if err := frm.Save(frmPath); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultReFLOptions(tinyData(t))
+	o.Base, o.Reward = base, frmPath
+	o.Steps, o.Batch, o.Accum, o.LR = steps, 2, 2, 1e-3
+	o.SampleSteps, o.Strength, o.FRMEvery = 4, 1, 2
+	o.Watch.Every, o.Watch.Faces, o.SaveEvery = 2, 2, 2
+	return o
+}
+
+// A ReFL run trains the control branch only, moves it, keeps its frozen
+// copy and the base's other networks as they were, updates the FRM, and an
+// interrupted-and-resumed run ends with the same bytes as a straight one
+// (restorer, dynamic FRM and log of passes).
+func TestReFLTrainsAndResumesExactly(t *testing.T) {
+	o := tinyReFL(t, 4)
+	root := t.TempDir()
+	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")
+	if err := ReFL(context.Background(), straight, o, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReFL(&stopAfter{Context: context.Background(), n: 3}, split, o, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(split, "model")); err == nil {
+		t.Fatal("the interrupted run exported a final model")
+	}
+	if err := ReFL(context.Background(), split, o, true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"model/control.safetensors", "model/unet.safetensors", "frm.safetensors", "best/control.safetensors"} {
+		a, b := params(t, filepath.Join(straight, f)), params(t, filepath.Join(split, f))
+		for name, ta := range a {
+			if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
+				t.Fatalf("%s: %s differs between a straight and a resumed run", f, name)
+			}
+		}
+	}
+	same := func(f string) bool {
+		a, b := params(t, filepath.Join(o.Base, f)), params(t, filepath.Join(straight, "model", f))
+		for name, ta := range a {
+			if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !same("unet.safetensors") || !same("stage1.safetensors") {
+		t.Error("ReFL changed the UNet or stage 1; only the control branch trains by default")
+	}
+	if same("control.safetensors") {
+		t.Error("ReFL left the control branch as it was")
+	}
+	fa, fb := params(t, o.Reward), params(t, filepath.Join(straight, "frm.safetensors"))
+	moved := false
+	for name, ta := range fa {
+		moved = moved || !bytes.Equal(f32bytes(ta.Data), f32bytes(fb[name].Data))
+	}
+	if !moved {
+		t.Error("the dynamic update left the FRM as it was")
+	}
+
+	entries, err := rundir.ReadLog(straight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var passSteps []int
+	var sawBT, sawTerms bool
+	for _, e := range entries {
+		if _, ok := passFromLog(e); ok {
+			passSteps = append(passSteps, e.Step)
+		}
+		_, bt := e.Fields["frm_bt"]
+		_, reg := e.Fields["l_reg"]
+		sawBT, sawTerms = sawBT || bt, sawTerms || reg
+	}
+	if len(passSteps) != 3 || passSteps[0] != 0 || passSteps[2] != 4 {
+		t.Errorf("dev-val passes at steps %v, want 0, 2, 4", passSteps)
+	}
+	if !sawBT || !sawTerms {
+		t.Errorf("log lacks the dynamic update's loss (%v) or the loss terms (%v)", sawBT, sawTerms)
+	}
+	html, err := os.ReadFile(filepath.Join(straight, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "data:image/png;base64,", "Best checkpoint rule"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// A finished run asked again trains nothing and rewrites its results.
+	if err := os.RemoveAll(filepath.Join(straight, "model")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := ReFL(context.Background(), straight, o, true, &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(straight, "model", "control.safetensors")); err != nil || !strings.Contains(out.String(), "already at step 4") {
+		t.Errorf("rerunning a finished run: %v; output %q", err, out.String())
+	}
+}
+
+// The static ablation leaves the FRM untouched; all weights train with
+// --train-all; impossible settings are refused before anything is written.
+func TestReFLOptions(t *testing.T) {
+	o := tinyReFL(t, 2)
+	o.FRMEvery, o.TrainAll, o.Watch.Every = 0, true, 0
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := ReFL(context.Background(), dir, o, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	fa, fb := params(t, o.Reward), params(t, filepath.Join(dir, "frm.safetensors"))
+	for name, ta := range fa {
+		if !bytes.Equal(f32bytes(ta.Data), f32bytes(fb[name].Data)) {
+			t.Fatalf("a static-FRM run changed %s", name)
+		}
+	}
+	ua, ub := params(t, filepath.Join(o.Base, "unet.safetensors")), params(t, filepath.Join(dir, "model", "unet.safetensors"))
+	moved := false
+	for name, ta := range ua {
+		moved = moved || !bytes.Equal(f32bytes(ta.Data), f32bytes(ub[name].Data))
+	}
+	if !moved {
+		t.Error("--train-all left the UNet as it was")
+	}
+	for _, c := range []struct {
+		edit func(*ReFLOptions)
+		want string
+	}{
+		{func(o *ReFLOptions) { o.LastSteps = 0 }, "--last-steps"},
+		{func(o *ReFLOptions) { o.Strength, o.LastSteps = 0.25, 2 }, "fewer than --last-steps"},
+		{func(o *ReFLOptions) { o.Accum = 0 }, "accum"},
+		{func(o *ReFLOptions) { o.Reward = filepath.Join(t.TempDir(), "missing.safetensors") }, "missing.safetensors"},
+	} {
+		bad := tinyReFL(t, 2)
+		c.edit(&bad)
+		dir := filepath.Join(t.TempDir(), "bad")
+		err := ReFL(context.Background(), dir, bad, false, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want an error naming %q, got %v", c.want, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("a refused run (%s) left %s behind", c.want, dir)
+		}
+	}
+}
+
+// The hacking flag and the best-checkpoint rule: reward up with PSNR or
+// IDS down beyond tolerance is hacking and never the best; the best is
+// the highest reward among faithful passes.
+func TestWatchRules(t *testing.T) {
+	o := DefaultWatchOptions()
+	base := passScores{Step: 0, PSNR: 26, IDS: 0.95, Score: 0}
+	w := &watch{opt: ReFLOptions{Watch: o}}
+	w.consider(base)
+	for _, c := range []struct {
+		p             passScores
+		hacking, best bool
+	}{
+		{passScores{Step: 10, PSNR: 25.9, IDS: 0.949, Score: 1}, false, true},
+		{passScores{Step: 20, PSNR: 25.6, IDS: 0.95, Score: 3}, true, false},  // PSNR −0.4 dB
+		{passScores{Step: 30, PSNR: 26, IDS: 0.947, Score: 3}, true, false},   // IDS −0.003
+		{passScores{Step: 40, PSNR: 26, IDS: 0.95, Score: 0.5}, false, false}, // faithful, lower reward
+		{passScores{Step: 50, PSNR: 25.5, IDS: 0.9, Score: -1}, false, false}, // worse at everything: not hacking, not best
+		{passScores{Step: 60, PSNR: 25.71, IDS: 0.9481, Score: 2}, false, true},
+	} {
+		if got := o.hacking(base, c.p); got != c.hacking {
+			t.Errorf("step %d: hacking %v, want %v", c.p.Step, got, c.hacking)
+		}
+		if got := w.consider(c.p); got != c.best {
+			t.Errorf("step %d: new best %v, want %v", c.p.Step, got, c.best)
+		}
+	}
+	if w.best.Step != 60 {
+		t.Errorf("best step %d, want 60", w.best.Step)
+	}
+}
+
+// A run whose log flags hacking gets the alarm at the top of its report,
+// the flagged row marked, and NaN-free curves for the scores it has.
+func TestReFLReportAlarm(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	run, err := rundir.Open(dir, DefaultReFLOptions("data"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []passScores{{Step: 0, PSNR: 26, IDS: 0.95, Score: 0, SSIM: 0.7, LMD: 2, BRISQUE: math.NaN()}, {Step: 50, PSNR: 25, IDS: 0.95, Score: 2, SSIM: 0.7, LMD: 2, BRISQUE: math.NaN()}} {
+		f := p.fields()
+		if p.Step > 0 {
+			f["hacking"] = true
+		}
+		if err := run.Log(p.Step, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run.Close()
+	if err := WriteReFLReport(dir); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(html)
+	for _, want := range []string{"WARNING: reward hacking suspected", `class="hack"`, "hacking?", "no strip"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "NaN") {
+		t.Error("report shows NaN")
+	}
+}

@@ -1,0 +1,232 @@
+package train
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"facereward/atomicfile"
+	"facereward/imageio"
+	"facereward/report"
+	"facereward/rundir"
+	"facereward/tensor"
+)
+
+// WriteReFLReport writes dir/report.html, one self-contained page for a
+// ReFL run: the loss terms and the dev-val scores over steps (the base's
+// value dashed, the hacking tolerances shaded), the table of passes with
+// hacking flags and the best pass, and the sample strip LQ | base | best |
+// latest | GT. It reads only the run folder, so it can be rebuilt at any
+// time (`facereward train refl --report RUN`).
+func WriteReFLReport(dir string) error {
+	var opt ReFLOptions
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return fmt.Errorf("report %s: %w", dir, err)
+	}
+	if err := json.Unmarshal(cfg, &opt); err != nil {
+		return fmt.Errorf("report %s: config.json: %w", dir, err)
+	}
+	entries, err := rundir.ReadLog(dir)
+	if err != nil {
+		return err
+	}
+	// A resumed run logs steps again; the later line wins.
+	byStep := map[int]map[string]any{}
+	for _, e := range entries {
+		if byStep[e.Step] == nil {
+			byStep[e.Step] = map[string]any{}
+		}
+		for k, v := range e.Fields {
+			byStep[e.Step][k] = v
+		}
+	}
+	steps := make([]int, 0, len(byStep))
+	for s := range byStep {
+		steps = append(steps, s)
+	}
+	sort.Ints(steps)
+	series := func(key string) report.Series {
+		s := report.Series{Name: key}
+		for _, st := range steps {
+			if v, ok := byStep[st][key].(float64); ok {
+				s.X, s.Y = append(s.X, float64(st)), append(s.Y, v)
+			}
+		}
+		return s
+	}
+	var passes []passScores
+	for _, st := range steps {
+		if p, ok := passFromLog(rundir.Entry{Step: st, Fields: byStep[st]}); ok {
+			passes = append(passes, p)
+		}
+	}
+	var best *bestInfo
+	if b, err := os.ReadFile(filepath.Join(dir, "best", "best.json")); err == nil {
+		best = &bestInfo{}
+		if err := json.Unmarshal(b, best); err != nil {
+			return fmt.Errorf("report %s: best.json: %w", dir, err)
+		}
+	}
+
+	type chart struct{ SVG template.HTML }
+	var lossCharts, devCharts []chart
+	add := func(dst *[]chart, c report.Chart) { *dst = append(*dst, chart{template.HTML(c.SVG(420, 180))}) }
+	nan := math.NaN()
+	for _, k := range []struct{ key, title string }{
+		{"loss", "total loss (weighted)"}, {"l_reward", "reward term 1 − σ(FRM)"}, {"l_struct", "L_struct (wavelet lowpass L1)"},
+		{"l_pixel", "pixel L1"}, {"l_reg", "L_reg (control residuals vs frozen)"}, {"frm_bt", "dynamic FRM update: BT(HQ over x0_hat)"},
+	} {
+		add(&lossCharts, report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan})
+	}
+	var base *passScores
+	if len(passes) > 0 && passes[0].Step == 0 {
+		base = &passes[0]
+	}
+	for _, k := range []struct {
+		key, title string
+		tol        float64
+		get        func(p passScores) float64
+	}{
+		{"dev_frm", "FRM score (static, the loaded FRM) ↑", 0, func(p passScores) float64 { return p.Score }},
+		{"dev_psnr", "PSNR (dB) ↑", opt.Watch.PSNRTol, func(p passScores) float64 { return p.PSNR }},
+		{"dev_ids", "IDS ↑", opt.Watch.IDSTol, func(p passScores) float64 { return p.IDS }},
+		{"dev_lmd", "LMD (px) ↓", 0, func(p passScores) float64 { return p.LMD }},
+		{"dev_brisque", "BRISQUE ↓", 0, func(p passScores) float64 { return p.BRISQUE }},
+		{"dev_ssim", "SSIM ↑", 0, func(p passScores) float64 { return p.SSIM }},
+	} {
+		c := report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan}
+		if base != nil {
+			c.Ref, c.RefLabel = k.get(*base), "base"
+			if k.tol > 0 {
+				c.Band = [2]float64{c.Ref - k.tol, c.Ref + k.tol}
+			}
+		}
+		add(&devCharts, c)
+	}
+	type row struct {
+		Step                               int
+		FRM, PSNR, SSIM, IDS, LMD, BRISQUE string
+		Hacking, Best                      bool
+	}
+	var rows []row
+	for _, p := range passes {
+		hack, _ := byStep[p.Step]["hacking"].(bool)
+		f := func(v float64, digits int) string {
+			if math.IsNaN(v) {
+				return "–"
+			}
+			return fmt.Sprintf("%.*f", digits, v)
+		}
+		rows = append(rows, row{p.Step, f(p.Score, 3), f(p.PSNR, 2), f(p.SSIM, 4), f(p.IDS, 4), f(p.LMD, 3), f(p.BRISQUE, 2), hack, best != nil && best.Step == p.Step})
+	}
+	var strip template.URL
+	var stripNote string
+	if len(passes) > 1 {
+		last := passes[len(passes)-1].Step
+		bestStep := 0
+		if best != nil {
+			bestStep = best.Step
+		}
+		png, err := reflStrip(dir, bestStep, last)
+		if err != nil {
+			stripNote = "no strip: " + err.Error()
+		} else {
+			strip = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+			stripNote = fmt.Sprintf("columns: LQ | base (step 0) | best (step %d) | latest (step %d) | GT; the first %d dev-val faces, same noise in every pass", bestStep, last, 8)
+		}
+	}
+	settings, _ := json.MarshalIndent(opt, "", "  ")
+	data := struct {
+		Dir                 string
+		Loss, Dev           []chart
+		Rows                []row
+		Best                *bestInfo
+		Rule                string
+		Strip               template.URL
+		StripNote, Settings string
+		Hacked              bool
+	}{Dir: dir, Loss: lossCharts, Dev: devCharts, Rows: rows, Best: best, Rule: opt.Watch.rule(), Strip: strip, StripNote: stripNote, Settings: string(settings)}
+	for _, r := range rows {
+		data.Hacked = data.Hacked || r.Hacking
+	}
+	return atomicfile.Write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return reflPage.Execute(w, data) })
+}
+
+// reflStrip composes LQ | base | best | latest | GT from the sample grids
+// of step 0, bestStep and last (each LQ | output | GT per face).
+func reflStrip(dir string, bestStep, last int) ([]byte, error) {
+	read := func(step int) (*tensor.Tensor, error) {
+		return imageio.Read(filepath.Join(dir, "samples", fmt.Sprintf("step-%08d.png", step)))
+	}
+	g0, err := read(0)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := read(bestStep)
+	if err != nil {
+		return nil, err
+	}
+	gl, err := read(last)
+	if err != nil {
+		return nil, err
+	}
+	h, w := g0.Shape[0], g0.Shape[1]
+	s := w / 3
+	if !tensor.SameShape(g0.Shape, gb.Shape) || !tensor.SameShape(g0.Shape, gl.Shape) || s*3 != w || h%s != 0 {
+		return nil, fmt.Errorf("sample grids of steps 0, %d and %d differ in shape", bestStep, last)
+	}
+	cells := []struct {
+		src *tensor.Tensor
+		col int
+	}{{g0, 0}, {g0, 1}, {gb, 1}, {gl, 1}, {g0, 2}}
+	var rows [][]*tensor.Tensor
+	for r := range h / s {
+		var row []*tensor.Tensor
+		for _, c := range cells {
+			im := tensor.New(s, s, 3)
+			for y := range s {
+				copy(im.Data[y*s*3:(y+1)*s*3], c.src.Data[((r*s+y)*w+c.col*s)*3:][:s*3])
+			}
+			row = append(row, im)
+		}
+		rows = append(rows, row)
+	}
+	return Grid(rows)
+}
+
+var reflPage = template.Must(template.New("refl").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>ReFL run {{.Dir}}</title>
+<style>
+body{font-family:sans-serif;margin:1.5em;max-width:1300px}
+.charts{display:flex;flex-wrap:wrap;gap:8px}
+table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+tr.hack td{background:#fdd}tr.best td{font-weight:bold;background:#dfd}
+.alarm{background:#c00;color:#fff;padding:10px;font-size:1.2em;font-weight:bold}
+pre{background:#f5f5f5;padding:8px;font-size:11px}
+img{image-rendering:pixelated;max-width:100%}
+</style></head><body>
+<h1>ReFL run <code>{{.Dir}}</code></h1>
+{{if .Hacked}}<p class="alarm">WARNING: reward hacking suspected — at least one dev-val pass raised the FRM score while PSNR or IDS fell beyond the tolerance (red rows). The best checkpoint never comes from such a pass.</p>{{end}}
+<h2>Dev-val passes</h2>
+<div class="charts">{{range .Dev}}{{.SVG}}{{end}}</div>
+<p>Dashed: the base restorer (step 0). Shaded: the tolerance within which a pass counts as faithful.</p>
+<table><tr><th>step</th><th>FRM ↑</th><th>PSNR ↑</th><th>SSIM ↑</th><th>IDS ↑</th><th>LMD ↓</th><th>BRISQUE ↓</th><th></th></tr>
+{{range .Rows}}<tr class="{{if .Hacking}}hack{{else if .Best}}best{{end}}"><td>{{.Step}}</td><td>{{.FRM}}</td><td>{{.PSNR}}</td><td>{{.SSIM}}</td><td>{{.IDS}}</td><td>{{.LMD}}</td><td>{{.BRISQUE}}</td><td>{{if .Hacking}}hacking?{{else if .Best}}best{{end}}</td></tr>
+{{end}}</table>
+<p>Best checkpoint rule: {{.Rule}}.{{if .Best}} Best so far: step {{.Best.Step}} (in <code>best/</code>).{{end}}</p>
+<h2>Samples</h2>
+{{if .Strip}}<img src="{{.Strip}}" alt="sample strip">{{end}}
+<p>{{.StripNote}}</p>
+<h2>Training losses</h2>
+<div class="charts">{{range .Loss}}{{.SVG}}{{end}}</div>
+<h2>Settings</h2>
+<pre>{{.Settings}}</pre>
+</body></html>
+`))
