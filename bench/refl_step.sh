@@ -1,16 +1,4 @@
 #!/usr/bin/env bash
-# Runs `facereward bench refl` for the fast and plain builds. Each run times
-# PyTorch (bench/refl_torch.py) in the same invocation, so every ratio
-# compares two measurements taken minutes apart on the same machine. Run it
-# on a quiet machine: PyTorch's thread pool slows down many times over when
-# another process holds the cores.
+# `facereward bench refl` for the fast and plain builds (bench/builds.sh).
 # Usage: bench/refl_step.sh [flags for bench refl, e.g. --iters 5]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-mkdir -p bin
-GOEXPERIMENT=simd CGO_ENABLED=0 go build -o bin/facereward ./cmd/facereward
-CGO_ENABLED=0 go build -o bin/facereward-plain ./cmd/facereward
-for b in bin/facereward bin/facereward-plain; do
-  echo
-  "$b" bench refl "$@"
-done
+exec "$(dirname "$0")/builds.sh" refl "$@"

@@ -61,12 +61,15 @@ type DevScores struct {
 // Score restores every LQ face with restore (batches of [N,S,S,3] in [0,1])
 // and averages PSNR, SSIM, IDS and LMD against the GT. It also returns the
 // restorations.
-func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.Tensor) *tensor.Tensor) (DevScores, []*tensor.Tensor, error) {
+func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.Tensor) (*tensor.Tensor, error)) (DevScores, []*tensor.Tensor, error) {
 	var sc DevScores
 	outs := make([]*tensor.Tensor, 0, len(ds.LQ))
 	for i := 0; i < len(ds.LQ); i += batch {
 		j := min(i+batch, len(ds.LQ))
-		out := restore(stack(ds.LQ[i:j]))
+		out, err := restore(stack(ds.LQ[i:j]))
+		if err != nil {
+			return sc, nil, fmt.Errorf("dev-val: %w", err)
+		}
 		outs = append(outs, unstack(out)...)
 	}
 	var ids, lmd float64
@@ -87,6 +90,16 @@ func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.T
 	sc.PSNR, sc.SSIM, sc.IDS = sc.PSNR/n, sc.SSIM/n, ids/n
 	sc.LMD = lmd / float64(max(sc.LMDCount, 1))
 	return sc, outs, nil
+}
+
+// rows lays the first (up to) eight faces out as LQ | out | GT rows for
+// a sample grid.
+func (ds *DevSet) rows(outs []*tensor.Tensor) [][]*tensor.Tensor {
+	var rows [][]*tensor.Tensor
+	for i := range min(8, len(outs)) {
+		rows = append(rows, []*tensor.Tensor{ds.LQ[i], outs[i], ds.GT[i]})
+	}
+	return rows
 }
 
 func stack(imgs []*tensor.Tensor) *tensor.Tensor {

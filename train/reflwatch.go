@@ -152,18 +152,10 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 	s := &restorer.Sampler{Model: w.nets.model, DDIM: diffusion.DDIM{Schedule: w.sched, Steps: w.opt.SampleSteps, Eta: restorer.DefaultEta},
 		Strength: w.opt.Strength, Guidance: w.opt.Guidance}
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
-	var sampleErr error
-	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) *tensor.Tensor {
+	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		_, out, err := s.Restore(lq, rng)
-		if err != nil {
-			sampleErr = err
-			return lq
-		}
-		return out
+		return out, err
 	})
-	if sampleErr != nil {
-		return sampleErr
-	}
 	if err != nil {
 		return err
 	}
@@ -192,11 +184,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "dev-val step %d: FRM %.3f  PSNR %.2f  SSIM %.4f  IDS %.4f  LMD %.3f  BRISQUE %.2f\n", step, p.Score, p.PSNR, p.SSIM, p.IDS, p.LMD, p.BRISQUE)
-	var rows [][]*tensor.Tensor
-	for i := range min(8, len(outs)) {
-		rows = append(rows, []*tensor.Tensor{w.dev.LQ[i], outs[i], w.dev.GT[i]})
-	}
-	if err := writeGrid(w.ses.run, step, rows); err != nil {
+	if err := writeGrid(w.ses.run, step, w.dev.rows(outs)); err != nil {
 		return err
 	}
 	if w.consider(p) {

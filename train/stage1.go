@@ -126,10 +126,10 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	defer ema.Swap()
 	g := nn.NewGraph()
 	g.NoGrad = true
-	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) *tensor.Tensor {
+	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		out := restorer.ToUnit(net.Forward(g, nn.Constant(restorer.ToSigned(lq))).Value)
 		g.Reset()
-		return out
+		return out, nil
 	})
 	if err != nil {
 		return err
@@ -137,11 +137,7 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	var rows [][]*tensor.Tensor
-	for i := range min(8, len(outs)) {
-		rows = append(rows, []*tensor.Tensor{dev.LQ[i], outs[i], dev.GT[i]})
-	}
-	return writeGrid(run, step, rows)
+	return writeGrid(run, step, dev.rows(outs))
 }
 
 // writeGrid writes a sample grid to the run's samples/step-N.png.

@@ -233,27 +233,12 @@ func evalStage2(run *rundir.Run, step int, nets *stage2Nets, ema *optim.EMA, sch
 		}
 		return writeGrid(run, step, rows)
 	}
-	var sampleErr error
-	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) *tensor.Tensor {
-		out, err := sample(lq)
-		if err != nil {
-			sampleErr = err
-			return lq
-		}
-		return out
-	})
-	if sampleErr != nil {
-		return sampleErr
-	}
+	sc, outs, err := dev.Score(s, 8, sample)
 	if err != nil {
 		return err
 	}
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	var rows [][]*tensor.Tensor
-	for i := range min(8, len(outs)) {
-		rows = append(rows, []*tensor.Tensor{dev.LQ[i], outs[i], dev.GT[i]})
-	}
-	return writeGrid(run, step, rows)
+	return writeGrid(run, step, dev.rows(outs))
 }

@@ -254,3 +254,44 @@ func peakRSSMB() float64 {
 	}
 	return 0
 }
+
+// ratioRow is one line of a Go-against-PyTorch table; torch is 0 when the
+// PyTorch side did not run.
+type ratioRow struct {
+	name      string
+	goS, torS float64
+}
+
+// printRatios prints the table of a bench command, its peak memory line
+// and why PyTorch was skipped, if it was (torchName "" when it did not run).
+func printRatios(w io.Writer, rows []ratioRow, goPeak float64, torchName string, torchPeak float64, torchErr error) {
+	fmt.Fprintln(w, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- |")
+	for _, r := range rows {
+		if r.torS > 0 {
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.goS, r.torS, r.goS/r.torS)
+		} else {
+			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.name, r.goS)
+		}
+	}
+	fmt.Fprintf(w, "\npeak memory (RSS): Go %.0f MB", goPeak)
+	if torchName != "" {
+		fmt.Fprintf(w, ", PyTorch %s %.0f MB\n", torchName, torchPeak)
+	} else {
+		fmt.Fprintln(w)
+	}
+	if torchErr != nil {
+		fmt.Fprintf(w, "PyTorch side skipped: %v\n(install Debian's python3-torch, or pass --python)\n", torchErr)
+	}
+}
+
+// writeBenchJSON writes a bench command's --json report: the build, the
+// kernel and thread count, plus rep.
+func writeBenchJSON(path string, rep map[string]any) error {
+	rep["build"], rep["gemm_backend"], rep["threads"] = buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0)
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 
@@ -102,42 +101,20 @@ runs this for the fast and plain builds.`, stdout)
 	}
 	peak := peakRSSMB()
 
-	fmt.Fprintln(stdout, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
-	fmt.Fprintln(stdout, "| --- | --- | --- | --- |")
-	rows := []struct {
-		name   string
-		gs, ts float64
-	}{{"ReFL step (batch 4)", goStep, 0}, {"dynamic FRM update (batch 4)", goUpdate, 0}}
+	rows := []ratioRow{{"ReFL step (batch 4)", goStep, 0}, {"dynamic FRM update (batch 4)", goUpdate, 0}}
+	var torchName string
+	var torchPeak float64
 	if tr != nil {
-		rows[0].ts, rows[1].ts = tr.Step, tr.FRMUpdate
+		rows[0].torS, rows[1].torS = tr.Step, tr.FRMUpdate
+		torchName, torchPeak = tr.Torch, tr.PeakMB
 	}
-	for _, r := range rows {
-		if r.ts > 0 {
-			fmt.Fprintf(stdout, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.gs, r.ts, r.gs/r.ts)
-		} else {
-			fmt.Fprintf(stdout, "| %s | %.3f | – | – |\n", r.name, r.gs)
-		}
-	}
-	fmt.Fprintf(stdout, "\npeak memory (RSS): Go %.0f MB", peak)
-	if tr != nil {
-		fmt.Fprintf(stdout, ", PyTorch %s %.0f MB\n", tr.Torch, tr.PeakMB)
-	} else {
-		fmt.Fprintln(stdout)
-	}
-	if torchErr != nil {
-		fmt.Fprintf(stdout, "PyTorch side skipped: %v\n(install Debian's python3-torch, or pass --python)\n", torchErr)
-	}
+	printRatios(stdout, rows, peak, torchName, torchPeak, torchErr)
 	if *jsonOut != "" {
-		rep := map[string]any{"build": buildName(), "gemm_backend": tensor.GemmBackend(), "threads": runtime.GOMAXPROCS(0),
-			"refl_step_s": goStep, "frm_update_s": goUpdate, "go_peak_rss_mb": peak}
+		rep := map[string]any{"refl_step_s": goStep, "frm_update_s": goUpdate, "go_peak_rss_mb": peak}
 		if tr != nil {
 			rep["torch"] = tr
 		}
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+		if err := writeBenchJSON(*jsonOut, rep); err != nil {
 			return fmt.Errorf("bench refl: %w", err)
 		}
 	}

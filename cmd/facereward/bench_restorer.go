@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strconv"
 
@@ -85,42 +84,20 @@ plain builds.`, stdout)
 	goT := timeRestorer(m, *warmup, *iters)
 	peak := peakRSSMB()
 
-	fmt.Fprintln(stdout, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
-	fmt.Fprintln(stdout, "| --- | --- | --- | --- |")
-	rows := []struct {
-		name   string
-		gs, ts float64
-	}{{"stage-1 train step (batch 8)", goT.Stage1Train, 0}, {"stage-2 train step (batch 8)", goT.Stage2Train, 0}, {"restore one face (20 steps)", goT.Restore, 0}}
+	rows := []ratioRow{{"stage-1 train step (batch 8)", goT.Stage1Train, 0}, {"stage-2 train step (batch 8)", goT.Stage2Train, 0}, {"restore one face (20 steps)", goT.Restore, 0}}
+	var torchName string
+	var torchPeak float64
 	if tr != nil {
-		rows[0].ts, rows[1].ts, rows[2].ts = tr.Stage1Train, tr.Stage2Train, tr.Restore
+		rows[0].torS, rows[1].torS, rows[2].torS = tr.Stage1Train, tr.Stage2Train, tr.Restore
+		torchName, torchPeak = tr.Torch, tr.PeakMB
 	}
-	for _, r := range rows {
-		if r.ts > 0 {
-			fmt.Fprintf(stdout, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.gs, r.ts, r.gs/r.ts)
-		} else {
-			fmt.Fprintf(stdout, "| %s | %.3f | – | – |\n", r.name, r.gs)
-		}
-	}
-	fmt.Fprintf(stdout, "\npeak memory (RSS): Go %.0f MB", peak)
-	if tr != nil {
-		fmt.Fprintf(stdout, ", PyTorch %s %.0f MB\n", tr.Torch, tr.PeakMB)
-	} else {
-		fmt.Fprintln(stdout)
-	}
-	if torchErr != nil {
-		fmt.Fprintf(stdout, "PyTorch side skipped: %v\n(install Debian's python3-torch, or pass --python)\n", torchErr)
-	}
+	printRatios(stdout, rows, peak, torchName, torchPeak, torchErr)
 	if *jsonOut != "" {
-		rep := map[string]any{"build": buildName(), "gemm_backend": tensor.GemmBackend(), "threads": runtime.GOMAXPROCS(0),
-			"go": goT, "go_peak_rss_mb": peak, "params": counts}
+		rep := map[string]any{"go": goT, "go_peak_rss_mb": peak, "params": counts}
 		if tr != nil {
 			rep["torch"] = tr
 		}
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+		if err := writeBenchJSON(*jsonOut, rep); err != nil {
 			return fmt.Errorf("bench restorer: %w", err)
 		}
 	}
