@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The ReFL experiment, as in the paper: the base restorer, + ReFL, and the
 # ablations without L_reg, without L_struct and with a static FRM (no
-# dynamic update), each tuned for --steps steps from the same base with the
+# dynamic update), plus one without the pixel term, each tuned for --steps steps from the same base with the
 # same seed, then scored on dev-val (ids 04800–04999 of --data, degraded
 # with --preset at seed 1001, as bench/quality.sh) or on any paired set
 # given with --pairs DIR (DIR/lq and DIR/gt, matched by name): PSNR, SSIM,
@@ -11,7 +11,7 @@
 #                      [--pairs DIR] [--only "full noreg"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=200 out=out/refl data=../shared/data/ffhq128 preset=diffbir pairs="" only="full noreg nostruct static"
+steps=200 out=out/refl data=../shared/data/ffhq128 preset=diffbir pairs="" only="full noreg nostruct static nopixel"
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps=$2; shift 2 ;;
@@ -29,8 +29,8 @@ if [ ! -d "$data" ]; then
 fi
 mkdir -p bin "$out/runs"
 GOEXPERIMENT=simd CGO_ENABLED=0 go build -o bin/facereward ./cmd/facereward
-declare -A flags=([full]="" [noreg]="--reg 0" [nostruct]="--struct 0" [static]="--frm-every 0")
-declare -A label=([full]="+ ReFL" [noreg]="+ ReFL without L_reg" [nostruct]="+ ReFL without L_struct" [static]="+ ReFL, static FRM")
+declare -A flags=([full]="" [noreg]="--reg 0" [nostruct]="--struct 0" [static]="--frm-every 0" [nopixel]="--pixel 0")
+declare -A label=([full]="+ ReFL" [noreg]="+ ReFL without L_reg" [nostruct]="+ ReFL without L_struct" [static]="+ ReFL, static FRM" [nopixel]="+ ReFL without the pixel term")
 for name in $only; do
   run=$out/runs/$name
   resume=()

@@ -3,10 +3,12 @@ package models_test
 import (
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"facereward/imageio"
 	"facereward/models"
+	"facereward/nn"
 	"facereward/restorer"
 	"facereward/reward"
 	"facereward/tensor"
@@ -62,5 +64,41 @@ func TestRewardLoads(t *testing.T) {
 		if !(scores[0] > scores[1]) {
 			t.Errorf("%s: the built-in FRM scores the ground truth %.3f, the degraded copy %.3f", name, scores[0], scores[1])
 		}
+	}
+}
+
+// The built-in restorers load by name: the ReFL-tuned default and the base
+// it was tuned from share stage 1 and the UNet and differ in the control
+// branch, which is all ReFL trains; an unknown name is refused.
+func TestLoadBuiltins(t *testing.T) {
+	def, _, name, err := restorer.Load("")
+	if err != nil || name != "builtin:refl" {
+		t.Fatalf("default: %v (%s)", err, name)
+	}
+	base, _, _, err := restorer.Load("builtin:base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b []*nn.Param) bool {
+		for i := range a {
+			for j := range a[i].Value.Data {
+				if a[i].Value.Data[j] != b[i].Value.Data[j] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !same(def.Stage1.Params(), base.Stage1.Params()) || !same(def.UNet.Params(), base.UNet.Params()) {
+		t.Error("the built-in restorers differ outside the control branch")
+	}
+	if same(def.Control.Params(), base.Control.Params()) {
+		t.Error("the default restorer's control branch is the base's: the ReFL-tuned weights are not built in")
+	}
+	if _, _, _, err := restorer.Load("builtin:sharp"); err == nil || !strings.Contains(err.Error(), "builtin:base") {
+		t.Errorf("unknown built-in: %v", err)
+	}
+	if _, _, _, err := restorer.Load(filepath.Join(t.TempDir(), "none")); err == nil || !strings.Contains(err.Error(), "none") {
+		t.Errorf("missing directory: %v", err)
 	}
 }

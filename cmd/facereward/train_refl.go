@@ -10,7 +10,7 @@ import (
 )
 
 func trainReFL(args []string, stdout io.Writer) error {
-	fs := newFlags("train refl", "train refl --data DIR --run DIR [--base DIR] [--reward FILE|DIR] [--resume] [flags]", `
+	fs := newFlags("train refl", "train refl --data DIR --run DIR [--base DIR|builtin:NAME] [--reward FILE|DIR] [--resume] [flags]", `
 Fine-tunes the restorer with reward feedback learning (DiffusionReward).
 Each step degrades a batch of train faces (--preset) on the fly, runs the
 restore command's sampler (--sample-steps, --strength, --guidance) without
