@@ -79,18 +79,33 @@ func hostPort(host string, port uint16) string {
 // start connects to d (sql.Open only checks its arguments) and brings the
 // schema up to date; on failure d is closed.
 func start(d *DB) (*DB, error) {
-	if err := d.db.Ping(); err != nil {
+	if err := d.retryBusy(d.db.Ping); err != nil {
 		d.db.Close()
 		if d.postgres {
 			return nil, fmt.Errorf("prefs: could not connect to %s: %w", d.name, err)
 		}
 		return nil, d.fail("opening the database", err)
 	}
-	if err := d.migrate(); err != nil {
+	if err := d.retryBusy(d.migrate); err != nil {
 		d.db.Close()
 		return nil, d.fail("updating the schema", err)
 	}
 	return d, nil
+}
+
+// retryBusy runs f again while it fails with SQLITE_BUSY, for up to the
+// busy timeout. Processes opening a fresh SQLite file at once can get
+// SQLITE_BUSY at once, without SQLite's busy handler waiting, while one of
+// them switches the file to WAL; a second try finds the switch done.
+func (d *DB) retryBusy(f func() error) error {
+	deadline := time.Now().Add(d.busy)
+	for {
+		err := f()
+		if err == nil || d.postgres || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // q adapts a query written with SQLite's ? placeholders to d: PostgreSQL
