@@ -39,12 +39,15 @@ func (g *Graph) LeakyReLU(x *Var, alpha float32) *Var {
 	g.record(out, func() {
 		gx, gd := g.grad(x), out.Grad.Data
 		tensor.Parallel(len(od), 2*len(od), func(lo, hi int) {
+			// The slope is 1 where x > 0 and alpha elsewhere (−0 and +0
+			// included, as PyTorch), chosen on the bits without a branch,
+			// which mispredicted half the time and made this loop a third
+			// of the reward model's training step. notPos is all ones for
+			// a sign bit set (x < 0, −0) or for +0, whose bits are 0.
 			for i := lo; i < hi; i++ {
-				if xd[i] > 0 {
-					gx[i] += gd[i]
-				} else {
-					gx[i] += alpha * gd[i]
-				}
+				b := int32(math.Float32bits(xd[i]))
+				notPos := uint32(b>>31) | uint32((b-1)>>31)
+				gx[i] += gd[i] * math.Float32frombits(one32&^notPos|ab&notPos)
 			}
 		})
 	})

@@ -18,6 +18,8 @@ type Updater struct {
 	Opt    *optim.Adam
 	Weight float64 // the BT term's weight (the paper's 0.1)
 	Clip   float64 // gradient-norm clip (1.0)
+
+	g *nn.Graph // kept between steps, so its buffers are reused
 }
 
 // The paper's settings of the dynamic update.
@@ -45,7 +47,10 @@ func NewUpdater(m *FRM) (*Updater, error) {
 func (u *Updater) Step(hq, x0 *tensor.Tensor) float64 {
 	ps := u.FRM.Params()
 	nn.ZeroGrad(ps)
-	g := nn.NewGraph()
+	if u.g == nil {
+		u.g = nn.NewGraph()
+	}
+	g := u.g
 	bt := BTLoss(g, u.FRM.Forward(g, nn.Constant(hq)), u.FRM.Forward(g, nn.Constant(x0)))
 	loss := float64(bt.Value.Data[0])
 	g.Backward(g.Scale(bt, float32(u.Weight)))
