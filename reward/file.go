@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"facereward/checkpoint"
+	"facereward/models"
 	"facereward/nn"
 	"facereward/safetensors"
 )
@@ -44,6 +45,15 @@ func Load(path string) (*FRM, error) {
 		return nil, fmt.Errorf("reward: %w", err)
 	}
 	return fromFile(f, path)
+}
+
+// LoadOrBuiltin is Load, or the built-in FRM (models.Reward) when path is
+// empty: what every --model/--reward flag of an FRM means.
+func LoadOrBuiltin(path string) (*FRM, error) {
+	if path == "" {
+		return LoadFS(models.Reward(), models.RewardFile)
+	}
+	return Load(path)
 }
 
 // LoadFS reads an FRM model file from a file system (the embedded one).

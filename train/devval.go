@@ -56,10 +56,13 @@ func NewDevSet(files []dataset.File, n, size int, cfg degrade.Config, seed uint6
 type DevScores struct {
 	PSNR, SSIM, IDS, LMD float64
 	LMDCount             int // faces the landmark net could place on both sides
+	// BRISQUE is the mean over the faces it is defined for (NaN when it is
+	// for none: faces too small for its statistics).
+	BRISQUE float64
 }
 
 // Score restores every LQ face with restore (batches of [N,S,S,3] in [0,1])
-// and averages PSNR, SSIM, IDS and LMD against the GT. It also returns the
+// and averages PSNR, SSIM, IDS and LMD against the GT, and BRISQUE. It also returns the
 // restorations.
 func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.Tensor) (*tensor.Tensor, error)) (DevScores, []*tensor.Tensor, error) {
 	var sc DevScores
@@ -72,7 +75,8 @@ func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.T
 		}
 		outs = append(outs, unstack(out)...)
 	}
-	var ids, lmd float64
+	var ids, lmd, brisque float64
+	var nBrisque int
 	for i, out := range outs {
 		r, err := s.Pair(out, ds.GT[i], nil)
 		if err != nil {
@@ -85,10 +89,15 @@ func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.T
 			lmd += v
 			sc.LMDCount++
 		}
+		if v := r.Values[evaluate.BRISQUE]; !math.IsNaN(v) {
+			brisque += v
+			nBrisque++
+		}
 	}
 	n := float64(len(outs))
 	sc.PSNR, sc.SSIM, sc.IDS = sc.PSNR/n, sc.SSIM/n, ids/n
 	sc.LMD = lmd / float64(max(sc.LMDCount, 1))
+	sc.BRISQUE = brisque / float64(nBrisque) // 0/0 = NaN when undefined for all
 	return sc, outs, nil
 }
 

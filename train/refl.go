@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"facereward/diffusion"
 	"facereward/models"
@@ -91,6 +89,7 @@ func (o ReFLOptions) validate() error {
 type reflNets struct {
 	model    *restorer.Model
 	schedule string
+	sched    *diffusion.Schedule
 	frozen   *restorer.Control // the base control branch, L_reg's reference
 	frm      *reward.FRM       // trained by the dynamic update
 	static   *reward.FRM       // the FRM as loaded: what dev-val passes score with
@@ -105,28 +104,18 @@ func loadReFLNets(o ReFLOptions) (*reflNets, error) {
 		return nil, fmt.Errorf("train refl: %w", err)
 	}
 	n.schedule = dc.Schedule
+	if n.sched, err = diffusion.NewSchedule(diffusion.BetaSchedule(dc.Schedule), diffusion.DefaultT); err != nil {
+		return nil, fmt.Errorf("train refl: %w", err)
+	}
 	nn.Freeze(n.model.Stage1)
 	if !o.TrainAll {
 		n.model.FreezeUNet()
 	}
 	n.frozen = nn.FrozenCopy(n.model.Control)
-	load := func() (*reward.FRM, error) {
-		if o.Reward == "" {
-			return reward.LoadFS(models.Reward(), models.RewardFile)
-		}
-		path := o.Reward
-		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-			path = filepath.Join(path, "model.safetensors")
-		}
-		return reward.Load(path)
-	}
-	if n.frm, err = load(); err != nil {
+	if n.frm, err = reward.LoadOrBuiltin(o.Reward); err != nil {
 		return nil, fmt.Errorf("train refl: %w", err)
 	}
-	if n.static, err = load(); err != nil {
-		return nil, fmt.Errorf("train refl: %w", err)
-	}
-	nn.Freeze(n.static)
+	n.static = nn.FrozenCopy(n.frm)
 	if n.frm.Config.ImageSize != n.model.Config.UNet.ImageSize {
 		return nil, fmt.Errorf("train refl: the FRM reads %d×%d faces but the restorer makes %d×%d", n.frm.Config.ImageSize, n.frm.Config.ImageSize, n.model.Config.UNet.ImageSize, n.model.Config.UNet.ImageSize)
 	}
@@ -137,6 +126,12 @@ func loadReFLNets(o ReFLOptions) (*reflNets, error) {
 	// through the FRM to x0_hat, and its weights need none.
 	nn.Freeze(n.frm)
 	return &n, nil
+}
+
+// sampler is the sampler a run descends and validates with: o's settings
+// on the base's schedule, eta set per use.
+func (n *reflNets) sampler(o ReFLOptions) *restorer.Sampler {
+	return &restorer.Sampler{Model: n.model, DDIM: diffusion.DDIM{Schedule: n.sched, Steps: o.SampleSteps}, Strength: o.Strength, Guidance: o.Guidance}
 }
 
 // trained lists what the optimiser updates.
@@ -160,10 +155,6 @@ func ReFL(ctx context.Context, dir string, opt ReFLOptions, resume bool, stdout 
 	if err != nil {
 		return err
 	}
-	sched, err := diffusion.NewSchedule(diffusion.BetaSchedule(nets.schedule), diffusion.DefaultT)
-	if err != nil {
-		return err
-	}
 	size := nets.model.Config.UNet.ImageSize
 	pd, err := openPairs("train refl", opt.Data, opt.Preset, size, opt.Seed, opt.Watch.Every, opt.Watch.Faces)
 	if err != nil {
@@ -178,7 +169,7 @@ func ReFL(ctx context.Context, dir string, opt ReFLOptions, resume bool, stdout 
 		return err
 	}
 	defer ses.run.Close()
-	w, err := newWatch(ses, nets, sched, opt, pd)
+	w, err := newWatch(ses, nets, opt, pd)
 	if err != nil {
 		return err
 	}
@@ -199,14 +190,13 @@ func ReFL(ctx context.Context, dir string, opt ReFLOptions, resume bool, stdout 
 			return err
 		}
 	}
-	sampler := &restorer.Sampler{Model: nets.model, DDIM: diffusion.DDIM{Schedule: sched, Steps: opt.SampleSteps},
-		Strength: opt.Strength, Guidance: opt.Guidance}
+	st := newStepper(nets, opt)
 	var eval func(int) error
 	if w.dev != nil {
 		eval = func(step int) error { return w.pass(step, stdout) }
 	}
 	err = ses.loop(ctx, loopOptions{"train refl", opt.Steps, opt.Until, opt.Watch.Every, opt.SaveEvery}, func() (float32, map[string]any, error) {
-		var sum refl.Terms
+		sum := map[string]float64{}
 		fields := map[string]any{}
 		for micro := range opt.Accum {
 			b, err := loader.Next()
@@ -217,23 +207,24 @@ func ReFL(ctx context.Context, dir string, opt ReFLOptions, resume bool, stdout 
 			// straight run would have.
 			rng := rand.New(rand.NewPCG(opt.Seed, uint64(ses.step*opt.Accum+micro)))
 			eta, m := rng.Float64(), opt.SampleSteps-1-rng.IntN(opt.LastSteps)
-			terms, x0, err := reflForward(sampler, nets, opt, b.Tensors[0], b.Tensors[1], eta, m, rng)
+			terms, x0, err := st.forward(b.Tensors[0], b.Tensors[1], eta, m, rng)
 			if err != nil {
 				return 0, nil, err
 			}
-			addTerms(&sum, terms, 1/float64(opt.Accum))
+			for k, v := range terms {
+				sum[k] += v / float64(opt.Accum)
+			}
 			if opt.FRMEvery > 0 && (ses.step+1)%opt.FRMEvery == 0 && micro == opt.Accum-1 {
-				nn.Unfreeze(nets.frm)
-				fields["frm_bt"] = nets.upd.Step(b.Tensors[1], x0)
-				nn.Freeze(nets.frm)
+				fields["frm_bt"] = nets.updateFRM(b.Tensors[1], x0)
 			}
 		}
-		ses.opt.SetLR(opt.LR)
 		fields["grad_norm"] = ses.update(opt.Clip)
-		for k, v := range map[string]*nn.Var{"l_reg": sum.Reg, "l_struct": sum.Struct, "l_reward": sum.Reward, "l_pixel": sum.Pixel} {
-			fields[k] = v.Value.Data[0]
+		for k, v := range sum {
+			if k != "loss" {
+				fields[k] = v
+			}
 		}
-		return sum.Total.Value.Data[0], fields, nil
+		return float32(sum["loss"]), fields, nil
 	}, eval, stdout)
 	if err != nil || ses.step < stopStep(opt.Steps, opt.Until) {
 		return err
@@ -241,18 +232,35 @@ func ReFL(ctx context.Context, dir string, opt ReFLOptions, resume bool, stdout 
 	return w.finish(stdout)
 }
 
-// reflForward is one micro-batch of a ReFL step: the condition, the
-// descent without gradients with DDIM's eta to step m (the caller draws
-// both: eta ~ U(0,1), m from the last LastSteps), one forward pass with
-// gradients at m giving x0_hat (guided as the sampler's last step is), the
-// loss and its backward pass scaled for accumulation. It returns the terms
-// and x0_hat in [0,1] (for the dynamic FRM update).
-func reflForward(s *restorer.Sampler, nets *reflNets, opt ReFLOptions, lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Rand) (refl.Terms, *tensor.Tensor, error) {
+// stepper runs ReFL's micro-batches. Its graphs live from step to step,
+// so their buffers are reused rather than allocated (and faulted in) anew.
+type stepper struct {
+	nets    *reflNets
+	opt     ReFLOptions
+	sampler *restorer.Sampler
+	g, h    *nn.Graph // the forward pass with gradients; the frozen branch's
+}
+
+func newStepper(nets *reflNets, opt ReFLOptions) *stepper {
+	h := nn.NewGraph()
+	h.NoGrad = true
+	return &stepper{nets: nets, opt: opt, sampler: nets.sampler(opt), g: nn.NewGraph(), h: h}
+}
+
+// forward is one micro-batch of a ReFL step: the condition, the descent
+// without gradients with DDIM's eta to step m (the caller draws both: eta
+// ~ U(0,1), m from the last LastSteps), one forward pass with gradients at
+// m giving x0_hat (guided as the sampler's last step is), the loss and its
+// backward pass scaled for accumulation. It returns the loss and its
+// unweighted terms by log name, and x0_hat in [0,1] (for the dynamic FRM
+// update).
+func (st *stepper) forward(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Rand) (map[string]float64, *tensor.Tensor, error) {
+	s, nets, g := st.sampler, st.nets, st.g
 	s.DDIM.Eta = eta
 	cond := s.Condition(lq)
 	xt, err := s.Descend(cond, rng, m)
 	if err != nil {
-		return refl.Terms{}, nil, err
+		return nil, nil, err
 	}
 	ts := make([]int, lq.Shape[0])
 	for i := range ts {
@@ -260,52 +268,37 @@ func reflForward(s *restorer.Sampler, nets *reflNets, opt ReFLOptions, lq, hq *t
 	}
 	// The frozen branch's residuals are constants of the loss; computing
 	// them off the tape keeps its activations out of memory.
-	h := nn.NewGraph()
-	h.NoGrad = true
 	var frozen []*nn.Var
-	for _, r := range nets.frozen.Forward(h, nn.Constant(xt), ts, nn.Constant(cond)) {
+	for _, r := range nets.frozen.Forward(st.h, nn.Constant(xt), ts, nn.Constant(cond)) {
 		frozen = append(frozen, nn.Constant(r.Value.Clone()))
 	}
-	h.Reset()
+	st.h.Reset()
 
-	g := nn.NewGraph()
 	xv, cv := nn.Constant(xt), nn.Constant(cond)
 	pred, res := nets.model.Predict(g, xv, ts, cv)
 	x0 := s.GuideVar(g, s.DDIM.Schedule.X0FromPredVar(g, diffusion.Prediction(nets.model.Config.UNet.Prediction), xv, pred, ts), cv)
-	terms := refl.Loss(g, opt.Weights, x0, nn.Constant(restorer.ToSigned(hq)), res, frozen, nets.frm)
+	terms := refl.Loss(g, st.opt.Weights, x0, nn.Constant(restorer.ToSigned(hq)), res, frozen, nets.frm)
 	out := tensor.New(x0.Value.Shape...)
 	for i, v := range x0.Value.Data {
 		out.Data[i] = 0.5 * (v + 1)
 	}
-	g.Backward(g.Scale(terms.Total, float32(1/float64(opt.Accum))))
-	// Keep the terms' values, not their tape.
-	keep := func(v *nn.Var) *nn.Var {
-		if v == nil {
-			return nil
+	vals := map[string]float64{}
+	for k, v := range map[string]*nn.Var{"loss": terms.Total, "l_reg": terms.Reg, "l_struct": terms.Struct, "l_reward": terms.Reward, "l_pixel": terms.Pixel} {
+		if v != nil {
+			vals[k] = float64(v.Value.Data[0])
 		}
-		return nn.Constant(v.Value.Clone())
 	}
-	terms = refl.Terms{Total: keep(terms.Total), Reg: keep(terms.Reg), Struct: keep(terms.Struct), Reward: keep(terms.Reward), Pixel: keep(terms.Pixel)}
+	g.Backward(g.Scale(terms.Total, float32(1/float64(st.opt.Accum))))
 	g.Reset()
-	return terms, out, nil
+	return vals, out, nil
 }
 
-// addTerms adds f·t into sum, term by term (values only).
-func addTerms(sum *refl.Terms, t refl.Terms, f float64) {
-	add := func(dst **nn.Var, v *nn.Var) {
-		if v == nil {
-			return
-		}
-		if *dst == nil {
-			*dst = nn.Constant(tensor.New(1))
-		}
-		(*dst).Value.Data[0] += float32(f) * v.Value.Data[0]
-	}
-	add(&sum.Total, t.Total)
-	add(&sum.Reg, t.Reg)
-	add(&sum.Struct, t.Struct)
-	add(&sum.Reward, t.Reward)
-	add(&sum.Pixel, t.Pixel)
+// updateFRM is the dynamic FRM update on hq over x0 (both in [0,1]); it
+// returns the BT loss before the step.
+func (n *reflNets) updateFRM(hq, x0 *tensor.Tensor) float64 {
+	nn.Unfreeze(n.frm)
+	defer nn.Freeze(n.frm)
+	return n.upd.Step(hq, x0)
 }
 
 // paramState saves a module's weights as a checkpoint part (the dynamic
@@ -357,10 +350,6 @@ func BenchReFL(o ReFLOptions, lq, hq *tensor.Tensor, m int) (step, frmUpdate fun
 	if err != nil {
 		return nil, nil, err
 	}
-	sched, err := diffusion.NewSchedule(diffusion.BetaSchedule(nets.schedule), diffusion.DefaultT)
-	if err != nil {
-		return nil, nil, err
-	}
 	ps := nets.trained(o.TrainAll)
 	cfg := optim.DefaultAdam(o.LR)
 	cfg.WeightDecay = o.WeightDecay
@@ -368,12 +357,12 @@ func BenchReFL(o ReFLOptions, lq, hq *tensor.Tensor, m int) (step, frmUpdate fun
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &restorer.Sampler{Model: nets.model, DDIM: diffusion.DDIM{Schedule: sched, Steps: o.SampleSteps}, Strength: o.Strength, Guidance: o.Guidance}
+	st := newStepper(nets, o)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var x0 *tensor.Tensor
 	step = func() error {
 		var err error
-		if _, x0, err = reflForward(s, nets, o, lq, hq, 0.5, m, rng); err != nil {
+		if _, x0, err = st.forward(lq, hq, 0.5, m, rng); err != nil {
 			return err
 		}
 		optim.ClipGradNorm(ps, o.Clip)
@@ -385,9 +374,7 @@ func BenchReFL(o ReFLOptions, lq, hq *tensor.Tensor, m int) (step, frmUpdate fun
 		if x0 == nil {
 			return fmt.Errorf("train refl: the FRM update needs a step's x0_hat first")
 		}
-		nn.Unfreeze(nets.frm)
-		nets.upd.Step(hq, x0)
-		nn.Freeze(nets.frm)
+		nets.updateFRM(hq, x0)
 		return nil
 	}
 	return step, frmUpdate, nil

@@ -23,11 +23,8 @@ import (
 func tinyReFL(t *testing.T, steps int) ReFLOptions {
 	t.Helper()
 	root := t.TempDir()
-	m, err := restorer.NewModel(restorer.Config{
-		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
-		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
-			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
-	}, 1)
+	tiny := tinyStage2("", 0) // the stage-2 tests' 16×16 networks
+	m, err := restorer.NewModel(restorer.Config{Stage1: tiny.Stage1Net, UNet: tiny.Net}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 
 	"facereward/atomicfile"
-	"facereward/diffusion"
 	"facereward/evaluate"
-	"facereward/metrics"
 	"facereward/restorer"
 	"facereward/rundir"
 	"facereward/tensor"
@@ -92,7 +90,6 @@ func (o WatchOptions) faithful(base, p passScores) bool {
 type watch struct {
 	ses        *session
 	nets       *reflNets
-	sched      *diffusion.Schedule
 	opt        ReFLOptions
 	dev        *DevSet
 	scorer     *evaluate.Scorer
@@ -102,8 +99,8 @@ type watch struct {
 // newWatch prepares the passes; on a resumed run it reads the base pass
 // and the best one so far back from the log (passes logged after the
 // checkpoint it resumed from do not count: the run will repeat them).
-func newWatch(ses *session, nets *reflNets, sched *diffusion.Schedule, opt ReFLOptions, pd *pairData) (*watch, error) {
-	w := &watch{ses: ses, nets: nets, sched: sched, opt: opt, dev: pd.dev, scorer: pd.scorer}
+func newWatch(ses *session, nets *reflNets, opt ReFLOptions, pd *pairData) (*watch, error) {
+	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.dev, scorer: pd.scorer}
 	entries, err := rundir.ReadLog(ses.run.Dir)
 	if err != nil {
 		return nil, err
@@ -149,8 +146,8 @@ func (w *watch) consider(p passScores) bool {
 func (w *watch) pass(step int, stdout io.Writer) error {
 	w.ses.ema.Swap()
 	defer w.ses.ema.Swap()
-	s := &restorer.Sampler{Model: w.nets.model, DDIM: diffusion.DDIM{Schedule: w.sched, Steps: w.opt.SampleSteps, Eta: restorer.DefaultEta},
-		Strength: w.opt.Strength, Guidance: w.opt.Guidance}
+	s := w.nets.sampler(w.opt)
+	s.DDIM.Eta = restorer.DefaultEta
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
 	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		_, out, err := s.Restore(lq, rng)
@@ -159,17 +156,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := passScores{Step: step, PSNR: sc.PSNR, SSIM: sc.SSIM, IDS: sc.IDS, LMD: sc.LMD}
-	// BRISQUE is undefined for images too small for its statistics (the
-	// tests' 16×16 faces): NaN then, as in `eval`.
-	var n int
-	for _, out := range outs {
-		if b, err := metrics.BRISQUE(out); err == nil && !math.IsNaN(b) {
-			p.BRISQUE += b
-			n++
-		}
-	}
-	p.BRISQUE /= float64(n)
+	p := passScores{Step: step, PSNR: sc.PSNR, SSIM: sc.SSIM, IDS: sc.IDS, LMD: sc.LMD, BRISQUE: sc.BRISQUE}
 	for _, v := range w.nets.static.Score(stack(outs), 16) {
 		p.Score += v / float64(len(outs))
 	}

@@ -10,7 +10,6 @@ import (
 
 	"facereward/imageio"
 	"facereward/imgproc"
-	"facereward/models"
 	"facereward/prefs"
 	"facereward/restorer"
 	"facereward/reward"
@@ -49,7 +48,7 @@ Measures a Face Reward Model on preference data it was not trained on
 			return fmt.Errorf("reward eval: %w", err)
 		}
 	}
-	frm, err := loadReward(*model)
+	frm, err := reward.LoadOrBuiltin(*model)
 	if err != nil {
 		return err
 	}
@@ -123,7 +122,7 @@ on FFHQ-derived pairs, CC BY-NC-SA 4.0) scores.`, stdout)
 	if len(paths) == 0 {
 		return fmt.Errorf("reward score: give images (see --help)")
 	}
-	frm, err := loadReward(*model)
+	frm, err := reward.LoadOrBuiltin(*model)
 	if err != nil {
 		return err
 	}
@@ -144,15 +143,6 @@ on FFHQ-derived pairs, CC BY-NC-SA 4.0) scores.`, stdout)
 		fmt.Fprintf(stdout, "%.4f\t%s\n", score, in.path)
 	}
 	return nil
-}
-
-// loadReward loads a reward model file or run folder, or the built-in FRM
-// when path is empty.
-func loadReward(path string) (*reward.FRM, error) {
-	if path == "" {
-		return reward.LoadFS(models.Reward(), models.RewardFile)
-	}
-	return reward.Load(path)
 }
 
 // defaultStore is the image store beside a SQLite or JSONL --prefs file,
