@@ -40,9 +40,8 @@ func (p Prediction) Validate() error {
 
 // The conversions below all take per-sample timesteps t (len N for an
 // [N,...] batch), so a batch may mix noise levels. Each is a per-sample
-// linear combination of two tensors; the *Var forms are the same combination
-// built from graph operations, so gradients flow through them (ReFL
-// backpropagates the reward through x0_hat into the network).
+// linear combination of two tensors whose coefficients one coefFn gives;
+// lincomb evaluates it on tensors, lincombVar on the tape.
 
 // coefs returns sqrt(ᾱ_t) and sqrt(1-ᾱ_t) per sample.
 func (s *Schedule) coefs(t []int) (a, b []float64) {
@@ -58,13 +57,12 @@ func (s *Schedule) coefs(t []int) (a, b []float64) {
 type coefFn func(a, b float64) (cp, cq float64)
 
 var (
-	noiseCoef    coefFn = func(a, b float64) (float64, float64) { return a, b }          // x0, ε → x_t
-	vCoef        coefFn = func(a, b float64) (float64, float64) { return a, -b }         // ε, x0 → v
-	x0FromEps    coefFn = func(a, b float64) (float64, float64) { return 1 / a, -b / a } // x_t, ε → x0
-	epsFromX0    coefFn = func(a, b float64) (float64, float64) { return 1 / b, -a / b } // x_t, x0 → ε
-	x0FromVCoef  coefFn = func(a, b float64) (float64, float64) { return a, -b }         // x_t, v → x0
-	epsFromVCoef coefFn = func(a, b float64) (float64, float64) { return b, a }          // x_t, v → ε
-	vFromX0Coef  coefFn = func(a, b float64) (float64, float64) { return a / b, -1 / b } // x_t, x0 → v
+	noiseCoef   coefFn = func(a, b float64) (float64, float64) { return a, b }          // x0, ε → x_t
+	vCoef       coefFn = func(a, b float64) (float64, float64) { return a, -b }         // ε, x0 → v
+	x0FromEps   coefFn = func(a, b float64) (float64, float64) { return 1 / a, -b / a } // x_t, ε → x0
+	epsFromX0   coefFn = func(a, b float64) (float64, float64) { return 1 / b, -a / b } // x_t, x0 → ε
+	x0FromVCoef coefFn = func(a, b float64) (float64, float64) { return a, -b }         // x_t, v → x0
+	vFromX0Coef coefFn = func(a, b float64) (float64, float64) { return a / b, -1 / b } // x_t, x0 → v
 )
 
 // lincomb returns cp[n]·p + cq[n]·q for each sample n, in float64 so the
@@ -122,37 +120,12 @@ func (s *Schedule) Noise(x0, eps *tensor.Tensor, t []int) *tensor.Tensor {
 	return s.lincomb("Noise", x0, eps, t, noiseCoef)
 }
 
-// V is the v-prediction target sqrt(ᾱ_t)·ε - sqrt(1-ᾱ_t)·x0.
-func (s *Schedule) V(x0, eps *tensor.Tensor, t []int) *tensor.Tensor {
-	return s.lincomb("V", eps, x0, t, vCoef)
-}
-
-// X0FromEps is (x_t - sqrt(1-ᾱ_t)·ε)/sqrt(ᾱ_t).
-func (s *Schedule) X0FromEps(xt, eps *tensor.Tensor, t []int) *tensor.Tensor {
-	return s.lincomb("X0FromEps", xt, eps, t, x0FromEps)
-}
-
-// EpsFromX0 is (x_t - sqrt(ᾱ_t)·x0)/sqrt(1-ᾱ_t); t must be >= 0.
-func (s *Schedule) EpsFromX0(xt, x0 *tensor.Tensor, t []int) *tensor.Tensor {
-	return s.lincomb("EpsFromX0", xt, x0, t, epsFromX0)
-}
-
-// X0FromV is sqrt(ᾱ_t)·x_t - sqrt(1-ᾱ_t)·v.
-func (s *Schedule) X0FromV(xt, v *tensor.Tensor, t []int) *tensor.Tensor {
-	return s.lincomb("X0FromV", xt, v, t, x0FromVCoef)
-}
-
-// EpsFromV is sqrt(1-ᾱ_t)·x_t + sqrt(ᾱ_t)·v.
-func (s *Schedule) EpsFromV(xt, v *tensor.Tensor, t []int) *tensor.Tensor {
-	return s.lincomb("EpsFromV", xt, v, t, epsFromVCoef)
-}
-
 // X0FromPred turns a network output of kind p into the clean-image estimate.
 func (s *Schedule) X0FromPred(p Prediction, xt, pred *tensor.Tensor, t []int) *tensor.Tensor {
 	if p == PredictV {
-		return s.X0FromV(xt, pred, t)
+		return s.lincomb("X0FromPred", xt, pred, t, x0FromVCoef)
 	}
-	return s.X0FromEps(xt, pred, t)
+	return s.lincomb("X0FromPred", xt, pred, t, x0FromEps)
 }
 
 // PredFromX0 is the network output of kind p that X0FromPred maps back to
@@ -162,43 +135,17 @@ func (s *Schedule) PredFromX0(p Prediction, xt, x0 *tensor.Tensor, t []int) *ten
 	if p == PredictV {
 		return s.lincomb("PredFromX0", xt, x0, t, vFromX0Coef)
 	}
-	return s.EpsFromX0(xt, x0, t)
+	return s.lincomb("PredFromX0", xt, x0, t, epsFromX0)
 }
 
-// NoiseVar is Noise on graph values.
-func (s *Schedule) NoiseVar(g *nn.Graph, x0, eps *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "NoiseVar", x0, eps, t, noiseCoef)
-}
-
-// VVar is V on graph values.
-func (s *Schedule) VVar(g *nn.Graph, x0, eps *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "VVar", eps, x0, t, vCoef)
-}
-
-// X0FromEpsVar is X0FromEps on graph values: ReFL's x0_hat.
-func (s *Schedule) X0FromEpsVar(g *nn.Graph, xt, eps *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "X0FromEpsVar", xt, eps, t, x0FromEps)
-}
-
-// EpsFromX0Var is EpsFromX0 on graph values.
-func (s *Schedule) EpsFromX0Var(g *nn.Graph, xt, x0 *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "EpsFromX0Var", xt, x0, t, epsFromX0)
-}
-
-// X0FromVVar is X0FromV on graph values.
-func (s *Schedule) X0FromVVar(g *nn.Graph, xt, v *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "X0FromVVar", xt, v, t, x0FromVCoef)
-}
-
-// EpsFromVVar is EpsFromV on graph values.
-func (s *Schedule) EpsFromVVar(g *nn.Graph, xt, v *nn.Var, t []int) *nn.Var {
-	return s.lincombVar(g, "EpsFromVVar", xt, v, t, epsFromVCoef)
-}
-
-// X0FromPredVar is X0FromPred on graph values.
+// X0FromPredVar is X0FromPred on graph values, so a gradient flows through
+// it (ReFL's x0_hat). It is the one conversion with a graph twin: the
+// sampler's tensor form computes in float64 (the ε form cancels nearly equal
+// terms at high noise) and its bytes are what restore writes, while the
+// graph form is built from float32 broadcasts the tape can differentiate.
 func (s *Schedule) X0FromPredVar(g *nn.Graph, p Prediction, xt, pred *nn.Var, t []int) *nn.Var {
 	if p == PredictV {
-		return s.X0FromVVar(g, xt, pred, t)
+		return s.lincombVar(g, "X0FromPredVar", xt, pred, t, x0FromVCoef)
 	}
-	return s.X0FromEpsVar(g, xt, pred, t)
+	return s.lincombVar(g, "X0FromPredVar", xt, pred, t, x0FromEps)
 }

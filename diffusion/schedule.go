@@ -1,21 +1,3 @@
-// Package diffusion holds the Gaussian diffusion process of facereward's
-// stage-2 restorer: noise schedules, the conversions between what a network
-// predicts (ε or v) and the clean image, the training loss, and the DDIM
-// sampler that ReFL stops near its end to backpropagate a reward.
-//
-// Images are NHWC float32 tensors scaled to [-1, 1]. Timesteps are integers
-// in [0, T); the timestep -1 stands for the clean image (ᾱ = 1), which is
-// where the last DDIM step lands. Every random draw takes a *rand.Rand, so
-// the same seed gives the same bytes.
-//
-// A ReFL step, in outline (m is one of the last two step indices):
-//
-//	d := DDIM{Schedule: s, Steps: 50, Eta: rng.Float64()}
-//	at, _ := d.Sample(g, model, Normal(rng, shape...), cond, rng, SampleOptions{StopAt: m})
-//	xt := nn.Constant(at.X)
-//	pred := model.Net(g, xt, ts(at.T), cond) // with gradients
-//	x0hat := s.X0FromPredVar(g, model.Pred, xt, pred, ts(at.T))
-//	// ... reward and regularisers on x0hat, g.Backward(loss)
 package diffusion
 
 import (

@@ -8,6 +8,18 @@ import (
 	"facereward/tensor"
 )
 
+// ModelFunc runs the denoising network on x_t at per-sample timesteps t with
+// a condition (the stage-1 restoration; nil when unconditional) and returns
+// its prediction, shaped like x_t.
+type ModelFunc func(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) *nn.Var
+
+// Denoiser is a network together with what it predicts: what the training
+// loss needs to build its target.
+type Denoiser struct {
+	Net  ModelFunc
+	Pred Prediction
+}
+
 // SampleTimesteps draws n timesteps uniformly from [0, T).
 func (s *Schedule) SampleTimesteps(rng *rand.Rand, n int) []int {
 	t := make([]int, n)
@@ -42,7 +54,7 @@ func (s *Schedule) Loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var
 	t := s.SampleTimesteps(rng, n)
 	scratch := func() *tensor.Tensor { return tensor.FromSlice(g.Scratch(x0.Len()), x0.Shape...) }
 	eps := scratch()
-	fillNormal(rng, eps.Data)
+	FillNormal(rng, eps.Data)
 	xt := s.lincombInto("Loss", scratch(), x0, eps, t, noiseCoef)
 	target := eps
 	if m.Pred == PredictV {

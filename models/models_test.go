@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"facereward/diffusion"
 	"facereward/imageio"
 	"facereward/models"
 	"facereward/nn"
@@ -19,12 +20,12 @@ import (
 // the untrained initialisation: the zero-initialised output layer has
 // learnt something.
 func TestDefaultLoads(t *testing.T) {
-	m, dc, err := restorer.LoadFS(models.Default(), "built-in")
+	m, err := restorer.LoadFS(models.Default(), "built-in")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dc.Schedule == "" {
-		t.Error("no β schedule in config.json")
+	if m.Config.Schedule != diffusion.Cosine || m.Schedule == nil {
+		t.Errorf("β schedule %q, want cosine", m.Config.Schedule)
 	}
 	nonzero := 0
 	for _, v := range m.UNet.Out.W.Value.Data {
@@ -71,11 +72,11 @@ func TestRewardLoads(t *testing.T) {
 // it was tuned from share stage 1 and the UNet and differ in the control
 // branch, which is all ReFL trains; an unknown name is refused.
 func TestLoadBuiltins(t *testing.T) {
-	def, _, name, err := restorer.Load("")
-	if err != nil || name != "builtin:refl" {
-		t.Fatalf("default: %v (%s)", err, name)
+	def, err := restorer.Load("")
+	if err != nil || def.Name != "builtin:refl" {
+		t.Fatalf("default: %v", err)
 	}
-	base, _, _, err := restorer.Load("builtin:base")
+	base, err := restorer.Load("builtin:base")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +96,10 @@ func TestLoadBuiltins(t *testing.T) {
 	if same(def.Control.Params(), base.Control.Params()) {
 		t.Error("the default restorer's control branch is the base's: the ReFL-tuned weights are not built in")
 	}
-	if _, _, _, err := restorer.Load("builtin:sharp"); err == nil || !strings.Contains(err.Error(), "builtin:base") {
+	if _, err := restorer.Load("builtin:sharp"); err == nil || !strings.Contains(err.Error(), "builtin:base") {
 		t.Errorf("unknown built-in: %v", err)
 	}
-	if _, _, _, err := restorer.Load(filepath.Join(t.TempDir(), "none")); err == nil || !strings.Contains(err.Error(), "none") {
+	if _, err := restorer.Load(filepath.Join(t.TempDir(), "none")); err == nil || !strings.Contains(err.Error(), "none") {
 		t.Errorf("missing directory: %v", err)
 	}
 }

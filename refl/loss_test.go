@@ -9,6 +9,7 @@ import (
 	"facereward/diffusion"
 	"facereward/nn"
 	"facereward/restorer"
+	"facereward/restorer/restorertest"
 	"facereward/reward"
 	"facereward/tensor"
 )
@@ -29,15 +30,7 @@ type tinySetup struct {
 
 func newTiny(t *testing.T) *tinySetup {
 	t.Helper()
-	c := restorer.Config{
-		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
-		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
-			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
-	}
-	m, err := restorer.NewModel(c, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := restorertest.Model(t, 1, 0)
 	frozen := nn.FrozenCopy(m.Control)
 	rng := nn.NewRNG(2)
 	perturb := func(ps []*nn.Param, std float64) {

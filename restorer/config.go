@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"facereward/diffusion"
 )
 
 // Stage1Config sizes the stage-1 restorer.
@@ -45,15 +47,19 @@ type UNetConfig struct {
 	TimeDim int `json:"time_dim"`
 	// HintWidth is the width of the control branch's condition encoder.
 	HintWidth int `json:"hint_width"`
-	// Prediction names what the UNet predicts, "eps" or "v"; the network
-	// is the same, the diffusion code reads this to interpret its output.
-	Prediction string `json:"prediction"`
+	// Prediction is what the UNet predicts, ε or v; the network is the
+	// same, the sampler and the losses read this to interpret its output.
+	Prediction diffusion.Prediction `json:"prediction"`
 }
 
-// Config is the whole restorer's architecture, saved in run folders.
+// Config is the whole restorer: its architecture and the β schedule its
+// UNet was trained on.
 type Config struct {
 	Stage1 Stage1Config `json:"stage1"`
 	UNet   UNetConfig   `json:"unet"`
+	// Schedule is stored beside the networks in a model directory's
+	// config.json (and in a stage-2 run's), not in their JSON.
+	Schedule diffusion.BetaSchedule `json:"-"`
 }
 
 // DefaultStage1 is sized for 2 CPU cores: at ×2 unshuffle the body runs at
@@ -82,12 +88,14 @@ func DefaultUNet() UNetConfig {
 		HintWidth:       32,
 		// v, as diffusion.DefaultPrediction explains: x0 from ε divides by
 		// sqrt(ᾱ), which the cosine schedule takes to 5e-5 near t = T.
-		Prediction: "v",
+		Prediction: diffusion.DefaultPrediction,
 	}
 }
 
 // DefaultConfig bundles the defaults.
-func DefaultConfig() Config { return Config{Stage1: DefaultStage1(), UNet: DefaultUNet()} }
+func DefaultConfig() Config {
+	return Config{Stage1: DefaultStage1(), UNet: DefaultUNet(), Schedule: diffusion.DefaultBetaSchedule}
+}
 
 // Validate reports the first problem with c.
 func (c Stage1Config) Validate() error {
@@ -139,8 +147,8 @@ func (c UNetConfig) Validate() error {
 	if c.TimeDim < 1 || c.HintWidth < 1 {
 		return fmt.Errorf("unet: time dim %d, hint width %d", c.TimeDim, c.HintWidth)
 	}
-	if c.Prediction != "eps" && c.Prediction != "v" {
-		return fmt.Errorf("unet: prediction %q, want \"eps\" or \"v\"", c.Prediction)
+	if err := c.Prediction.Validate(); err != nil {
+		return fmt.Errorf("unet: %w", err)
 	}
 	return nil
 }

@@ -4,24 +4,41 @@ import (
 	"fmt"
 
 	"facereward/checkpoint"
+	"facereward/diffusion"
 	"facereward/nn"
 	"facereward/safetensors"
+	"facereward/tensor"
 )
 
 // Model is the whole restorer: stage 1, the UNet prior and its control
-// branch. Parameter names are prefixed "stage1.", "unet." and "control.",
-// so one checkpoint holds all three.
+// branch, with the noise schedule the UNet was trained on. Parameter names
+// are prefixed "stage1.", "unet." and "control.", so one checkpoint holds
+// all three.
 type Model struct {
-	Config  Config
+	Config Config
+	// Name is what errors and reports call the model (its directory, or
+	// builtin:NAME); empty for one built in memory.
+	Name    string
 	Stage1  *Stage1
 	UNet    *UNet
-	Control *Control
+	Control *Control // nil while a UNet is trained alone (unconditional)
+	// Schedule is Config.Schedule's β schedule over diffusion.DefaultT
+	// steps.
+	Schedule *diffusion.Schedule
 }
 
 // NewModel builds a model from seed; the control branch starts as a copy
-// of the UNet's encoder (ControlNet initialisation).
+// of the UNet's encoder (ControlNet initialisation). An empty c.Schedule
+// is diffusion.DefaultBetaSchedule.
 func NewModel(c Config, seed uint64) (*Model, error) {
+	if c.Schedule == "" {
+		c.Schedule = diffusion.DefaultBetaSchedule
+	}
 	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("restorer: %w", err)
+	}
+	sched, err := diffusion.NewSchedule(c.Schedule, diffusion.DefaultT)
+	if err != nil {
 		return nil, fmt.Errorf("restorer: %w", err)
 	}
 	rng := nn.NewRNG(seed)
@@ -37,7 +54,7 @@ func NewModel(c Config, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{Config: c, Stage1: s1, UNet: u, Control: k}, nil
+	return &Model{Config: c, Stage1: s1, UNet: u, Control: k, Schedule: sched}, nil
 }
 
 // Params lists every parameter: stage 1, UNet, control branch.
@@ -47,11 +64,25 @@ func (m *Model) Params() []*nn.Param { return nn.Collect(m.Stage1, m.UNet, m.Con
 // it into the control residuals.
 func (m *Model) FreezeUNet() { nn.Freeze(m.UNet) }
 
+// Condition runs stage 1 on lq [N,S,S,3] in [0,1] and returns its
+// estimate in the networks' [-1,1], the control branch's condition.
+func (m *Model) Condition(lq *tensor.Tensor) *tensor.Tensor {
+	g := nn.NewGraph()
+	g.NoGrad = true
+	cond := m.Stage1.Forward(g, nn.Constant(ToSigned(lq))).Value.Clone()
+	g.Reset()
+	return cond
+}
+
 // Predict runs the control branch on (x_t, t, cond) and the UNet with its
-// residuals; it returns the UNet's prediction and the residuals (which
-// ReFL's L_reg compares against a frozen copy's).
+// residuals; it returns the UNet's prediction (of kind
+// Config.UNet.Prediction) and the residuals (which ReFL's L_reg compares
+// against a frozen copy's). Without a control branch the UNet runs alone
+// and cond is ignored.
 func (m *Model) Predict(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) (pred *nn.Var, res []*nn.Var) {
-	res = m.Control.Forward(g, xt, t, cond)
+	if m.Control != nil {
+		res = m.Control.Forward(g, xt, t, cond)
+	}
 	return m.UNet.Forward(g, xt, t, res), res
 }
 

@@ -426,6 +426,12 @@ func TestConfigJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
+	// The schedule is stored beside the networks' JSON (a model
+	// directory's config.json; TestModelDirAndSampler), not in it.
+	if back.Schedule != "" {
+		t.Errorf("schedule %q in the networks' JSON", back.Schedule)
+	}
+	back.Schedule = c.Schedule
 	if !reflect.DeepEqual(c, back) {
 		t.Errorf("JSON round trip changed the config:\n%+v\n%+v", c, back)
 	}

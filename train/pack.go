@@ -14,10 +14,10 @@ import (
 // control branch (from the run's model.safetensors; in control mode the
 // UNet comes from the run it was started on) and the stage-1 net whose
 // estimates the run was conditioned on, which is the one the control
-// branch learned to read. It returns the model and its β schedule.
-func Pack(stage2Run string) (*restorer.Model, string, error) {
-	fail := func(err error) (*restorer.Model, string, error) {
-		return nil, "", fmt.Errorf("pack %s: %w", stage2Run, err)
+// branch learned to read, on the run's β schedule.
+func Pack(stage2Run string) (*restorer.Model, error) {
+	fail := func(err error) (*restorer.Model, error) {
+		return nil, fmt.Errorf("pack %s: %w", stage2Run, err)
 	}
 	var o Stage2Options
 	b, err := os.ReadFile(filepath.Join(stage2Run, "config.json"))
@@ -30,7 +30,7 @@ func Pack(stage2Run string) (*restorer.Model, string, error) {
 	if o.Mode != ModeJoint && o.Mode != ModeControl {
 		return fail(fmt.Errorf("a %q run has no control branch; pack a joint or control run", o.Mode))
 	}
-	m, err := restorer.NewModel(restorer.Config{Stage1: o.Stage1Net, UNet: o.Net}, 0)
+	m, err := restorer.NewModel(restorer.Config{Stage1: o.Stage1Net, UNet: o.Net, Schedule: o.Schedule}, 0)
 	if err != nil {
 		return fail(err)
 	}
@@ -47,5 +47,5 @@ func Pack(stage2Run string) (*restorer.Model, string, error) {
 			return fail(err)
 		}
 	}
-	return m, o.Schedule, nil
+	return m, nil
 }

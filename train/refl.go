@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 
-	"facereward/diffusion"
 	"facereward/models"
 	"facereward/nn"
 	"facereward/optim"
@@ -61,7 +60,7 @@ func DefaultReFLOptions(data string) ReFLOptions {
 	return ReFLOptions{
 		Base: models.BuiltinPrefix + models.Base, Data: data, Preset: "diffbir", Seed: 1, Steps: 200, Batch: 4, Accum: 1,
 		LR: 5e-5, WeightDecay: 0.01, Clip: 1, Weights: refl.DefaultWeights(),
-		SampleSteps: restorer.DefaultSteps, Strength: restorer.DefaultStrength, Guidance: restorer.DefaultGuidance,
+		SampleSteps: restorer.DefaultSampleOptions().Steps, Strength: restorer.DefaultSampleOptions().Strength, Guidance: restorer.DefaultSampleOptions().Guidance,
 		LastSteps: 2, FRMEvery: 10, Watch: DefaultWatchOptions(), SaveEvery: 50, KeepCheckpts: 2,
 	}
 }
@@ -87,24 +86,17 @@ func (o ReFLOptions) validate() error {
 
 // reflNets are a ReFL run's networks.
 type reflNets struct {
-	model    *restorer.Model
-	schedule string
-	sched    *diffusion.Schedule
-	frozen   *restorer.Control // the base control branch, L_reg's reference
-	frm      *reward.FRM       // trained by the dynamic update
-	static   *reward.FRM       // the FRM as loaded: what dev-val passes score with
-	upd      *reward.Updater
+	model  *restorer.Model
+	frozen *restorer.Control // the base control branch, L_reg's reference
+	frm    *reward.FRM       // trained by the dynamic update
+	static *reward.FRM       // the FRM as loaded: what dev-val passes score with
+	upd    *reward.Updater
 }
 
 func loadReFLNets(o ReFLOptions) (*reflNets, error) {
 	var n reflNets
-	var dc restorer.DirConfig
 	var err error
-	if n.model, dc, _, err = restorer.Load(o.Base); err != nil {
-		return nil, fmt.Errorf("train refl: %w", err)
-	}
-	n.schedule = dc.Schedule
-	if n.sched, err = diffusion.NewSchedule(diffusion.BetaSchedule(dc.Schedule), diffusion.DefaultT); err != nil {
+	if n.model, err = restorer.Load(o.Base); err != nil {
 		return nil, fmt.Errorf("train refl: %w", err)
 	}
 	nn.Freeze(n.model.Stage1)
@@ -131,7 +123,7 @@ func loadReFLNets(o ReFLOptions) (*reflNets, error) {
 // sampler is the sampler a run descends and validates with: o's settings
 // on the base's schedule, eta set per use.
 func (n *reflNets) sampler(o ReFLOptions) *restorer.Sampler {
-	return &restorer.Sampler{Model: n.model, DDIM: diffusion.DDIM{Schedule: n.sched, Steps: o.SampleSteps}, Strength: o.Strength, Guidance: o.Guidance}
+	return &restorer.Sampler{Model: n.model, SampleOptions: restorer.SampleOptions{Steps: o.SampleSteps, Strength: o.Strength, Guidance: o.Guidance}}
 }
 
 // trained lists what the optimiser updates.
@@ -256,15 +248,15 @@ func newStepper(nets *reflNets, opt ReFLOptions) *stepper {
 // update).
 func (st *stepper) forward(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Rand) (map[string]float64, *tensor.Tensor, error) {
 	s, nets := st.sampler, st.nets
-	s.DDIM.Eta = eta
-	cond := s.Condition(lq)
+	s.Eta = eta
+	cond := nets.model.Condition(lq)
 	xt, err := s.Descend(cond, rng, m)
 	if err != nil {
 		return nil, nil, err
 	}
 	ts := make([]int, lq.Shape[0])
 	for i := range ts {
-		ts[i] = s.DDIM.Timesteps()[m]
+		ts[i] = s.DDIM().Timesteps()[m]
 	}
 	// The frozen branch's residuals are constants of the loss; computing
 	// them off the tape keeps its activations out of memory.
@@ -279,7 +271,7 @@ func (st *stepper) forward(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.
 	g := nn.NewGraph()
 	xv, cv := nn.Constant(xt), nn.Constant(cond)
 	pred, res := nets.model.Predict(g, xv, ts, cv)
-	x0 := s.GuideVar(g, s.DDIM.Schedule.X0FromPredVar(g, diffusion.Prediction(nets.model.Config.UNet.Prediction), xv, pred, ts), cv)
+	x0 := s.GuideVar(g, nets.model.Schedule.X0FromPredVar(g, nets.model.Config.UNet.Prediction, xv, pred, ts), cv)
 	terms := refl.Loss(g, st.opt.Weights, x0, nn.Constant(restorer.ToSigned(hq)), res, frozen, nets.frm)
 	out := tensor.New(x0.Value.Shape...)
 	for i, v := range x0.Value.Data {
@@ -338,7 +330,7 @@ func (p paramState) SetState(st map[string]*tensor.Tensor) error {
 // saveModel writes the restorer with the current weights as a model
 // directory (F32, so a reload is exact).
 func (n *reflNets) saveModel(dir string) error {
-	return restorer.SaveDir(dir, n.model, n.schedule, safetensors.F32)
+	return restorer.SaveDir(dir, n.model, safetensors.F32)
 }
 
 // BenchReFL prepares one ReFL step as training takes it (descent to step

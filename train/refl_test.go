@@ -37,7 +37,7 @@ func tinyReFL(t *testing.T, steps int) ReFLOptions {
 		}
 	}
 	base := filepath.Join(root, "base")
-	if err := restorer.SaveDir(base, m, "cosine", safetensors.F32); err != nil {
+	if err := restorer.SaveDir(base, m, safetensors.F32); err != nil {
 		t.Fatal(err)
 	}
 	frm, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(3))

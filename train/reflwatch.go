@@ -147,7 +147,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 	w.ses.ema.Swap()
 	defer w.ses.ema.Swap()
 	s := w.nets.sampler(w.opt)
-	s.DDIM.Eta = restorer.DefaultEta
+	s.Eta = restorer.DefaultSampleOptions().Eta
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
 	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		_, out, err := s.Restore(lq, rng)

@@ -36,12 +36,12 @@ type Stage2Options struct {
 	Net    restorer.UNetConfig `json:"net"`
 	Stage1 string              `json:"stage1"` // stage-1 model.safetensors: the condition (control, joint)
 	// Stage1Net must match the weights in Stage1.
-	Stage1Net restorer.Stage1Config `json:"stage1_net"`
-	UNet      string                `json:"unet"` // UNet model.safetensors to start from (control mode)
-	Schedule  string                `json:"schedule"`
-	Preset    string                `json:"preset"`
-	Seed      uint64                `json:"seed"`
-	Steps     int                   `json:"steps"`
+	Stage1Net restorer.Stage1Config  `json:"stage1_net"`
+	UNet      string                 `json:"unet"` // UNet model.safetensors to start from (control mode)
+	Schedule  diffusion.BetaSchedule `json:"schedule"`
+	Preset    string                 `json:"preset"`
+	Seed      uint64                 `json:"seed"`
+	Steps     int                    `json:"steps"`
 	// Until stops the run early, at this step, without changing the
 	// schedule; not part of the run's config (0: run all Steps).
 	Until     int     `json:"-"`
@@ -63,54 +63,38 @@ type Stage2Options struct {
 func DefaultStage2Options(data string) Stage2Options {
 	return Stage2Options{
 		Data: data, Mode: ModeJoint, Net: restorer.DefaultUNet(), Stage1Net: restorer.DefaultStage1(),
-		Schedule: string(diffusion.DefaultBetaSchedule), Preset: "diffbir", Seed: 1,
+		Schedule: diffusion.DefaultBetaSchedule, Preset: "diffbir", Seed: 1,
 		Steps: 5000, Batch: 8, LR: 2e-4, Warmup: 500, Clip: 1, EMA: 0.999,
 		EvalEvery: 2000, EvalFaces: 32, SampleSteps: 20, SaveEvery: 250, KeepCheckpts: 3,
 	}
 }
 
-// stage2Nets are the networks of a stage-2 run.
-type stage2Nets struct {
-	stage1  *restorer.Stage1 // frozen; nil in unet mode
-	unet    *restorer.UNet
-	control *restorer.Control // nil in unet mode
-	pred    diffusion.Prediction
-}
-
-// denoiser wires the UNet (and the control branch reading cond) into the
-// diffusion code's model function.
-func (n *stage2Nets) denoiser() diffusion.Denoiser {
-	return diffusion.Denoiser{Pred: n.pred, Net: func(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) *nn.Var {
-		var res []*nn.Var
-		if n.control != nil {
-			res = n.control.Forward(g, xt, t, cond)
-		}
-		return n.unet.Forward(g, xt, t, res)
+// denoiser is m as the training loss reads it: the UNet, with the control
+// branch reading cond when there is one.
+func denoiser(m *restorer.Model) diffusion.Denoiser {
+	return diffusion.Denoiser{Pred: m.Config.UNet.Prediction, Net: func(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) *nn.Var {
+		pred, _ := m.Predict(g, xt, t, cond)
+		return pred
 	}}
 }
 
-// condition runs the frozen stage-1 net on a batch of LQ faces in [0,1] and
-// returns its estimate in [-1,1], outside any training graph.
-func (n *stage2Nets) condition(lq *tensor.Tensor) *tensor.Tensor {
-	g := nn.NewGraph()
-	g.NoGrad = true
-	out := n.stage1.Forward(g, nn.Constant(restorer.ToSigned(lq))).Value.Clone()
-	g.Reset()
-	return out
-}
-
-func buildStage2(opt Stage2Options) (*stage2Nets, []*nn.Param, error) {
+// buildStage2 builds the networks of a stage-2 run as a restorer (no stage
+// 1 or control branch in unet mode) and lists the parameters it trains.
+func buildStage2(opt Stage2Options) (*restorer.Model, []*nn.Param, error) {
 	if err := opt.Net.Validate(); err != nil {
 		return nil, nil, err
 	}
-	n := &stage2Nets{pred: diffusion.Prediction(opt.Net.Prediction)}
+	sched, err := diffusion.NewSchedule(opt.Schedule, diffusion.DefaultT)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &restorer.Model{Config: restorer.Config{Stage1: opt.Stage1Net, UNet: opt.Net, Schedule: opt.Schedule}, Schedule: sched}
 	rng := nn.NewRNG(opt.Seed)
-	var err error
-	if n.unet, err = restorer.NewUNet(opt.Net, rng); err != nil {
+	if m.UNet, err = restorer.NewUNet(opt.Net, rng); err != nil {
 		return nil, nil, err
 	}
 	if opt.Mode == ModeUNet {
-		return n, n.unet.Params(), nil
+		return m, m.UNet.Params(), nil
 	}
 	if opt.Mode != ModeControl && opt.Mode != ModeJoint {
 		return nil, nil, fmt.Errorf("train stage 2: mode %q (want unet, control or joint)", opt.Mode)
@@ -118,39 +102,35 @@ func buildStage2(opt Stage2Options) (*stage2Nets, []*nn.Param, error) {
 	if opt.Stage1 == "" {
 		return nil, nil, fmt.Errorf("train stage 2: mode %s needs the stage-1 weights (--stage1 run/model.safetensors)", opt.Mode)
 	}
-	if n.stage1, err = restorer.NewStage1(opt.Stage1Net, rng); err != nil {
+	if m.Stage1, err = restorer.NewStage1(opt.Stage1Net, rng); err != nil {
 		return nil, nil, err
 	}
-	if err := loadWeights(opt.Stage1, n.stage1.Params()); err != nil {
+	if err := loadWeights(opt.Stage1, m.Stage1.Params()); err != nil {
 		return nil, nil, err
 	}
-	nn.Freeze(n.stage1)
+	nn.Freeze(m.Stage1)
 	if opt.UNet != "" {
-		if err := loadWeights(opt.UNet, n.unet.Params()); err != nil {
+		if err := loadWeights(opt.UNet, m.UNet.Params()); err != nil {
 			return nil, nil, err
 		}
 	} else if opt.Mode == ModeControl {
 		return nil, nil, fmt.Errorf("train stage 2: control mode needs a trained UNet (--unet run/model.safetensors)")
 	}
 	// ControlNet starts as a copy of the (trained) UNet's encoder.
-	if n.control, err = restorer.NewControlFromUNet(n.unet, rng); err != nil {
+	if m.Control, err = restorer.NewControlFromUNet(m.UNet, rng); err != nil {
 		return nil, nil, err
 	}
 	if opt.Mode == ModeControl {
-		nn.Freeze(n.unet)
-		return n, n.control.Params(), nil
+		nn.Freeze(m.UNet)
+		return m, m.Control.Params(), nil
 	}
-	return n, nn.Collect(n.unet, n.control), nil
+	return m, nn.Collect(m.UNet, m.Control), nil
 }
 
 // Stage2 trains (or resumes) a stage-2 run until opt.Steps or until ctx is
 // cancelled, saving a checkpoint either way.
 func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, stdout io.Writer) error {
-	sched, err := diffusion.NewSchedule(diffusion.BetaSchedule(opt.Schedule), diffusion.DefaultT)
-	if err != nil {
-		return err
-	}
-	nets, ps, err := buildStage2(opt)
+	m, ps, err := buildStage2(opt)
 	if err != nil {
 		return err
 	}
@@ -171,11 +151,11 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	dev, scorer := pd.dev, pd.scorer
 
 	lr := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
-	den := nets.denoiser()
+	den := denoiser(m)
 	g := nn.NewGraph()
 	var eval func(int) error
 	if dev != nil {
-		eval = func(step int) error { return evalStage2(ses.run, step, nets, ses.ema, sched, opt, dev, scorer) }
+		eval = func(step int) error { return evalStage2(ses.run, step, m, ses.ema, opt, dev, scorer) }
 	}
 	return ses.loop(ctx, loopOptions{"train stage 2 " + opt.Mode, opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
@@ -184,12 +164,12 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		}
 		ses.opt.SetLR(lr(ses.step))
 		var cond *nn.Var
-		if nets.stage1 != nil {
-			cond = nn.Constant(nets.condition(b.Tensors[0]))
+		if m.Stage1 != nil {
+			cond = nn.Constant(m.Condition(b.Tensors[0]))
 		}
 		// One stream per step, so a resumed run draws what it would have.
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(ses.step)))
-		loss, err := sched.Loss(g, den, restorer.ToSigned(b.Tensors[1]), cond, rng, diffusion.LossOptions{})
+		loss, err := m.Schedule.Loss(g, den, restorer.ToSigned(b.Tensors[1]), cond, rng, diffusion.LossOptions{})
 		if err != nil {
 			return 0, nil, err
 		}
@@ -200,29 +180,31 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	}, eval, stdout)
 }
 
-// evalStage2 samples with the EMA weights (DDIM, eta 0, fixed noise). With a
-// condition it scores the restorations of the dev set; the UNet alone
-// draws unconditional faces, which have no ground truth, so only their grid
-// is written.
-func evalStage2(run *rundir.Run, step int, nets *stage2Nets, ema *optim.EMA, sched *diffusion.Schedule, opt Stage2Options, dev *DevSet, s *evaluate.Scorer) error {
+// evalStage2 samples with the EMA weights through the restore command's
+// sampler from pure noise (all steps, eta 0, no guidance, fixed noise).
+// With a condition it scores the restorations of the dev set; the UNet
+// alone draws unconditional faces, which have no ground truth, so only
+// their grid is written.
+func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, opt Stage2Options, dev *DevSet, s *evaluate.Scorer) error {
 	ema.Swap()
 	defer ema.Swap()
-	ddim := diffusion.DDIM{Schedule: sched, Steps: opt.SampleSteps}
+	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: opt.SampleSteps, Strength: 1})
+	if err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 1<<62))
 	sample := func(lq *tensor.Tensor) (*tensor.Tensor, error) {
-		g := nn.NewGraph()
-		var cond *nn.Var
-		if nets.stage1 != nil {
-			cond = nn.Constant(nets.condition(lq))
+		var cond *tensor.Tensor
+		if m.Stage1 != nil {
+			cond = m.Condition(lq)
 		}
-		xT := diffusion.Normal(rng, lq.Shape...)
-		out, err := ddim.Sample(g, nets.denoiser(), xT, cond, rng, diffusion.SampleOptions{})
-		if err != nil {
+		x := diffusion.Normal(rng, lq.Shape...)
+		if err := smp.Sample(x, cond, 0, smp.Steps, rng); err != nil {
 			return nil, err
 		}
-		return restorer.ToUnit(out.X), nil
+		return restorer.ToUnit(x), nil
 	}
-	if nets.stage1 == nil {
+	if m.Stage1 == nil {
 		out, err := sample(stack(dev.LQ[:min(8, len(dev.LQ))]))
 		if err != nil {
 			return err

@@ -9,14 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"facereward/restorer"
+	"facereward/restorer/restorertest"
 )
 
 func tinyStage2(data string, steps int) Stage2Options {
 	o := DefaultStage2Options(data)
-	o.Net = restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
-		Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"}
-	o.Stage1Net = restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1}
+	c := restorertest.Config()
+	o.Net, o.Stage1Net = c.UNet, c.Stage1
 	o.Mode, o.Steps, o.Batch, o.Warmup = ModeUNet, steps, 4, 2
 	o.EvalEvery, o.EvalFaces, o.SaveEvery, o.SampleSteps = 2, 2, 2, 3
 	return o
@@ -72,12 +71,12 @@ func TestStage2UNetThenControl(t *testing.T) {
 
 	// Pack assembles the control run's model: its stage 1, the UNet it
 	// started from, its own control branch; a UNet-only run has no branch.
-	pm, sched, err := Pack(ctl)
+	pm, err := Pack(ctl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sched != c.Schedule {
-		t.Errorf("packed schedule %q, want %q", sched, c.Schedule)
+	if pm.Config.Schedule != c.Schedule || pm.Schedule.Kind != c.Schedule {
+		t.Errorf("packed schedule %q (%q), want %q", pm.Config.Schedule, pm.Schedule.Kind, c.Schedule)
 	}
 	want := map[string][]float32{}
 	for name, tt := range a {
@@ -95,7 +94,7 @@ func TestStage2UNetThenControl(t *testing.T) {
 			t.Fatalf("packed %s is not the trained tensor (found: %v)", p.Name, ok)
 		}
 	}
-	if _, _, err := Pack(straight); err == nil || !strings.Contains(err.Error(), "no control branch") {
+	if _, err := Pack(straight); err == nil || !strings.Contains(err.Error(), "no control branch") {
 		t.Errorf("packing a UNet-only run: %v", err)
 	}
 

@@ -160,7 +160,12 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 		nn.ZeroGrad(ps2)
 	}, warmup, iters)
 
-	smp, _ := restorer.NewSampler(m, string(diffusion.DefaultBetaSchedule), restorerSteps)
+	// All steps from pure noise, unguided and deterministic: the work the
+	// PyTorch side times.
+	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: restorerSteps, Strength: 1})
+	if err != nil {
+		panic(err)
+	}
 	face := img(1)
 	t.Restore = median(func() {
 		if _, _, err := smp.Restore(face, rng); err != nil {

@@ -28,14 +28,11 @@ float16, half the size; the built-in weights are stored that way.`, stdout)
 		return fmt.Errorf("pack: --out and one of --run and --model are required (see --help)")
 	}
 	var m *restorer.Model
-	var schedule string
 	var err error
 	if *run != "" {
-		m, schedule, err = train.Pack(*run)
+		m, err = train.Pack(*run)
 	} else {
-		var dc restorer.DirConfig
-		m, dc, _, err = restorer.Load(*model)
-		schedule = dc.Schedule
+		m, err = restorer.Load(*model)
 	}
 	if err != nil {
 		return err
@@ -44,7 +41,7 @@ float16, half the size; the built-in weights are stored that way.`, stdout)
 	if *f16 {
 		dt = safetensors.F16
 	}
-	if err := restorer.SaveDir(*out, m, schedule, dt); err != nil {
+	if err := restorer.SaveDir(*out, m, dt); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "pack: wrote %s\n", *out)

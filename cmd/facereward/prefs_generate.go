@@ -21,21 +21,15 @@ import (
 	"facereward/tensor"
 )
 
-// stage2Variant is one way of sampling the restorer for a candidate.
-type stage2Variant struct {
-	steps                   int
-	strength, guidance, eta float64
-}
-
 // stage2Variants are the sampler settings candidates cycle through: the
 // restore command's defaults first (the "stage-2 restoration" the FRM's
 // acceptance order speaks of), then half the steps with deterministic DDIM,
 // then a later start with less guidance and full DDPM noise, which invents
 // more detail and strays further from the stage-1 estimate.
-var stage2Variants = []stage2Variant{
-	{restorer.DefaultSteps, restorer.DefaultStrength, restorer.DefaultGuidance, restorer.DefaultEta},
-	{restorer.DefaultSteps / 2, restorer.DefaultStrength, restorer.DefaultGuidance, 0},
-	{restorer.DefaultSteps, 0.7, 0.3, 1},
+var stage2Variants = []restorer.SampleOptions{
+	restorer.DefaultSampleOptions(),
+	{Steps: restorer.DefaultSampleOptions().Steps / 2, Strength: restorer.DefaultSampleOptions().Strength, Guidance: restorer.DefaultSampleOptions().Guidance, Eta: 0},
+	{Steps: restorer.DefaultSampleOptions().Steps, Strength: 0.7, Guidance: 0.3, Eta: 1},
 }
 
 func prefsGenerate(args []string, stdout io.Writer) error {
@@ -98,7 +92,7 @@ it finished, and running it again skips them.`, stdout)
 	if err != nil {
 		return fmt.Errorf("prefs generate: %w", err)
 	}
-	m, dc, name, err := restorer.Load(*model)
+	m, err := restorer.Load(*model)
 	if err != nil {
 		return err
 	}
@@ -126,15 +120,14 @@ it finished, and running it again skips them.`, stdout)
 	}
 	var samplers []*restorer.Sampler
 	for _, v := range stage2Variants {
-		s, err := restorer.NewSampler(m, dc.Schedule, v.steps)
+		s, err := restorer.NewSampler(m, v)
 		if err != nil {
 			return fmt.Errorf("prefs generate: %w", err)
 		}
-		s.Strength, s.Guidance, s.DDIM.Eta = v.strength, v.guidance, v.eta
 		samplers = append(samplers, s)
 	}
 	g := generator{store: prefs.Store{Dir: filepath.Join(*out, "images")}, deg: deg, samplers: samplers,
-		modelName: name, preset: *preset, seed: *seed, samples: *samples, gt: *withGT, size: size}
+		modelName: m.Name, preset: *preset, seed: *seed, samples: *samples, gt: *withGT, size: size}
 	bar := progress.New(os.Stderr, "prefs generate", len(files))
 	made, skipped := 0, 0
 	for _, f := range files {
@@ -231,7 +224,7 @@ func (g *generator) face(f dataset.File, face, prefix string) ([]prefs.Pair, err
 			}
 		}
 		err = add("stage2-"+strconv.Itoa(i), squeeze(res), prefs.Provenance{Method: "stage2", Model: g.modelName,
-			Seed: seed, Steps: v.steps, Eta: v.eta, Strength: v.strength, Guidance: v.guidance})
+			Seed: seed, Steps: v.Steps, Eta: v.Eta, Strength: v.Strength, Guidance: v.Guidance})
 		if err != nil {
 			return nil, err
 		}

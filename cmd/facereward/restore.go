@@ -36,12 +36,13 @@ config.json and stage1/unet/control .safetensors, as "facereward pack"
 writes from a stage-2 training run.`, stdout)
 	out := fs.String("out", "", "output folder")
 	model := fs.String("model", "", "model directory, or builtin:refl (the default: the ReFL-tuned built-in weights) or builtin:base (before ReFL)")
-	steps := fs.Int("steps", restorer.DefaultSteps, "DDIM steps")
+	o := restorer.DefaultSampleOptions()
+	fs.IntVar(&o.Steps, "steps", o.Steps, "DDIM steps")
 	seed := fs.Uint64("seed", 1, "random seed of the sampler")
 	aligned := fs.Bool("aligned", false, "inputs are aligned face crops: restore them whole, no detection")
-	strength := fs.Float64("strength", restorer.DefaultStrength, "1: sample from pure noise; less: start from the stage-1 estimate noised to this fraction of the steps")
-	eta := fs.Float64("eta", restorer.DefaultEta, "DDIM eta: 0 deterministic given the start, 1 as noisy as DDPM")
-	guidance := fs.Float64("guidance", restorer.DefaultGuidance, "restoration guidance in [0, 1]: how far each step's clean estimate moves toward the stage-1 estimate (fidelity over realism)")
+	fs.Float64Var(&o.Strength, "strength", o.Strength, "1: sample from pure noise; less: start from the stage-1 estimate noised to this fraction of the steps")
+	fs.Float64Var(&o.Eta, "eta", o.Eta, "DDIM eta: 0 deterministic given the start, 1 as noisy as DDPM")
+	fs.Float64Var(&o.Guidance, "guidance", o.Guidance, "restoration guidance in [0, 1]: how far each step's clean estimate moves toward the stage-1 estimate (fidelity over realism)")
 	saveStage1 := fs.String("save-stage1", "", "also write the stage-1 estimates (aligned faces) to this folder")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -50,15 +51,14 @@ writes from a stage-2 training run.`, stdout)
 	if len(paths) == 0 || *out == "" {
 		return fmt.Errorf("restore: give input images or folders and --out (see --help)")
 	}
-	m, dc, _, err := restorer.Load(*model)
+	m, err := restorer.Load(*model)
 	if err != nil {
 		return err
 	}
-	s, err := restorer.NewSampler(m, dc.Schedule, *steps)
+	s, err := restorer.NewSampler(m, o)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	s.Strength, s.DDIM.Eta, s.Guidance = *strength, *eta, *guidance
 	if *saveStage1 != "" && !*aligned {
 		return fmt.Errorf("restore: --save-stage1 needs --aligned (a photo's stage-1 estimate is of its aligned crop)")
 	}

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"facereward/imageio"
-	"facereward/restorer"
-	"facereward/safetensors"
+	"facereward/restorer/restorertest"
 	"facereward/tensor"
 )
 
@@ -16,20 +15,7 @@ import (
 // quality, is under test here.
 func tinyModel(t *testing.T) string {
 	t.Helper()
-	c := restorer.Config{
-		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
-		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
-			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
-	}
-	m, err := restorer.NewModel(c, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "model")
-	if err := restorer.SaveDir(dir, m, "cosine", safetensors.F32); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return restorertest.Dir(t, restorertest.Model(t, 1, 0))
 }
 
 func TestRestoreAlignedAndPhotos(t *testing.T) {

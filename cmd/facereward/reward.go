@@ -102,8 +102,8 @@ Measures a Face Reward Model on preference data it was not trained on
 // isDefaultStage2 picks the stage-2 candidate sampled as `restore` does by
 // default.
 func isDefaultStage2(p prefs.Provenance) bool {
-	return p.Method == "stage2" && p.Steps == restorer.DefaultSteps && p.Strength == restorer.DefaultStrength &&
-		p.Guidance == restorer.DefaultGuidance && p.Eta == restorer.DefaultEta
+	d := restorer.DefaultSampleOptions()
+	return p.Method == "stage2" && p.Steps == d.Steps && p.Strength == d.Strength && p.Guidance == d.Guidance && p.Eta == d.Eta
 }
 
 func rewardScore(args []string, stdout io.Writer) error {

@@ -73,15 +73,15 @@ func TestTrainReFLCommand(t *testing.T) {
 	if _, _, err := runCLI("pack", "--model", filepath.Join(run, "model"), "--out", packed, "--f16"); err != nil {
 		t.Fatal(err)
 	}
-	a, _, _, err := restorer.Load(filepath.Join(run, "model"))
+	a, err := restorer.Load(filepath.Join(run, "model"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b2, _, _, err := restorer.Load(packed)
+	b2, err := restorer.Load(packed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, _, _, err := restorer.Load("builtin:base")
+	base, err := restorer.Load("builtin:base")
 	if err != nil {
 		t.Fatal(err)
 	}

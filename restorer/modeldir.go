@@ -1,0 +1,118 @@
+package restorer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"facereward/atomicfile"
+	"facereward/checkpoint"
+	"facereward/diffusion"
+	"facereward/models"
+	"facereward/nn"
+	"facereward/safetensors"
+)
+
+// A model directory holds config.json (DirConfig) and one weight file per
+// network, each the model.safetensors of its training run: stage1.safetensors,
+// unet.safetensors and control.safetensors.
+var dirFiles = [3]string{"stage1.safetensors", "unet.safetensors", "control.safetensors"}
+
+// dirConfig is a model directory's config.json: the networks' sizes and,
+// beside them, the β schedule (Config.Schedule, which is not part of the
+// networks' JSON).
+type dirConfig struct {
+	Restorer Config                 `json:"restorer"`
+	Schedule diffusion.BetaSchedule `json:"schedule"`
+}
+
+// LoadDir reads a model directory.
+func LoadDir(dir string) (*Model, error) { return LoadFS(os.DirFS(dir), dir) }
+
+// LoadFS reads a model directory from fsys (the built-in weights are an
+// embedded one); name says which in errors and becomes the model's Name.
+func LoadFS(fsys fs.FS, name string) (*Model, error) {
+	fail := func(err error) (*Model, error) { return nil, fmt.Errorf("restorer: model %s: %w", name, err) }
+	var dc dirConfig
+	b, err := fs.ReadFile(fsys, "config.json")
+	if err != nil {
+		return fail(err)
+	}
+	if err := json.Unmarshal(b, &dc); err != nil {
+		return fail(fmt.Errorf("config.json: %w", err))
+	}
+	if dc.Schedule == "" {
+		return fail(errors.New("config.json names no schedule"))
+	}
+	c := dc.Restorer
+	c.Schedule = dc.Schedule
+	m, err := NewModel(c, 0)
+	if err != nil {
+		return fail(err)
+	}
+	m.Name = name
+	for i, mod := range []nn.Module{m.Stage1, m.UNet, m.Control} {
+		path := filepath.Join(name, dirFiles[i])
+		b, err := fs.ReadFile(fsys, dirFiles[i])
+		if err != nil {
+			return fail(err)
+		}
+		f, err := safetensors.ReadBytes(b, path)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := checkpoint.LoadFile(f, path, mod.Params(), nil, checkpoint.Options{}); err != nil {
+			return fail(err)
+		}
+	}
+	return m, nil
+}
+
+// Load reads the restorer spec names: a model directory, or
+// builtin:NAME for a built-in one (models.Restorer: refl, the default, or
+// base); "" is the default. The model's Name is what errors and reports
+// should call it.
+func Load(spec string) (*Model, error) {
+	if spec == "" {
+		spec = models.BuiltinPrefix + models.ReFL
+	}
+	if name, ok := strings.CutPrefix(spec, models.BuiltinPrefix); ok {
+		fsys, ok := models.Restorer(name)
+		if !ok {
+			return nil, fmt.Errorf("restorer: no built-in model %q (want %s%s or %s%s)", name, models.BuiltinPrefix, models.ReFL, models.BuiltinPrefix, models.Base)
+		}
+		return LoadFS(fsys, spec)
+	}
+	m, err := LoadDir(spec)
+	if err != nil {
+		return nil, err
+	}
+	m.Name = filepath.Clean(spec)
+	return m, nil
+}
+
+// SaveDir writes m as a model directory with its weights stored as dtype
+// (F16 halves the size of shipped weights; inference does not notice).
+func SaveDir(dir string, m *Model, dtype safetensors.DType) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(dirConfig{Restorer: m.Config, Schedule: m.Config.Schedule}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "config.json"), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+		return err
+	}
+	for i, mod := range []nn.Module{m.Stage1, m.UNet, m.Control} {
+		if err := checkpoint.Save(filepath.Join(dir, dirFiles[i]), mod.Params(), nil, nil, dtype); err != nil {
+			return fmt.Errorf("restorer: saving %s: %w", dir, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+package restorer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"facereward/diffusion"
+	"facereward/nn"
+	"facereward/safetensors"
+	"facereward/tensor"
+)
+
+// A model directory round-trips, and restoring with it is deterministic
+// per seed, keeps shapes and stays in [0, 1].
+func TestModelDirAndSampler(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	dir := filepath.Join(t.TempDir(), "model")
+	m.Config.Schedule = diffusion.Linear
+	if err := SaveDir(dir, m, safetensors.F32); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config.Schedule != diffusion.Linear || back.Schedule.Kind != diffusion.Linear {
+		t.Fatalf("schedule %q, %q", back.Config.Schedule, back.Schedule.Kind)
+	}
+	if !reflect.DeepEqual(back.Config, m.Config) {
+		t.Fatalf("config %+v, saved %+v", back.Config, m.Config)
+	}
+	s, err := NewSampler(back, SampleOptions{Steps: 4, Strength: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), 2, 16)
+	for i := range lq.Data {
+		lq.Data[i] = 0.5 + 0.5*lq.Data[i]/(1+abs(lq.Data[i]))
+	}
+	st1, a, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := s.Restore(lq, rand.New(rand.NewPCG(10, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Data) != len(lq.Data) || len(st1.Data) != len(lq.Data) {
+		t.Fatalf("shapes %v %v", a.Shape, st1.Shape)
+	}
+	same, differ := true, false
+	for i := range a.Data {
+		if a.Data[i] < 0 || a.Data[i] > 1 {
+			t.Fatalf("value %g outside [0,1]", a.Data[i])
+		}
+		same = same && a.Data[i] == b.Data[i]
+		differ = differ || a.Data[i] != c.Data[i]
+	}
+	if !same || !differ {
+		t.Errorf("same seed identical: %v; other seed differs: %v", same, differ)
+	}
+	// A missing weight file names itself.
+	os.Remove(filepath.Join(dir, "unet.safetensors"))
+	if _, err := LoadDir(dir); err == nil || !strings.Contains(err.Error(), "unet.safetensors") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// Guidance 1 pulls every clean-image estimate all the way to the stage-1
+// estimate, so the restoration is that estimate; partial guidance lands
+// in between; a value outside [0, 1] is an error.
+func TestGuidance(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	perturbZeros(m, rand.New(rand.NewPCG(4, 4)))
+	m.Config.UNet.Prediction = "v"
+	s, err := NewSampler(m, SampleOptions{Steps: 5, Strength: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), 2, 16)
+	for i := range lq.Data {
+		lq.Data[i] = 0.5 + 0.5*lq.Data[i]/(1+abs(lq.Data[i]))
+	}
+	dist := func(g float64) float64 {
+		s.Guidance = g
+		est, out, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := 0.0
+		for i := range out.Data {
+			d = max(d, float64(abs(out.Data[i]-est.Data[i])))
+		}
+		return d
+	}
+	free, half, full := dist(0), dist(0.5), dist(1)
+	if full > 1e-4 {
+		t.Errorf("guidance 1: restoration %g from the stage-1 estimate", full)
+	}
+	if !(free > 0.05 && half < free) {
+		t.Errorf("distance to the stage-1 estimate: guidance 0 %g, 0.5 %g", free, half)
+	}
+	s.Guidance = 1.5
+	if _, _, err := s.Restore(lq, rand.New(rand.NewPCG(9, 9))); err == nil {
+		t.Error("guidance 1.5 accepted")
+	}
+}
+
+func abs(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// ReFL's image is the user's image: descending to the last step and
+// predicting x0_hat there on the tape, guided by GuideVar, gives what
+// Restore returns (before its clamp to [0,1]) from the same noise.
+func TestDescendThenGuideIsRestore(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	s, err := NewSampler(m, SampleOptions{Steps: 6, Strength: 0.5, Guidance: 0.45, Eta: 0.7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), 2, 16)
+	cond := m.Condition(lq)
+	want, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := s.Steps - 1
+	xt, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph()
+	ts := []int{s.DDIM().Timesteps()[last], s.DDIM().Timesteps()[last]}
+	xv, cv := nn.Constant(xt), nn.Constant(cond)
+	pred, _ := m.Predict(g, xv, ts, cv)
+	x0 := s.GuideVar(g, m.Schedule.X0FromPredVar(g, m.Config.UNet.Prediction, xv, pred, ts), cv)
+	var worst float64
+	for i, v := range x0.Value.Data {
+		worst = max(worst, math.Abs(float64(v-want.Data[i])))
+	}
+	if worst > 1e-5 {
+		t.Errorf("x0_hat at the last step differs from the sampler's output by up to %g", worst)
+	}
+	if _, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), 1); err == nil || !strings.Contains(err.Error(), "before the start step") {
+		t.Errorf("stopping before the start: %v", err)
+	}
+}
+
+func rawBytes(t *tensor.Tensor) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, t.Data)
+	return b.Bytes()
+}
+
+// ReFL's early stop returns exactly the state the full run had before step
+// m, and carrying on from there with the rng as it was ends where the
+// straight run ends.
+func TestSampleStopAndResume(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	perturbZeros(m, rand.New(rand.NewPCG(4, 4)))
+	s, err := NewSampler(m, SampleOptions{Steps: 8, Strength: 1, Guidance: 0.3, Eta: 0.7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond := m.Condition(randImage(rand.New(rand.NewPCG(1, 2)), 2, 16))
+	full, err := s.Descend(cond, rand.New(rand.NewPCG(9, 9)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []int{1, 5, 7} {
+		rng := rand.New(rand.NewPCG(9, 9))
+		x, err := s.Descend(cond, rng, stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The state at stop is the full run's state at stop.
+		ref := rand.New(rand.NewPCG(9, 9))
+		y, start, err := s.DDIM().StartFrom(cond, 1, ref)
+		if err != nil || start != 0 {
+			t.Fatal(start, err)
+		}
+		for i := 0; i < stop; i++ {
+			if err := s.Sample(y, cond, i, i+1, ref); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(rawBytes(x), rawBytes(y)) {
+			t.Errorf("stop at %d: x_t differs from step-by-step sampling", stop)
+		}
+		if err := s.Sample(x, cond, stop, s.Steps, rng); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(rawBytes(x), rawBytes(full)) {
+			t.Errorf("stop at %d and resume: differs from the straight run", stop)
+		}
+	}
+}
+
+// A long run reuses the same buffers at every step: the bytes a run
+// allocates do not grow with its number of steps by anything like a
+// feature map per step.
+func TestSampleMemoryFlat(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	cond := randImage(rand.New(rand.NewPCG(15, 0)), 2, 16)
+	bufBytes := uint64(cond.Len() * 4)
+	allocated := func(steps int) uint64 {
+		s, err := NewSampler(m, SampleOptions{Steps: steps, Strength: 1, Guidance: 0.5, Eta: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(16, 0))
+		x := diffusion.Normal(rng, cond.Shape...)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := s.Sample(x, cond, 0, steps, rng); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	allocated(40) // warm up
+	short, long := allocated(10), allocated(40)
+	perStep := float64(long-min(short, long)) / 30
+	// Guidance allocates its x0 and prediction (two images) per step; the
+	// networks' activations, many times that, must come from the pool.
+	t.Logf("10 steps %d B, 40 steps %d B: %.0f B per extra step; one image is %d B", short, long, perStep, bufBytes)
+	if perStep > 40*float64(bufBytes) {
+		t.Errorf("each step allocates %.0f B, an image is %d B: the graph's pool is not reused", perStep, bufBytes)
+	}
+}
+
+func TestSampleErrors(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	x := randImage(rand.New(rand.NewPCG(1, 1)), 1, 16)
+	rng := rand.New(rand.NewPCG(17, 0))
+	for name, c := range map[string]struct {
+		o        SampleOptions
+		from, to int
+		cond     *tensor.Tensor
+	}{
+		"zero steps":        {SampleOptions{Steps: 0}, 0, 0, x},
+		"too many steps":    {SampleOptions{Steps: 1001}, 0, 1, x},
+		"eta":               {SampleOptions{Steps: 4, Eta: -1}, 0, 4, x},
+		"eta NaN":           {SampleOptions{Steps: 4, Eta: math.NaN()}, 0, 4, x},
+		"guidance":          {SampleOptions{Steps: 4, Guidance: 1.5}, 0, 4, x},
+		"guidance NaN":      {SampleOptions{Steps: 4, Guidance: math.NaN()}, 0, 4, x},
+		"strength":          {SampleOptions{Steps: 4, Strength: 2}, 0, 4, x},
+		"range":             {SampleOptions{Steps: 4}, 3, 2, x},
+		"past the end":      {SampleOptions{Steps: 4}, 0, 5, x},
+		"guided, no cond":   {SampleOptions{Steps: 4, Guidance: 0.5}, 0, 4, nil},
+		"input not a batch": {SampleOptions{Steps: 4}, 0, 4, x},
+	} {
+		in := x.Clone()
+		if name == "input not a batch" {
+			in = tensor.New(0, 16, 16, 3)
+		}
+		badOptions := c.from == 0 && c.to <= 4 && c.cond != nil && in.Shape[0] == 1
+		if _, err := NewSampler(m, c.o); badOptions && err == nil {
+			t.Errorf("%s: NewSampler accepted the options", name)
+		}
+		s := &Sampler{Model: m, SampleOptions: c.o}
+		if err := s.Sample(in, c.cond, c.from, c.to, rng); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	m.Config.UNet.Prediction = "x0"
+	s := &Sampler{Model: m, SampleOptions: SampleOptions{Steps: 4}}
+	if err := s.Sample(x.Clone(), x, 0, 4, rng); err == nil {
+		t.Error("unknown prediction accepted")
+	}
+}
