@@ -1,9 +1,3 @@
-// Package restorer holds the networks of the two-stage face restorer: a
-// stage-1 regression CNN (LQ → smooth estimate), a pixel-space diffusion
-// UNet (the face prior) and a ControlNet-style control branch that reads
-// the noisy image, the timestep and the stage-1 estimate and adds
-// zero-initialised residuals into the UNet's skips and middle. ReFL trains
-// the control branch alone, regularised against a frozen copy of it.
 package restorer
 
 import (
