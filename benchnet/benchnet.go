@@ -1,7 +1,3 @@
-// Package benchnet holds the two networks that measure the engine's speed
-// against PyTorch (DESIGN.md §4; bench/engine_torch.py builds the same
-// two): net A, three plain convolutions, and net B, the diffusion UNet's
-// building blocks (timestep-conditioned residual blocks and self-attention).
 package benchnet
 
 import (

@@ -55,7 +55,7 @@ func PresetNames() []string {
 }
 
 // Preset returns a named configuration at PresetSize. Sources:
-//   - diffbir: the DiffusionReward/DiffBIR face degradation (DESIGN.md §1);
+//   - diffbir: the DiffusionReward/DiffBIR face degradation (docs/design.md §1);
 //   - gfpgan: GFPGAN's train_gfpgan_v1.yml, with its colour jitter and grey
 //     (color_jitter_pt_prob, the torchvision brightness/contrast/hue jitter,
 //     is not modelled);

@@ -1,10 +1,3 @@
-// Package faces finds faces in whole photos, aligns them to the FFHQ
-// five-point template (the crop facexlib and every FFHQ-trained restorer
-// expect), and pastes restored crops back with a feathered seam.
-//
-// Detection uses pigo's pixel-intensity-comparison cascades (MIT, embedded
-// from github.com/esimov/pigo v1.4.6, see pigo/LICENSE). Points are (x, y) in
-// pixels with integer coordinates at pixel centres, as in OpenCV.
 package faces
 
 import (

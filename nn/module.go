@@ -51,13 +51,35 @@ func setTrainable(m Module, on bool) {
 // Clone returns a deep copy of a module: the same structure with every
 // parameter's values copied into new tensors and gradients dropped. Shared
 // sub-modules stay shared in the copy.
+//
+// Clone copies through exported fields only. It walks m by reflection:
+//   - a *Param becomes a new Param with the same Name, NoDecay and
+//     NeedGrad, a copy of its Value and no Grad;
+//   - any other non-nil pointer gets a new allocation holding a clone of
+//     its target; a pointer met twice (same address) maps to the same copy,
+//     which keeps sharing and ends cycles;
+//   - slices (each into a new backing array), arrays, maps (values cloned,
+//     keys kept) and interface values are cloned element by element;
+//   - a struct is copied whole, shallowly, and then each exported field is
+//     replaced by its clone; unexported fields are never visited, so a
+//     pointer, slice, map or interface in one is shared with the original;
+//   - funcs and channels are shared; other values are copied.
+//
+// So a module that may be cloned keeps every parameter, and every
+// pointer, slice, map or interface leading to one, in exported fields;
+// unexported fields hold plain values (configs, FLOP counts) or state
+// meant to be shared. Nothing checks this: a parameter behind an
+// unexported field would be the same parameter in the copy, and training
+// (or, through FrozenCopy, freezing) the copy would change the original.
 func Clone[M any](m M) M {
 	c := cloner{seen: map[uintptr]reflect.Value{}}
 	return c.clone(reflect.ValueOf(&m).Elem()).Interface().(M)
 }
 
 // FrozenCopy is Clone followed by Freeze: a fixed reference copy of a module
-// (ReFL regularises the trained control branch against one).
+// (ReFL regularises the trained control branch against one). Clone's rule
+// applies: only parameters reached through exported fields are copied, and
+// so frozen in the copy alone.
 func FrozenCopy[M Module](m M) M {
 	c := Clone(m)
 	Freeze(c)

@@ -1,6 +1,3 @@
-// Package nn is facereward's automatic differentiation engine: values on a
-// tape, the operations with their forward and backward passes, and the
-// modules (layers with named parameters) built from them.
 package nn
 
 import "facereward/tensor"

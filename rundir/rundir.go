@@ -1,7 +1,3 @@
-// Package rundir manages a training run's folder: config.json (every
-// setting, resolved), log.jsonl (one line per logged step), checkpoints/
-// (written atomically, the newest found on --resume) and samples/, plus
-// the interrupt handling that lets Ctrl-C save before the process exits.
 package rundir
 
 import (

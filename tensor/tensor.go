@@ -1,8 +1,3 @@
-// Package tensor holds dense float32 tensors and the matrix-product kernels
-// that every layer of facereward is built on.
-//
-// Tensors are contiguous and row-major; images are NHWC so that a 1×1
-// convolution is a plain matrix product over the channel axis.
 package tensor
 
 import (

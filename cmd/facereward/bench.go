@@ -54,7 +54,7 @@ type benchReport struct {
 
 func benchEngine(args []string, stdout io.Writer) error {
 	fs := newFlags("bench engine", "bench engine [flags]", `
-Times benchmark nets A and B (DESIGN.md §4: a three-layer conv net, and the
+Times benchmark nets A and B (docs/design.md §5: a three-layer conv net, and the
 diffusion UNet's residual and attention blocks) for one training step and one
 forward pass, in this binary's build, and the same nets in PyTorch
 (bench/engine_torch.py, 2 threads) in the same run, then prints Go time /

@@ -1,0 +1,3 @@
+// Package prefstest gives tests a fresh, empty preference database of each
+// kind prefs supports, so that every package can test against both.
+package prefstest
