@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// The split every figure in the project uses (shared/data/README.md): train
+// The split every figure in the project uses (docs/design.md, conventions): train
 // on FFHQ ids 01001–04799, validate on 04800–04999, never train on those.
 const (
 	TrainFirstID  = 1001

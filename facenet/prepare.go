@@ -93,7 +93,7 @@ func resizeBilinear(img *tensor.Tensor, size int) *tensor.Tensor {
 // see the face in an FFHQ-aligned crop: x = 0.15625, y = 0.21875,
 // side = 0.6875 (20, 28, 88 px at 128×128). Of nine boxes tried on such
 // crops it gave the most stable landmarks and the best same/different-person
-// separation (../shared/notes/face-api-reference.md); LMD moves by a factor
+// separation, measured when the nets were brought in; LMD moves by a factor
 // of four between boxes, so every figure must name the box it used.
 var AlignedFaceBox = [3]float64{0.15625, 0.21875, 0.6875}
 

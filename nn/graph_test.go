@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -191,4 +192,34 @@ func TestGroupNormLargeMean(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hiddenParam keeps a parameter where Clone cannot reach it.
+type hiddenParam struct {
+	Conv  *Conv2d
+	inner []*Param
+	flops float64 // plain unexported values are fine
+}
+
+func (h *hiddenParam) Params() []*Param { return append(h.Conv.Params(), h.inner...) }
+
+// Clone refuses a module whose unexported field can hold a parameter (the
+// copy would share it), naming the field; plain unexported fields pass.
+func TestCloneRefusesUnexportedParams(t *testing.T) {
+	rng := NewRNG(1)
+	conv := NewConv2d("c", 2, 2, 3, 1, 1, rng)
+	ok := &struct {
+		Conv  *Conv2d
+		flops float64
+	}{Conv: conv, flops: 3}
+	if c := Clone(ok); c.Conv == conv || c.flops != 3 {
+		t.Error("exported module not copied, or plain field lost")
+	}
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "inner") {
+			t.Errorf("hidden parameter: recovered %v, want a panic naming the field", r)
+		}
+	}()
+	Clone(&hiddenParam{Conv: conv, inner: conv.Params()})
 }

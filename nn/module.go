@@ -66,11 +66,13 @@ func setTrainable(m Module, on bool) {
 //   - funcs and channels are shared; other values are copied.
 //
 // So a module that may be cloned keeps every parameter, and every
-// pointer, slice, map or interface leading to one, in exported fields;
+// pointer, slice, map or array leading to one, in exported fields;
 // unexported fields hold plain values (configs, FLOP counts) or state
-// meant to be shared. Nothing checks this: a parameter behind an
-// unexported field would be the same parameter in the copy, and training
-// (or, through FrozenCopy, freezing) the copy would change the original.
+// meant to be shared. Clone enforces this: it panics, naming the field,
+// when an unexported field's type can reach a *Param (a parameter there
+// would be the same parameter in the copy, and training or freezing the
+// copy would change the original). Interfaces in unexported fields are not
+// checked, their dynamic types being unknown until run time.
 func Clone[M any](m M) M {
 	c := cloner{seen: map[uintptr]reflect.Value{}}
 	return c.clone(reflect.ValueOf(&m).Elem()).Interface().(M)
@@ -87,6 +89,31 @@ func FrozenCopy[M Module](m M) M {
 }
 
 type cloner struct{ seen map[uintptr]reflect.Value }
+
+// reachesParam reports whether a value of type t can hold a *Param through
+// pointers, slices, arrays, maps or struct fields (of any visibility).
+func reachesParam(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return t.Elem() == paramType || reachesParam(t.Elem(), seen)
+	case reflect.Map:
+		return reachesParam(t.Key(), seen) || reachesParam(t.Elem(), seen)
+	case reflect.Struct:
+		if t == paramType {
+			return true
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if reachesParam(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 var paramType = reflect.TypeOf(Param{})
 
@@ -116,6 +143,8 @@ func (c *cloner) clone(v reflect.Value) reflect.Value {
 		for i := 0; i < v.NumField(); i++ {
 			if out.Field(i).CanSet() {
 				out.Field(i).Set(c.clone(v.Field(i)))
+			} else if f := v.Type().Field(i); reachesParam(f.Type, map[reflect.Type]bool{}) {
+				panic(fmt.Sprintf("nn.Clone: unexported field %s.%s (%s) can hold a *nn.Param, which Clone would share with the original: export it", v.Type(), f.Name, f.Type))
 			}
 		}
 		return out
