@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Times `facereward bench TARGET` (restorer or refl, fast build) for two
+# commits on this machine: PyTorch once, then the Go side of OLD and NEW
+# alternately, ROUNDS times each, so drift in the machine's speed falls on
+# both alike. Prints each measurement's median over the rounds for OLD, NEW
+# and PyTorch, and the ratios NEW/OLD and NEW/PyTorch. Run it on a quiet
+# machine.
+#
+#   bench/commits.sh OLD NEW restorer|refl [ROUNDS] [-- flags for the bench]
+#   e.g. bench/commits.sh HEAD~1 HEAD refl 2 -- --iters 3 --warmup 1
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+old=${1:?usage: bench/commits.sh OLD NEW restorer|refl [ROUNDS] [-- flags]} new=${2:?} target=${3:?}
+shift 3
+rounds=2
+if [ $# -gt 0 ] && [ "$1" != -- ]; then rounds=$1; shift; fi
+[ "${1:-}" = -- ] && shift
+out=$(mktemp -d)
+build() { # commit → $out/$1.bin
+  local wt
+  wt=$(mktemp -d)
+  git -C "$root" worktree add --detach "$wt" "$1" >/dev/null 2>&1
+  (cd "$wt" && GOEXPERIMENT=simd CGO_ENABLED=0 go build -o "$out/$2" ./cmd/facereward)
+  git -C "$root" worktree remove --force "$wt"
+}
+build "$old" old
+build "$new" new
+cd "$root"
+"$out/new" bench "$target" "$@" --json "$out/torch.json" >"$out/torch.txt"
+for r in $(seq "$rounds"); do
+  for c in old new; do
+    "$out/$c" bench "$target" "$@" --no-torch --json "$out/$c-$r.json" >/dev/null
+  done
+done
+python3 - "$out" "$rounds" "$old" "$new" <<'PY'
+import json, statistics, sys
+out, rounds, old, new = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+load = lambda p: json.load(open(p))
+torch = load(f"{out}/torch.json").get("torch", {})
+runs = {c: [load(f"{out}/{c}-{r}.json") for r in range(1, rounds + 1)] for c in ("old", "new")}
+keys = [k for k, v in runs["new"][0]["go"].items() if isinstance(v, (int, float))]
+print(f"{'measurement':<24} {'old s':>9} {'new s':>9} {'torch s':>9} {'new/old':>8} {'new/torch':>9}")
+for k in keys:
+    o = statistics.median(r["go"][k] for r in runs["old"])
+    n = statistics.median(r["go"][k] for r in runs["new"])
+    t = next((v for tk, v in torch.items() if tk.lower() == k.lower()), None)
+    ts = f"{t:9.3f}" if isinstance(t, (int, float)) else f"{'-':>9}"
+    tr = f"{n / t:9.2f}" if isinstance(t, (int, float)) and t else f"{'-':>9}"
+    print(f"{k:<24} {o:9.3f} {n:9.3f} {ts} {n / o:8.3f} {tr}")
+for c in ("old", "new"):
+    peaks = [r.get("go_peak_rss_mb") for r in runs[c]]
+    print(f"peak RSS {c}: {max(p for p in peaks if p):.0f} MB")
+print(f"({rounds} rounds each; old = {old}, new = {new}; PyTorch once)")
+PY
+rm -rf "$out"
