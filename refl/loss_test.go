@@ -29,12 +29,7 @@ type tinySetup struct {
 
 func newTiny(t *testing.T) *tinySetup {
 	t.Helper()
-	c := restorer.Config{
-		Stage1: restorer.Stage1Config{ImageSize: 16, Unshuffle: 2, Width: 8, Blocks: 1},
-		UNet: restorer.UNetConfig{ImageSize: 16, Widths: []int{8, 16}, BlocksPerLevel: 1, AttnResolutions: []int{8},
-			Heads: 1, Groups: 4, TimeDim: 16, HintWidth: 8, Prediction: "v"},
-	}
-	m, err := restorer.NewModel(c, 1)
+	m, err := restorer.NewModel(tinyConfig, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +165,24 @@ func TestLossTerms(t *testing.T) {
 	for _, p := range s.frozen.Params() {
 		if p.Grad != nil {
 			t.Fatalf("the frozen copy's %s has a gradient", p.Name)
+		}
+	}
+}
+
+// The reward term by hand: mean(1 − σ(r)), and its gradient −σ(r)(1 −
+// σ(r))/N per score, which vanishes for a score far past the FRM's range.
+func TestRewardTerm(t *testing.T) {
+	g := nn.NewGraph()
+	r := nn.Input(tensor.FromSlice([]float32{0, 100, -2}, 3, 1))
+	term := RewardTerm(g, r)
+	sig := 1 / (1 + math.Exp(2))
+	if got, want := float64(term.Value.Data[0]), (0.5+0+(1-sig))/3; math.Abs(got-want) > 1e-6 {
+		t.Errorf("RewardTerm(0, 100, -2) = %g, want %g", got, want)
+	}
+	g.Backward(term)
+	for i, want := range []float64{-0.25 / 3, 0, -sig * (1 - sig) / 3} {
+		if got := float64(r.Grad.Data[i]); math.Abs(got-want) > 1e-6 {
+			t.Errorf("d term / d r[%d] = %g, want %g", i, got, want)
 		}
 	}
 }

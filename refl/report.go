@@ -1,4 +1,4 @@
-package train
+package refl
 
 import (
 	"encoding/base64"
@@ -16,16 +16,17 @@ import (
 	"facereward/report"
 	"facereward/rundir"
 	"facereward/tensor"
+	"facereward/train"
 )
 
-// WriteReFLReport writes dir/report.html, one self-contained page for a
+// WriteReport writes dir/report.html, one self-contained page for a
 // ReFL run: the loss terms and the dev-val scores over steps (the base's
 // value dashed, the hacking tolerances shaded), the table of passes with
 // hacking flags and the best pass, and the sample strip LQ | base | best |
 // latest | GT. It reads only the run folder, so it can be rebuilt at any
 // time (`facereward train refl --report RUN`).
-func WriteReFLReport(dir string) error {
-	var opt ReFLOptions
+func WriteReport(dir string) error {
+	var opt Options
 	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return fmt.Errorf("report %s: %w", dir, err)
@@ -80,8 +81,8 @@ func WriteReFLReport(dir string) error {
 	add := func(dst *[]chart, c report.Chart) { *dst = append(*dst, chart{template.HTML(c.SVG(420, 180))}) }
 	nan := math.NaN()
 	for _, k := range []struct{ key, title string }{
-		{"loss", "total loss (weighted)"}, {"l_reward", "reward term 1 − σ(FRM)"}, {"l_struct", "L_struct (wavelet lowpass L1)"},
-		{"l_pixel", "pixel L1"}, {"l_reg", "L_reg (control residuals vs frozen)"}, {"frm_bt", "dynamic FRM update: BT(HQ over x0_hat)"},
+		{KeyLoss, "total loss (weighted)"}, {KeyReward, "reward term 1 − σ(FRM)"}, {KeyStruct, "L_struct (wavelet lowpass L1)"},
+		{KeyPixel, "pixel L1"}, {KeyReg, "L_reg (control residuals vs frozen)"}, {KeyFRMBT, "dynamic FRM update: BT(HQ over x0_hat)"},
 	} {
 		add(&lossCharts, report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan})
 	}
@@ -94,12 +95,12 @@ func WriteReFLReport(dir string) error {
 		tol        float64
 		get        func(p passScores) float64
 	}{
-		{"dev_frm", "FRM score (static, the loaded FRM) ↑", 0, func(p passScores) float64 { return p.Score }},
-		{"dev_psnr", "PSNR (dB) ↑", opt.Watch.PSNRTol, func(p passScores) float64 { return p.PSNR }},
-		{"dev_ids", "IDS ↑", opt.Watch.IDSTol, func(p passScores) float64 { return p.IDS }},
-		{"dev_lmd", "LMD (px) ↓", 0, func(p passScores) float64 { return p.LMD }},
-		{"dev_brisque", "BRISQUE ↓", 0, func(p passScores) float64 { return p.BRISQUE }},
-		{"dev_ssim", "SSIM ↑", 0, func(p passScores) float64 { return p.SSIM }},
+		{KeyDevFRM, "FRM score (static, the loaded FRM) ↑", 0, func(p passScores) float64 { return p.Score }},
+		{KeyDevPSNR, "PSNR (dB) ↑", opt.Watch.PSNRTol, func(p passScores) float64 { return p.PSNR }},
+		{KeyDevIDS, "IDS ↑", opt.Watch.IDSTol, func(p passScores) float64 { return p.IDS }},
+		{KeyDevLMD, "LMD (px) ↓", 0, func(p passScores) float64 { return p.LMD }},
+		{KeyDevBRISQUE, "BRISQUE ↓", 0, func(p passScores) float64 { return p.BRISQUE }},
+		{KeyDevSSIM, "SSIM ↑", 0, func(p passScores) float64 { return p.SSIM }},
 	} {
 		c := report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan}
 		if base != nil {
@@ -117,7 +118,7 @@ func WriteReFLReport(dir string) error {
 	}
 	var rows []row
 	for _, p := range passes {
-		hack, _ := byStep[p.Step]["hacking"].(bool)
+		hack, _ := byStep[p.Step][KeyHacking].(bool)
 		f := func(v float64, digits int) string {
 			if math.IsNaN(v) {
 				return "–"
@@ -134,7 +135,7 @@ func WriteReFLReport(dir string) error {
 		if best != nil {
 			bestStep = best.Step
 		}
-		png, err := reflStrip(dir, bestStep, last)
+		png, err := sampleStrip(dir, bestStep, last)
 		if err != nil {
 			stripNote = "no strip: " + err.Error()
 		} else {
@@ -156,12 +157,12 @@ func WriteReFLReport(dir string) error {
 	for _, r := range rows {
 		data.Hacked = data.Hacked || r.Hacking
 	}
-	return atomicfile.Write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return reflPage.Execute(w, data) })
+	return atomicfile.Write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return page.Execute(w, data) })
 }
 
-// reflStrip composes LQ | base | best | latest | GT from the sample grids
+// sampleStrip composes LQ | base | best | latest | GT from the sample grids
 // of step 0, bestStep and last (each LQ | output | GT per face).
-func reflStrip(dir string, bestStep, last int) ([]byte, error) {
+func sampleStrip(dir string, bestStep, last int) ([]byte, error) {
 	read := func(step int) (*tensor.Tensor, error) {
 		return imageio.Read(filepath.Join(dir, "samples", fmt.Sprintf("step-%08d.png", step)))
 	}
@@ -198,10 +199,10 @@ func reflStrip(dir string, bestStep, last int) ([]byte, error) {
 		}
 		rows = append(rows, row)
 	}
-	return Grid(rows)
+	return train.Grid(rows)
 }
 
-var reflPage = template.Must(template.New("refl").Parse(`<!doctype html>
+var page = template.Must(template.New("refl").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>ReFL run {{.Dir}}</title>
 <style>
 body{font-family:sans-serif;margin:1.5em;max-width:1300px}
