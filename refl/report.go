@@ -26,124 +26,14 @@ import (
 // latest | GT. It reads only the run folder, so it can be rebuilt at any
 // time (`facereward train refl --report RUN`).
 func WriteReport(dir string) error {
-	var opt Options
-	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return fmt.Errorf("report %s: %w", dir, err)
-	}
-	if err := json.Unmarshal(cfg, &opt); err != nil {
-		return fmt.Errorf("report %s: config.json: %w", dir, err)
-	}
-	entries, err := rundir.ReadLog(dir)
+	r, err := readRun(dir)
 	if err != nil {
 		return err
 	}
-	// A resumed run logs steps again; the later line wins.
-	byStep := map[int]map[string]any{}
-	for _, e := range entries {
-		if byStep[e.Step] == nil {
-			byStep[e.Step] = map[string]any{}
-		}
-		for k, v := range e.Fields {
-			byStep[e.Step][k] = v
-		}
-	}
-	steps := make([]int, 0, len(byStep))
-	for s := range byStep {
-		steps = append(steps, s)
-	}
-	sort.Ints(steps)
-	series := func(key string) report.Series {
-		s := report.Series{Name: key}
-		for _, st := range steps {
-			if v, ok := byStep[st][key].(float64); ok {
-				s.X, s.Y = append(s.X, float64(st)), append(s.Y, v)
-			}
-		}
-		return s
-	}
-	var passes []passScores
-	for _, st := range steps {
-		if p, ok := passFromLog(rundir.Entry{Step: st, Fields: byStep[st]}); ok {
-			passes = append(passes, p)
-		}
-	}
-	var best *bestInfo
-	if b, err := os.ReadFile(filepath.Join(dir, "best", "best.json")); err == nil {
-		best = &bestInfo{}
-		if err := json.Unmarshal(b, best); err != nil {
-			return fmt.Errorf("report %s: best.json: %w", dir, err)
-		}
-	}
-
-	type chart struct{ SVG template.HTML }
-	var lossCharts, devCharts []chart
-	add := func(dst *[]chart, c report.Chart) { *dst = append(*dst, chart{template.HTML(c.SVG(420, 180))}) }
-	nan := math.NaN()
-	for _, k := range []struct{ key, title string }{
-		{KeyLoss, "total loss (weighted)"}, {KeyReward, "reward term 1 − σ(FRM)"}, {KeyStruct, "L_struct (wavelet lowpass L1)"},
-		{KeyPixel, "pixel L1"}, {KeyReg, "L_reg (control residuals vs frozen)"}, {KeyFRMBT, "dynamic FRM update: BT(HQ over x0_hat)"},
-	} {
-		add(&lossCharts, report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan})
-	}
-	var base *passScores
-	if len(passes) > 0 && passes[0].Step == 0 {
-		base = &passes[0]
-	}
-	for _, k := range []struct {
-		key, title string
-		tol        float64
-		get        func(p passScores) float64
-	}{
-		{KeyDevFRM, "FRM score (static, the loaded FRM) ↑", 0, func(p passScores) float64 { return p.Score }},
-		{KeyDevPSNR, "PSNR (dB) ↑", opt.Watch.PSNRTol, func(p passScores) float64 { return p.PSNR }},
-		{KeyDevIDS, "IDS ↑", opt.Watch.IDSTol, func(p passScores) float64 { return p.IDS }},
-		{KeyDevLMD, "LMD (px) ↓", 0, func(p passScores) float64 { return p.LMD }},
-		{KeyDevBRISQUE, "BRISQUE ↓", 0, func(p passScores) float64 { return p.BRISQUE }},
-		{KeyDevSSIM, "SSIM ↑", 0, func(p passScores) float64 { return p.SSIM }},
-	} {
-		c := report.Chart{Title: k.title, Series: []report.Series{series(k.key)}, Ref: nan}
-		if base != nil {
-			c.Ref, c.RefLabel = k.get(*base), "base"
-			if k.tol > 0 {
-				c.Band = [2]float64{c.Ref - k.tol, c.Ref + k.tol}
-			}
-		}
-		add(&devCharts, c)
-	}
-	type row struct {
-		Step                               int
-		FRM, PSNR, SSIM, IDS, LMD, BRISQUE string
-		Hacking, Best                      bool
-	}
-	var rows []row
-	for _, p := range passes {
-		hack, _ := byStep[p.Step][KeyHacking].(bool)
-		f := func(v float64, digits int) string {
-			if math.IsNaN(v) {
-				return "–"
-			}
-			return fmt.Sprintf("%.*f", digits, v)
-		}
-		rows = append(rows, row{p.Step, f(p.Score, 3), f(p.PSNR, 2), f(p.SSIM, 4), f(p.IDS, 4), f(p.LMD, 3), f(p.BRISQUE, 2), hack, best != nil && best.Step == p.Step})
-	}
-	var strip template.URL
-	var stripNote string
-	if len(passes) > 1 {
-		last := passes[len(passes)-1].Step
-		bestStep := 0
-		if best != nil {
-			bestStep = best.Step
-		}
-		png, err := sampleStrip(dir, bestStep, last)
-		if err != nil {
-			stripNote = "no strip: " + err.Error()
-		} else {
-			strip = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
-			stripNote = fmt.Sprintf("columns: LQ | base (step 0) | best (step %d) | latest (step %d) | GT; the first %d dev-val faces, same noise in every pass", bestStep, last, 8)
-		}
-	}
-	settings, _ := json.MarshalIndent(opt, "", "  ")
+	lossCharts, devCharts := r.charts()
+	rows := r.rows()
+	strip, stripNote := r.strip(dir)
+	settings, _ := json.MarshalIndent(r.opt, "", "  ")
 	data := struct {
 		Dir                 string
 		Loss, Dev           []chart
@@ -153,11 +43,154 @@ func WriteReport(dir string) error {
 		Strip               template.URL
 		StripNote, Settings string
 		Hacked              bool
-	}{Dir: dir, Loss: lossCharts, Dev: devCharts, Rows: rows, Best: best, Rule: opt.Watch.rule(), Strip: strip, StripNote: stripNote, Settings: string(settings)}
-	for _, r := range rows {
-		data.Hacked = data.Hacked || r.Hacking
+	}{Dir: dir, Loss: lossCharts, Dev: devCharts, Rows: rows, Best: r.best, Rule: r.opt.Watch.rule(), Strip: strip, StripNote: stripNote, Settings: string(settings)}
+	for _, rw := range rows {
+		data.Hacked = data.Hacked || rw.Hacking
 	}
 	return atomicfile.Write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return page.Execute(w, data) })
+}
+
+// runLog is what the report reads from a run folder.
+type runLog struct {
+	opt    Options
+	byStep map[int]map[string]any // the log's fields by step
+	steps  []int                  // byStep's steps, ascending
+	passes []passScores           // the dev-val passes, by step
+	best   *bestInfo              // nil without best/best.json
+}
+
+func readRun(dir string) (*runLog, error) {
+	r := &runLog{byStep: map[int]map[string]any{}}
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", dir, err)
+	}
+	if err := json.Unmarshal(cfg, &r.opt); err != nil {
+		return nil, fmt.Errorf("report %s: config.json: %w", dir, err)
+	}
+	entries, err := rundir.ReadLog(dir)
+	if err != nil {
+		return nil, err
+	}
+	// A resumed run logs steps again; the later line wins.
+	for _, e := range entries {
+		if r.byStep[e.Step] == nil {
+			r.byStep[e.Step] = map[string]any{}
+		}
+		for k, v := range e.Fields {
+			r.byStep[e.Step][k] = v
+		}
+	}
+	for s := range r.byStep {
+		r.steps = append(r.steps, s)
+	}
+	sort.Ints(r.steps)
+	for _, st := range r.steps {
+		if p, ok := passFromLog(rundir.Entry{Step: st, Fields: r.byStep[st]}); ok {
+			r.passes = append(r.passes, p)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "best", "best.json")); err == nil {
+		r.best = &bestInfo{}
+		if err := json.Unmarshal(b, r.best); err != nil {
+			return nil, fmt.Errorf("report %s: best.json: %w", dir, err)
+		}
+	}
+	return r, nil
+}
+
+// series is the log field key over the steps that have it.
+func (r *runLog) series(key string) report.Series {
+	s := report.Series{Name: key}
+	for _, st := range r.steps {
+		if v, ok := r.byStep[st][key].(float64); ok {
+			s.X, s.Y = append(s.X, float64(st)), append(s.Y, v)
+		}
+	}
+	return s
+}
+
+// chart is one rendered curve of the page.
+type chart struct{ SVG template.HTML }
+
+// charts draws the loss terms and the dev-val scores, the latter against
+// the base pass (step 0) with the hacking tolerances as a band.
+func (r *runLog) charts() (loss, dev []chart) {
+	add := func(dst *[]chart, c report.Chart) { *dst = append(*dst, chart{template.HTML(c.SVG(420, 180))}) }
+	nan := math.NaN()
+	for _, k := range []struct{ key, title string }{
+		{KeyLoss, "total loss (weighted)"}, {KeyReward, "reward term 1 − σ(FRM)"}, {KeyStruct, "L_struct (wavelet lowpass L1)"},
+		{KeyPixel, "pixel L1"}, {KeyReg, "L_reg (control residuals vs frozen)"}, {KeyFRMBT, "dynamic FRM update: BT(HQ over x0_hat)"},
+	} {
+		add(&loss, report.Chart{Title: k.title, Series: []report.Series{r.series(k.key)}, Ref: nan})
+	}
+	var base *passScores
+	if len(r.passes) > 0 && r.passes[0].Step == 0 {
+		base = &r.passes[0]
+	}
+	for _, k := range []struct {
+		key, title string
+		tol        float64
+		get        func(p passScores) float64
+	}{
+		{KeyDevFRM, "FRM score (static, the loaded FRM) ↑", 0, func(p passScores) float64 { return p.Score }},
+		{KeyDevPSNR, "PSNR (dB) ↑", r.opt.Watch.PSNRTol, func(p passScores) float64 { return p.PSNR }},
+		{KeyDevIDS, "IDS ↑", r.opt.Watch.IDSTol, func(p passScores) float64 { return p.IDS }},
+		{KeyDevLMD, "LMD (px) ↓", 0, func(p passScores) float64 { return p.LMD }},
+		{KeyDevBRISQUE, "BRISQUE ↓", 0, func(p passScores) float64 { return p.BRISQUE }},
+		{KeyDevSSIM, "SSIM ↑", 0, func(p passScores) float64 { return p.SSIM }},
+	} {
+		c := report.Chart{Title: k.title, Series: []report.Series{r.series(k.key)}, Ref: nan}
+		if base != nil {
+			c.Ref, c.RefLabel = k.get(*base), "base"
+			if k.tol > 0 {
+				c.Band = [2]float64{c.Ref - k.tol, c.Ref + k.tol}
+			}
+		}
+		add(&dev, c)
+	}
+	return loss, dev
+}
+
+// row is one pass in the page's table, its scores formatted.
+type row struct {
+	Step                               int
+	FRM, PSNR, SSIM, IDS, LMD, BRISQUE string
+	Hacking, Best                      bool
+}
+
+func (r *runLog) rows() []row {
+	var rows []row
+	for _, p := range r.passes {
+		hack, _ := r.byStep[p.Step][KeyHacking].(bool)
+		f := func(v float64, digits int) string {
+			if math.IsNaN(v) {
+				return "–"
+			}
+			return fmt.Sprintf("%.*f", digits, v)
+		}
+		rows = append(rows, row{p.Step, f(p.Score, 3), f(p.PSNR, 2), f(p.SSIM, 4), f(p.IDS, 4), f(p.LMD, 3), f(p.BRISQUE, 2), hack, r.best != nil && r.best.Step == p.Step})
+	}
+	return rows
+}
+
+// strip is the sample strip as a data URL and its caption, or why there
+// is none; nothing before the second pass.
+func (r *runLog) strip(dir string) (template.URL, string) {
+	if len(r.passes) <= 1 {
+		return "", ""
+	}
+	last := r.passes[len(r.passes)-1].Step
+	bestStep := 0
+	if r.best != nil {
+		bestStep = r.best.Step
+	}
+	png, err := sampleStrip(dir, bestStep, last)
+	if err != nil {
+		return "", "no strip: " + err.Error()
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		fmt.Sprintf("columns: LQ | base (step 0) | best (step %d) | latest (step %d) | GT; the first %d dev-val faces, same noise in every pass", bestStep, last, 8)
 }
 
 // sampleStrip composes LQ | base | best | latest | GT from the sample grids

@@ -59,7 +59,7 @@ func tinyRun(t *testing.T, steps int) Options {
 // copy and the base's other networks as they were, updates the FRM, and an
 // interrupted-and-resumed run ends with the same bytes as a straight one
 // (restorer, dynamic FRM and log of passes).
-func TestTrainResumesExactly(t *testing.T) {
+func TestReFLTrainsAndResumesExactly(t *testing.T) {
 	o := tinyRun(t, 4)
 	root := t.TempDir()
 	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")
