@@ -10,7 +10,7 @@ of an optional "frm" section of --config; the FRM reads faces at the UNet's imag
 
 Times, as the median over --iters runs after --warmup runs (B = --batch, S = image size; LQ and
 HQ are fixed random [B,3,S,S] in [0,1]):
-  refl_step_s  - train.reflForward plus the update, with the sampler's defaults (20 DDIM steps,
+  refl_step_s  - refl.Stepper.Step plus the update, with the sampler's defaults (20 DDIM steps,
                  trailing spacing, strength 0.5, guidance 0.45) and eta 0.5:
                  cond = stage1(2*LQ-1) without gradients; x_t at step 10 (t = 499) from cond
                  noised; the descent without gradients through steps 10..18 (9 control + UNet
@@ -22,11 +22,11 @@ HQ are fixed random [B,3,S,S] in [0,1]):
                  (L_reg: per-residual MSE to the frozen copy, summed; L_struct: L1 of 3-level
                  a-trous wavelet lowpass bands); backward, clip-norm 1.0, AdamW (lr 5e-5,
                  wd 0.01) on the control branch only, zero_grad.
-  frm_update_s - reward.Updater.Step (every 10 ReFL steps in training): 0.1*mean(softplus(
+  frm_update_s - refl.Updater.Step (every 10 ReFL steps in training): 0.1*mean(softplus(
                  FRM(x0_hat) - FRM(HQ))) on the last step's detached x0_hat, backward,
                  clip-norm 1.0, AdamW (lr 2e-6, wd 0.35), zero_grad.
 Training draws eta ~ U(0,1) (the cost does not depend on it) and m from the last two steps; the
-Go side of the benchmark (train.BenchReFL) fixes m = 19 as here, the dearer one. AdamW leaves
+Go side of the benchmark (refl.Bench) fixes m = 19 as here, the dearer one. AdamW leaves
 biases and GroupNorm gains undecayed, as Go's NoDecay parameters. Nets use channels_last.
 
 Usage: /usr/bin/python3 bench/refl_torch.py [--config FILE] [--threads 2] [--warmup 1]
@@ -51,10 +51,10 @@ from engine_torch import median_time  # the same timing as the engine benchmark
 from restorer_torch import CL, DDIM_STEPS, T, Control, Stage1, UNet, conv, cosine_alpha_bar, image, load_config
 
 STRENGTH, GUIDANCE, ETA = 0.5, 0.45, 0.5         # restorer.Default*; eta fixed (see above)
-LR, WD, CLIP = 5e-5, 0.01, 1.0                    # train.DefaultReFLOptions
+LR, WD, CLIP = 5e-5, 0.01, 1.0                    # refl.DefaultOptions
 W_REG, W_STRUCT, W_REWARD, W_PIXEL = 1e-4, 0.01, 0.002, 0.1  # refl.DefaultWeights
 WAVELET_LEVELS = 3
-FRM_LR, FRM_WD, FRM_WEIGHT = 2e-6, 0.35, 0.1      # reward.Dynamic*
+FRM_LR, FRM_WD, FRM_WEIGHT = 2e-6, 0.35, 0.1      # refl.Dynamic*
 FRM_WIDTHS = [32, 32, 64, 128, 128]
 FRM_DEFAULT_PARAMS = 591553                       # Go's count for reward.DefaultConfig
 KERNEL = [[0.0625, 0.125, 0.0625], [0.125, 0.25, 0.125], [0.0625, 0.125, 0.0625]]
@@ -151,7 +151,7 @@ def setup_frm_update(frm, last):
     opt = adamw(frm.parameters(), FRM_LR, FRM_WD)
 
     def update():
-        frm.requires_grad_(True)  # frozen but for its own update, as in train.ReFL
+        frm.requires_grad_(True)  # frozen but for its own update, as in refl.Train
         bt = F.softplus(frm(last["x0"]) - frm(last["hq"])).mean()
         (FRM_WEIGHT * bt).backward()
         nn.utils.clip_grad_norm_(frm.parameters(), CLIP)
@@ -197,7 +197,7 @@ def main(argv=None):
     if widths == FRM_WIDTHS and result["frm_params"] != FRM_DEFAULT_PARAMS:
         sys.exit("refl_torch.py: FRM has %d parameters, Go's default %d" % (result["frm_params"], FRM_DEFAULT_PARAMS))
 
-    last = {}  # the update scores the last step's x0_hat, as train.BenchReFL
+    last = {}  # the update scores the last step's x0_hat, as refl.Bench
     result["refl_step_s"] = median_time(setup_refl(s1, unet, control, frozen, frm, abar, cu, args.batch, last),
                                         args.warmup, args.iters)
     result["frm_update_s"] = median_time(setup_frm_update(frm, last), args.warmup, args.iters)

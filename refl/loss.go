@@ -1,9 +1,3 @@
-// Package refl is reward feedback learning for the diffusion restorer
-// (DiffusionReward, DESIGN.md §1): the loss on the one-step clean-image
-// estimate x0_hat at a late sampling step, which pulls the restorer
-// towards faces the reward model scores higher while a regulariser, a
-// structural term and an optional pixel term keep it from hacking the
-// reward.
 package refl
 
 import (
@@ -28,8 +22,8 @@ type Weights struct {
 	Pixel float64 `json:"pixel"`
 }
 
-// PaperWeights are the paper's λs (DESIGN.md §1), the pixel term in place
-// of its LPIPS term.
+// PaperWeights are the paper's λs (docs/design.md §1), the pixel term in
+// place of its LPIPS term.
 func PaperWeights() Weights { return Weights{Reg: 1e-4, Struct: 0.01, Reward: 0.005, Pixel: 0.01} }
 
 // DefaultWeights are the λs facereward trains with: the paper's L_reg and
@@ -75,11 +69,19 @@ func Loss(g *nn.Graph, w Weights, x0, hq *nn.Var, res, frozen []*nn.Var, frm *re
 		}
 	}
 	t.Struct = g.L1Loss(g.WaveletLowpass(x, WaveletLevels), g.WaveletLowpass(y, WaveletLevels))
-	t.Reward = reward.Term(g, frm.Forward(g, x))
+	t.Reward = RewardTerm(g, frm.Forward(g, x))
 	t.Pixel = g.L1Loss(x, y)
 	t.Total = g.Add(g.Add(g.Scale(t.Struct, float32(w.Struct)), g.Scale(t.Reward, float32(w.Reward))), g.Scale(t.Pixel, float32(w.Pixel)))
 	if t.Reg != nil {
 		t.Total = g.Add(t.Total, g.Scale(t.Reg, float32(w.Reg)))
 	}
 	return t
+}
+
+// RewardTerm maps a batch of FRM scores to ReFL's bounded reward term, the
+// mean of 1 − σ(r), in (0, 1): the paper's 1 − r for a score that is not a
+// probability, and bounded so that the reward cannot grow without limit
+// however far the restorer pushes it.
+func RewardTerm(g *nn.Graph, score *nn.Var) *nn.Var {
+	return g.Mean(g.AddScalar(g.Scale(g.Sigmoid(score), -1), 1))
 }

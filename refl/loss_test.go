@@ -166,3 +166,21 @@ func TestLossTerms(t *testing.T) {
 		}
 	}
 }
+
+// The reward term by hand: mean(1 − σ(r)), and its gradient −σ(r)(1 −
+// σ(r))/N per score, which vanishes for a score far past the FRM's range.
+func TestRewardTerm(t *testing.T) {
+	g := nn.NewGraph()
+	r := nn.Input(tensor.FromSlice([]float32{0, 100, -2}, 3, 1))
+	term := RewardTerm(g, r)
+	sig := 1 / (1 + math.Exp(2))
+	if got, want := float64(term.Value.Data[0]), (0.5+0+(1-sig))/3; math.Abs(got-want) > 1e-6 {
+		t.Errorf("RewardTerm(0, 100, -2) = %g, want %g", got, want)
+	}
+	g.Backward(term)
+	for i, want := range []float64{-0.25 / 3, 0, -sig * (1 - sig) / 3} {
+		if got := float64(r.Grad.Data[i]); math.Abs(got-want) > 1e-6 {
+			t.Errorf("d term / d r[%d] = %g, want %g", i, got, want)
+		}
+	}
+}

@@ -82,8 +82,8 @@ func fdCheck(t *testing.T, name string, x *tensor.Tensor, analytic []float32, f 
 }
 
 // The FRM's gradient with respect to its input image, which ReFL follows,
-// agrees with finite differences: for a weighted sum of scores, for the BT
-// loss (both images of the pair) and for ReFL's reward term.
+// agrees with finite differences: for a weighted sum of scores and for the
+// BT loss (both images of the pair).
 func TestInputGradient(t *testing.T) {
 	m := tiny(t, 1)
 	win, lose := uniformImages(2, 2, 16), uniformImages(3, 2, 16)
@@ -101,7 +101,6 @@ func TestInputGradient(t *testing.T) {
 		"center": func(g *nn.Graph, sw, sl *nn.Var) *nn.Var {
 			return g.Add(BTLoss(g, sw, sl), g.Scale(CenterLoss(g, sw, sl), 0.1))
 		},
-		"term": func(g *nn.Graph, sw, sl *nn.Var) *nn.Var { return Term(g, g.Concat(sw, sl)) },
 	} {
 		vw, vl := nn.Input(win), nn.Input(lose)
 		g := nn.NewGraph()
@@ -130,9 +129,6 @@ func TestBTLossValues(t *testing.T) {
 		}
 	}
 	g := nn.NewGraph()
-	if got := Term(g, nn.Constant(tensor.FromSlice([]float32{0, 100}, 2, 1))).Value.Data[0]; math.Abs(float64(got)-0.25) > 1e-6 {
-		t.Errorf("Term(0, 100) = %g, want mean(0.5, 0) = 0.25", got)
-	}
 	w := nn.Constant(tensor.FromSlice([]float32{1, -3}, 2, 1))
 	l := nn.Constant(tensor.FromSlice([]float32{2, 0}, 2, 1))
 	if got := CenterLoss(g, w, l).Value.Data[0]; math.Abs(float64(got)-(10.0/2+4.0/2)/2) > 1e-6 {

@@ -27,10 +27,3 @@ func BTLoss(g *nn.Graph, win, lose *nn.Var) *nn.Var {
 func CenterLoss(g *nn.Graph, win, lose *nn.Var) *nn.Var {
 	return g.Scale(g.Add(g.Mean(g.Mul(win, win)), g.Mean(g.Mul(lose, lose))), 0.5)
 }
-
-// Term maps a score to ReFL's bounded reward term 1 − σ(r) in (0, 1): the
-// paper's 1 − r for a score that is not a probability, and bounded so that
-// the reward cannot grow without limit however far the restorer pushes it.
-func Term(g *nn.Graph, score *nn.Var) *nn.Var {
-	return g.Mean(g.AddScalar(g.Scale(g.Sigmoid(score), -1), 1))
-}

@@ -1,7 +1,9 @@
-// Package train holds the training loops of facereward's networks: the
-// restorer's stage 1 (and, later, stage 2, the reward model and ReFL). Each
-// run lives in a rundir folder, resumes exactly from its newest checkpoint,
-// and saves before exiting on Ctrl-C.
+// Package train holds the training loops of facereward's networks (the
+// restorer's stage 1 and stage 2, the reward model) and what every loop
+// shares, which refl's ReFL run uses too: the Session (run folder,
+// optimiser, EMA, Loop) and the on-the-fly pairs with their dev-val set.
+// Each run lives in a rundir folder, resumes exactly from its newest
+// checkpoint, and saves before exiting on Ctrl-C.
 package train
 
 import (
@@ -69,7 +71,7 @@ func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.T
 	outs := make([]*tensor.Tensor, 0, len(ds.LQ))
 	for i := 0; i < len(ds.LQ); i += batch {
 		j := min(i+batch, len(ds.LQ))
-		out, err := restore(stack(ds.LQ[i:j]))
+		out, err := restore(Stack(ds.LQ[i:j]))
 		if err != nil {
 			return sc, nil, fmt.Errorf("dev-val: %w", err)
 		}
@@ -101,9 +103,9 @@ func (ds *DevSet) Score(s *evaluate.Scorer, batch int, restore func(lq *tensor.T
 	return sc, outs, nil
 }
 
-// rows lays the first (up to) eight faces out as LQ | out | GT rows for
+// Rows lays the first (up to) eight faces out as LQ | out | GT rows for
 // a sample grid.
-func (ds *DevSet) rows(outs []*tensor.Tensor) [][]*tensor.Tensor {
+func (ds *DevSet) Rows(outs []*tensor.Tensor) [][]*tensor.Tensor {
 	var rows [][]*tensor.Tensor
 	for i := range min(8, len(outs)) {
 		rows = append(rows, []*tensor.Tensor{ds.LQ[i], outs[i], ds.GT[i]})
@@ -111,7 +113,8 @@ func (ds *DevSet) rows(outs []*tensor.Tensor) [][]*tensor.Tensor {
 	return rows
 }
 
-func stack(imgs []*tensor.Tensor) *tensor.Tensor {
+// Stack batches images of one shape into one [N,...] tensor.
+func Stack(imgs []*tensor.Tensor) *tensor.Tensor {
 	s := imgs[0].Shape
 	out := tensor.New(len(imgs), s[0], s[1], s[2])
 	n := imgs[0].Len()
@@ -150,19 +153,19 @@ func Grid(rows [][]*tensor.Tensor) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// pairData is what a restorer stage trains and validates on.
-type pairData struct {
+// Pairs are what a restorer stage trains and validates on.
+type Pairs struct {
 	train  []dataset.File
 	tf     dataset.Transform
-	dev    *DevSet          // nil without dev-val passes
-	scorer *evaluate.Scorer // nil without dev-val passes
+	Dev    *DevSet          // nil without dev-val passes
+	Scorer *evaluate.Scorer // nil without dev-val passes
 }
 
-// openPairs checks root and prepares on-the-fly degraded pairs from its
+// OpenPairs checks root and prepares on-the-fly degraded pairs from its
 // train split and, when evalEvery > 0, the fixed dev set of up to
 // evalFaces dev-val faces. It runs before the run folder is made, so a
 // wrong --data leaves nothing behind.
-func openPairs(label, root, preset string, size int, seed uint64, evalEvery, evalFaces int) (*pairData, error) {
+func OpenPairs(label, root, preset string, size int, seed uint64, evalEvery, evalFaces int) (*Pairs, error) {
 	folder, err := dataset.Open(root)
 	if err != nil {
 		return nil, err
@@ -183,24 +186,24 @@ func openPairs(label, root, preset string, size int, seed uint64, evalEvery, eva
 		return nil, err
 	}
 	cfg = cfg.AtSize(size)
-	pd := &pairData{train: trainSet.Files}
+	pd := &Pairs{train: trainSet.Files}
 	if pd.tf, err = pairTransform(cfg, size); err != nil {
 		return nil, err
 	}
 	if evalEvery > 0 && devFiles.Len() > 0 {
-		if pd.dev, err = NewDevSet(devFiles.Files, evalFaces, size, cfg, 1000+seed); err != nil {
+		if pd.Dev, err = NewDevSet(devFiles.Files, evalFaces, size, cfg, 1000+seed); err != nil {
 			return nil, err
 		}
-		if pd.scorer, err = evaluate.NewScorer(); err != nil {
+		if pd.Scorer, err = evaluate.NewScorer(); err != nil {
 			return nil, err
 		}
 	}
 	return pd, nil
 }
 
-// loader starts the batch loader at batch slot start (a resumed run's
+// Loader starts the batch loader at batch slot start (a resumed run's
 // step), so the run sees the batches it would have seen.
-func (pd *pairData) loader(batch int, seed uint64, start int) (*dataset.Loader, error) {
+func (pd *Pairs) Loader(batch int, seed uint64, start int) (*dataset.Loader, error) {
 	return dataset.NewLoader(pd.train, dataset.Options{
 		BatchSize: batch, Seed: seed, Shuffle: true, Flip: true, DropLast: true, Start: start, Transform: pd.tf,
 	})

@@ -124,12 +124,12 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, frm.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, frm.Meta(), nil, stdout)
+	ses, err := NewSession(dir, opt, resume, frm.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, frm.Meta(), nil, stdout)
 	if err != nil {
 		return err
 	}
 	defer ses.run.Close()
-	if done, err := ses.atEnd(opt.Steps, opt.Until, stdout); done || err != nil {
+	if done, err := ses.AtEnd(opt.Steps, opt.Until, stdout); done || err != nil {
 		return err
 	}
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
@@ -143,7 +143,7 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 			return ses.run.Log(step, map[string]any{"val_acc": acc, "val_loss": loss, "val_pairs": len(held)})
 		}
 	}
-	return ses.loop(ctx, loopOptions{"train reward", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
+	return ses.Loop(ctx, LoopOptions{"train reward", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		// Each step's draw depends on the seed and the step alone, so a
 		// resumed run draws what the straight run would have.
 		rng := rand.New(rand.NewPCG(opt.Seed, uint64(ses.step)))
@@ -170,6 +170,6 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 		}
 		g.Backward(loss)
 		g.Reset()
-		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip), "batch_acc": float64(right) / float64(len(wi))}, nil
+		return lossV, map[string]any{"grad_norm": ses.Update(opt.Clip), "batch_acc": float64(right) / float64(len(wi))}, nil
 	}, eval, stdout)
 }

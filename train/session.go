@@ -17,9 +17,10 @@ import (
 	"facereward/safetensors"
 )
 
-// session is what every training loop shares: the run folder, the trained
-// parameters, their optimiser and EMA, and the step count.
-type session struct {
+// Session is what every training loop shares: the run folder, the trained
+// parameters, their optimiser and EMA, and the step count, which only
+// Update advances.
+type Session struct {
 	run   *rundir.Run
 	ps    []*nn.Param
 	opt   *optim.Adam
@@ -30,10 +31,10 @@ type session struct {
 	meta  map[string]string
 }
 
-// newSession opens the run, builds AdamW and the EMA over ps and, with
+// NewSession opens the run, builds AdamW and the EMA over ps and, with
 // resume, restores the newest checkpoint, including the extra parts (state
 // beyond ps's weights, optimiser and EMA) that every checkpoint carries.
-func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDecay float64, keep int, meta map[string]string, extra map[string]optim.Stateful, stdout io.Writer) (*session, error) {
+func NewSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDecay float64, keep int, meta map[string]string, extra map[string]optim.Stateful, stdout io.Writer) (*Session, error) {
 	run, err := rundir.Open(dir, cfg, resume)
 	if err != nil {
 		return nil, err
@@ -50,7 +51,7 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 		run.Close()
 		return nil, err
 	}
-	s := &session{run: run, ps: ps, opt: opt, ema: ema, parts: map[string]optim.Stateful{checkpoint.OptimPart: opt, "ema": ema}, keep: keep, meta: meta}
+	s := &Session{run: run, ps: ps, opt: opt, ema: ema, parts: map[string]optim.Stateful{checkpoint.OptimPart: opt, "ema": ema}, keep: keep, meta: meta}
 	for k, v := range extra {
 		s.parts[k] = v
 	}
@@ -67,22 +68,32 @@ func newSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 	return s, nil
 }
 
+// Run is the session's run folder.
+func (s *Session) Run() *rundir.Run { return s.run }
+
+// Step is the number of updates taken (restored ones included).
+func (s *Session) Step() int { return s.step }
+
+// EMA is the trained parameters' moving average; Swap it in to evaluate
+// or export the averaged weights, and back.
+func (s *Session) EMA() *optim.EMA { return s.ema }
+
 // loader starts pd's batches where the run stands; done says the run is
 // already at its last step (steps, or until when that comes first), in
 // which case the EMA weights are exported and there is nothing to load.
-func (s *session) loader(pd *pairData, batch int, seed uint64, steps, until int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
-	if done, err := s.atEnd(steps, until, stdout); done || err != nil {
+func (s *Session) loader(pd *Pairs, batch int, seed uint64, steps, until int, stdout io.Writer) (l *dataset.Loader, done bool, err error) {
+	if done, err := s.AtEnd(steps, until, stdout); done || err != nil {
 		return nil, done, err
 	}
-	l, err = pd.loader(batch, seed, s.step)
+	l, err = pd.Loader(batch, seed, s.step)
 	return l, false, err
 }
 
-// atEnd reports whether the run already stands at its stop step (steps,
+// AtEnd reports whether the run already stands at its stop step (steps,
 // or until when that comes first), exporting the EMA weights if so: a
 // rerun of a finished command writes its result again and trains nothing.
-func (s *session) atEnd(steps, until int, stdout io.Writer) (bool, error) {
-	end := stopStep(steps, until)
+func (s *Session) AtEnd(steps, until int, stdout io.Writer) (bool, error) {
+	end := StopStep(steps, until)
 	if s.step < end {
 		return false, nil
 	}
@@ -90,11 +101,11 @@ func (s *session) atEnd(steps, until int, stdout io.Writer) (bool, error) {
 	return true, s.finish(stdout)
 }
 
-// stopStep is where a run stops: its last step, or until when that is set
+// StopStep is where a run stops: its last step, or until when that is set
 // and comes first. Stopping early leaves the learning-rate schedule (which
 // spans steps) as it is, so a run stopped at until and one resumed past it
 // are the same run.
-func stopStep(steps, until int) int {
+func StopStep(steps, until int) int {
 	if until > 0 && until < steps {
 		return until
 	}
@@ -102,16 +113,16 @@ func stopStep(steps, until int) int {
 }
 
 // save writes the step's checkpoint and prunes old ones.
-func (s *session) save() error {
+func (s *Session) save() error {
 	if err := checkpoint.SaveParts(s.run.CheckpointPath(s.step), s.ps, s.parts, s.meta, safetensors.F32); err != nil {
 		return err
 	}
 	return s.run.Prune(s.keep)
 }
 
-// update clips, steps the optimiser and the EMA, and clears the gradients;
+// Update clips, steps the optimiser and the EMA, and clears the gradients;
 // it returns the gradient norm before clipping.
-func (s *session) update(clip float64) float64 {
+func (s *Session) Update(clip float64) float64 {
 	n := optim.ClipGradNorm(s.ps, clip)
 	s.opt.Step()
 	s.ema.Update()
@@ -122,7 +133,7 @@ func (s *session) update(clip float64) float64 {
 
 // finish writes the EMA weights alone to the run's model.safetensors, the
 // file later stages and `restore` load.
-func (s *session) finish(stdout io.Writer) error {
+func (s *Session) finish(stdout io.Writer) error {
 	s.ema.Swap()
 	defer s.ema.Swap()
 	path := filepath.Join(s.run.Dir, "model.safetensors")
@@ -140,23 +151,25 @@ func loadWeights(path string, ps []*nn.Param) error {
 	return err
 }
 
-// loopOptions are a training loop's counts.
-type loopOptions struct {
-	label                              string
-	steps, until, evalEvery, saveEvery int
+// LoopOptions are a training loop's counts.
+type LoopOptions struct {
+	Label                              string
+	Steps, Until, EvalEvery, SaveEvery int
 }
 
-// loop runs step until o.steps (or o.until, see stopStep) or until ctx is
-// cancelled. step does one
-// update (through s.update) and returns its loss and what else to log;
-// eval, when not nil, runs every o.evalEvery steps and at the end. A
-// cancelled loop saves a checkpoint and returns nil; a finished one saves,
-// exports the EMA weights and returns nil.
-func (s *session) loop(ctx context.Context, o loopOptions, step func() (float32, map[string]any, error), eval func(step int) error, stdout io.Writer) error {
-	bar := progress.New(os.Stderr, o.label, o.steps)
+// KeyLoss is the log field of the loss Loop's step returns.
+const KeyLoss = "loss"
+
+// Loop runs step until o.Steps (or o.Until, see StopStep) or until ctx is
+// cancelled. step does one update (through s.Update) and returns its loss
+// and what else to log; eval, when not nil, runs every o.EvalEvery steps
+// and at the end. A cancelled loop saves a checkpoint and returns nil; a
+// finished one saves, exports the EMA weights and returns nil.
+func (s *Session) Loop(ctx context.Context, o LoopOptions, step func() (float32, map[string]any, error), eval func(step int) error, stdout io.Writer) error {
+	bar := progress.New(os.Stderr, o.Label, o.Steps)
 	bar.Resume(s.step)
 	start, startStep := time.Now(), s.step
-	end := stopStep(o.steps, o.until)
+	end := StopStep(o.Steps, o.Until)
 	for s.step < end {
 		if ctx.Err() != nil {
 			bar.Finish()
@@ -168,25 +181,25 @@ func (s *session) loop(ctx context.Context, o loopOptions, step func() (float32,
 		}
 		loss, fields, err := step()
 		if err != nil {
-			return fmt.Errorf("%s: %w", o.label, err)
+			return fmt.Errorf("%s: %w", o.Label, err)
 		}
 		n := s.step
 		bar.SetExtra(fmt.Sprintf("loss %.4f", loss))
 		bar.Add(1)
-		if n%10 == 0 || n == o.steps {
-			fields["loss"] = loss
+		if n%10 == 0 || n == o.Steps {
+			fields[KeyLoss] = loss
 			fields["lr"] = s.opt.LR()
 			fields["steps_per_s"] = float64(n-startStep) / time.Since(start).Seconds()
 			if err := s.run.Log(n, fields); err != nil {
 				return err
 			}
 		}
-		if eval != nil && (n%o.evalEvery == 0 || n == o.steps) {
+		if eval != nil && (n%o.EvalEvery == 0 || n == o.Steps) {
 			if err := eval(n); err != nil {
 				return err
 			}
 		}
-		if n%o.saveEvery == 0 || n == end {
+		if n%o.SaveEvery == 0 || n == end {
 			if err := s.save(); err != nil {
 				return err
 			}

@@ -82,11 +82,11 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err != nil {
 		return err
 	}
-	pd, err := openPairs("train stage 1", opt.Data, opt.Preset, opt.Net.ImageSize, opt.Seed, opt.EvalEvery, opt.EvalFaces)
+	pd, err := OpenPairs("train stage 1", opt.Data, opt.Preset, opt.Net.ImageSize, opt.Seed, opt.EvalEvery, opt.EvalFaces)
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, net.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "1"}, nil, stdout)
+	ses, err := NewSession(dir, opt, resume, net.Params(), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "1"}, nil, stdout)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		return err
 	}
 	defer loader.Close()
-	dev, scorer := pd.dev, pd.scorer
+	dev, scorer := pd.Dev, pd.Scorer
 
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
@@ -104,7 +104,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if dev != nil {
 		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorer) }
 	}
-	return ses.loop(ctx, loopOptions{"train stage 1", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
+	return ses.Loop(ctx, LoopOptions{"train stage 1", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
 		if err != nil {
 			return 0, nil, err
@@ -115,7 +115,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		g.Reset()
-		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip)}, nil
+		return lossV, map[string]any{"grad_norm": ses.Update(opt.Clip)}, nil
 	}, eval, stdout)
 }
 
@@ -137,11 +137,11 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	return writeGrid(run, step, dev.rows(outs))
+	return WriteGrid(run, step, dev.Rows(outs))
 }
 
-// writeGrid writes a sample grid to the run's samples/step-N.png.
-func writeGrid(run *rundir.Run, step int, rows [][]*tensor.Tensor) error {
+// WriteGrid writes a sample grid to the run's samples/step-N.png.
+func WriteGrid(run *rundir.Run, step int, rows [][]*tensor.Tensor) error {
 	png, err := Grid(rows)
 	if err != nil {
 		return err

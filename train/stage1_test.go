@@ -3,40 +3,17 @@ package train
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"facereward/restorer/restorertest"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"facereward/imageio"
 	"facereward/restorer"
 	"facereward/safetensors"
 	"facereward/tensor"
 )
-
-// tinyData writes 12 training faces and 3 dev-val faces (smooth synthetic
-// 32×32 images with FFHQ-style ids).
-func tinyData(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	ids := []int{1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 4800, 4801, 4802}
-	for k, id := range ids {
-		img := tensor.New(32, 32, 3)
-		for y := range 32 {
-			for x := range 32 {
-				for c := range 3 {
-					img.Data[(y*32+x)*3+c] = float32(0.5 + 0.4*math.Sin(float64(x*(k+1)+y*(c+2))/9))
-				}
-			}
-		}
-		if err := imageio.WritePNG(filepath.Join(dir, fmt.Sprintf("%05d.png", id)), img); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 func tinyOptions(data string, steps int) Stage1Options {
 	o := DefaultStage1Options(data)
@@ -58,7 +35,7 @@ func params(t *testing.T, path string) map[string]*tensor.Tensor {
 // Training 6 steps in one go and 3 + 3 with --resume give the same bytes;
 // the run folder holds its config, log, checkpoints and sample grids.
 func TestStage1ResumeIsExact(t *testing.T) {
-	data := tinyData(t)
+	data := restorertest.Faces(t)
 	straight, split := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	if err := Stage1(context.Background(), straight, tinyOptions(data, 6), false, io.Discard); err != nil {
 		t.Fatal(err)
@@ -102,7 +79,7 @@ func TestStage1ResumeIsExact(t *testing.T) {
 // Until stops a run early with its EMA weights exported and the schedule
 // untouched: carrying on past it gives the straight run's bytes.
 func TestStage1Until(t *testing.T) {
-	data := tinyData(t)
+	data := restorertest.Faces(t)
 	straight, early := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	if err := Stage1(context.Background(), straight, tinyOptions(data, 4), false, io.Discard); err != nil {
 		t.Fatal(err)

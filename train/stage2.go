@@ -134,11 +134,11 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	if err != nil {
 		return err
 	}
-	pd, err := openPairs("train stage 2", opt.Data, opt.Preset, opt.Net.ImageSize, opt.Seed, opt.EvalEvery, opt.EvalFaces)
+	pd, err := OpenPairs("train stage 2", opt.Data, opt.Preset, opt.Net.ImageSize, opt.Seed, opt.EvalEvery, opt.EvalFaces)
 	if err != nil {
 		return err
 	}
-	ses, err := newSession(dir, opt, resume, ps, opt.LR, 0, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "2", "mode": opt.Mode}, nil, stdout)
+	ses, err := NewSession(dir, opt, resume, ps, opt.LR, 0, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "2", "mode": opt.Mode}, nil, stdout)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		return err
 	}
 	defer loader.Close()
-	dev, scorer := pd.dev, pd.scorer
+	dev, scorer := pd.Dev, pd.Scorer
 
 	lr := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	den := denoiser(m)
@@ -157,7 +157,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 	if dev != nil {
 		eval = func(step int) error { return evalStage2(ses.run, step, m, ses.ema, opt, dev, scorer) }
 	}
-	return ses.loop(ctx, loopOptions{"train stage 2 " + opt.Mode, opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
+	return ses.Loop(ctx, LoopOptions{"train stage 2 " + opt.Mode, opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
 		if err != nil {
 			return 0, nil, err
@@ -176,7 +176,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		g.Reset()
-		return lossV, map[string]any{"grad_norm": ses.update(opt.Clip)}, nil
+		return lossV, map[string]any{"grad_norm": ses.Update(opt.Clip)}, nil
 	}, eval, stdout)
 }
 
@@ -205,7 +205,7 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 		return restorer.ToUnit(x), nil
 	}
 	if m.Stage1 == nil {
-		out, err := sample(stack(dev.LQ[:min(8, len(dev.LQ))]))
+		out, err := sample(Stack(dev.LQ[:min(8, len(dev.LQ))]))
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 		for _, im := range unstack(out) {
 			rows = append(rows, []*tensor.Tensor{im})
 		}
-		return writeGrid(run, step, rows)
+		return WriteGrid(run, step, rows)
 	}
 	sc, outs, err := dev.Score(s, 8, sample)
 	if err != nil {
@@ -222,5 +222,5 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	return writeGrid(run, step, dev.rows(outs))
+	return WriteGrid(run, step, dev.Rows(outs))
 }

@@ -25,7 +25,7 @@ func tinyStage2(data string, steps int) Stage2Options {
 // trains on top of it with the stage-1 condition, the UNet frozen, and its
 // dev-val pass scores real restorations.
 func TestStage2UNetThenControl(t *testing.T) {
-	data := tinyData(t)
+	data := restorertest.Faces(t)
 	root := t.TempDir()
 	s1 := filepath.Join(root, "s1")
 	if err := Stage1(context.Background(), s1, tinyOptions(data, 2), false, io.Discard); err != nil {

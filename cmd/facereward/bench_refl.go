@@ -8,10 +8,10 @@ import (
 	"strconv"
 
 	"facereward/nn"
+	"facereward/refl"
 	"facereward/restorer"
 	"facereward/reward"
 	"facereward/tensor"
-	"facereward/train"
 )
 
 // torchReFL is bench/refl_torch.py's JSON line.
@@ -25,8 +25,7 @@ type torchReFL struct {
 	PeakMB        float64 `json:"peak_rss_mb"`
 }
 
-func benchReFL(args []string, stdout io.Writer) error {
-	fs := newFlags("bench refl", "bench refl [flags]", `
+const benchReFLAbout = `
 Times one ReFL training step of the built-in restorer and FRM in this
 binary's build and the same step in PyTorch (bench/refl_torch.py, as many
 threads as this process has) in the same run, and prints Go / PyTorch:
@@ -41,7 +40,10 @@ threads as this process has) in the same run, and prints Go / PyTorch:
                      0.1·BT(HQ over x0_hat), backward, clipping, AdamW
 Training draws m from the last two steps; the benchmark fixes the last one,
 the dearer. PyTorch runs first, in its own process. bench/refl_step.sh
-runs this for the fast and plain builds.`, stdout)
+runs this for the fast and plain builds.`
+
+func benchReFL(args []string, stdout io.Writer) error {
+	fs := newFlags("bench refl", "bench refl [flags]", benchReFLAbout, stdout)
 	iters := fs.Int("iters", 5, "timed iterations per measurement (the median is reported)")
 	warmup := fs.Int("warmup", 1, "untimed iterations first")
 	python := fs.String("python", defaultPython(), "Python interpreter with torch")
@@ -54,50 +56,22 @@ runs this for the fast and plain builds.`, stdout)
 	if *iters < 1 || *warmup < 0 {
 		return fmt.Errorf("bench refl: --iters must be ≥ 1 and --warmup ≥ 0")
 	}
-	const batch = 4
-	o := train.DefaultReFLOptions("")
-	s := restorer.DefaultConfig().UNet.ImageSize
-	rng := nn.NewRNG(3)
-	img := func() *tensor.Tensor {
-		x := tensor.New(batch, s, s, 3)
-		nn.Uniform(x, 1, rng)
-		return x
-	}
-	step, update, err := train.BenchReFL(o, img(), img(), o.SampleSteps-1)
+	step, update, err := refl.Bench(refl.DefaultOptions(""))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "facereward bench refl: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
 		buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), *iters, *warmup)
-
 	var tr *torchReFL
 	var torchErr error
 	if !*noTorch {
-		var last []byte
-		last, _, torchErr = torchJSON(*python, *script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(*iters),
-			"--warmup", strconv.Itoa(*warmup), "--batch", strconv.Itoa(batch), "--json")
-		if torchErr == nil {
-			tr = &torchReFL{}
-			if err := json.Unmarshal(last, tr); err != nil {
-				return fmt.Errorf("bench refl: reading %s output: %w", *script, err)
-			}
-			if err := sameReFLNets(tr); err != nil {
-				return fmt.Errorf("bench refl: %s: %w", *script, err)
-			}
+		if tr, torchErr, err = runTorchReFL(*python, *script, *iters, *warmup); err != nil {
+			return fmt.Errorf("bench refl: %w", err)
 		}
 	}
-	var stepErr error
-	run := func(f func() error) func() {
-		return func() {
-			if err := f(); err != nil && stepErr == nil {
-				stepErr = err
-			}
-		}
-	}
-	goStep := median(run(step), *warmup, *iters)
-	goUpdate := median(run(update), *warmup, *iters)
-	if stepErr != nil {
-		return fmt.Errorf("bench refl: %w", stepErr)
+	goStep, goUpdate, err := timeReFL(step, update, *warmup, *iters)
+	if err != nil {
+		return fmt.Errorf("bench refl: %w", err)
 	}
 	peak := peakRSSMB()
 
@@ -109,16 +83,51 @@ runs this for the fast and plain builds.`, stdout)
 		torchName, torchPeak = tr.Torch, tr.PeakMB
 	}
 	printRatios(stdout, rows, peak, torchName, torchPeak, torchErr)
-	if *jsonOut != "" {
-		rep := map[string]any{"refl_step_s": goStep, "frm_update_s": goUpdate, "go_peak_rss_mb": peak}
-		if tr != nil {
-			rep["torch"] = tr
-		}
-		if err := writeBenchJSON(*jsonOut, rep); err != nil {
-			return fmt.Errorf("bench refl: %w", err)
-		}
+	if *jsonOut == "" {
+		return nil
+	}
+	rep := map[string]any{"refl_step_s": goStep, "frm_update_s": goUpdate, "go_peak_rss_mb": peak}
+	if tr != nil {
+		rep["torch"] = tr
+	}
+	if err := writeBenchJSON(*jsonOut, rep); err != nil {
+		return fmt.Errorf("bench refl: %w", err)
 	}
 	return nil
+}
+
+// runTorchReFL runs the PyTorch side. A side that did not run (no torch)
+// is torchErr, reported beside the Go times; one that ran but models other
+// networks, or whose output does not read, is err.
+func runTorchReFL(python, script string, iters, warmup int) (tr *torchReFL, torchErr, err error) {
+	last, _, torchErr := torchJSON(python, script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(iters),
+		"--warmup", strconv.Itoa(warmup), "--batch", strconv.Itoa(refl.BenchBatch), "--json")
+	if torchErr != nil {
+		return nil, torchErr, nil
+	}
+	tr = &torchReFL{}
+	if err := json.Unmarshal(last, tr); err != nil {
+		return nil, nil, fmt.Errorf("reading %s output: %w", script, err)
+	}
+	if err := sameReFLNets(tr); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", script, err)
+	}
+	return tr, nil, nil
+}
+
+// timeReFL returns the medians of step and update in seconds, or the
+// first error either gave.
+func timeReFL(step, update func() error, warmup, iters int) (stepS, updateS float64, err error) {
+	run := func(f func() error) func() {
+		return func() {
+			if e := f(); e != nil && err == nil {
+				err = e
+			}
+		}
+	}
+	stepS = median(run(step), warmup, iters)
+	updateS = median(run(update), warmup, iters)
+	return stepS, updateS, err
 }
 
 // sameReFLNets checks that the PyTorch side models the default control

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
+	"facereward/refl"
 	"facereward/rundir"
-	"facereward/train"
 )
 
-func trainReFL(args []string, stdout io.Writer) error {
-	fs := newFlags("train refl", "train refl --data DIR --run DIR [--base DIR|builtin:NAME] [--reward FILE|DIR] [--resume] [flags]", `
+const trainReFLAbout = `
 Fine-tunes the restorer with reward feedback learning (DiffusionReward).
 Each step degrades a batch of train faces (--preset) on the fly, runs the
 restore command's sampler (--sample-steps, --strength, --guidance) without
@@ -39,14 +39,39 @@ score among those within both tolerances.
 The run folder holds config.json, log.jsonl, checkpoints/, samples/,
 report.html (curves, the pass table and the strip LQ | base | best | latest
 | GT, rewritten after every pass), best/ and, at the end, model/ (the tuned
-restorer: `+"`restore --model RUN/model`"+`) and frm.safetensors (the updated
+restorer: ` + "`restore --model RUN/model`" + `) and frm.safetensors (the updated
 FRM). --resume continues exactly; Ctrl-C saves first. --report RUN rebuilds
-report.html from a run folder and exits.`, stdout)
-	o := train.DefaultReFLOptions("")
-	fs.StringVar(&o.Data, "data", "", "folder of FFHQ-style faces (train split: ids 01001–04799; dev-val: 04800–04999)")
+report.html from a run folder and exits.`
+
+func trainReFL(args []string, stdout io.Writer) error {
+	fs := newFlags("train refl", "train refl --data DIR --run DIR [--base DIR|builtin:NAME] [--reward FILE|DIR] [--resume] [flags]", trainReFLAbout, stdout)
+	o := refl.DefaultOptions("")
 	dir := fs.String("run", "", "run folder")
 	resume := fs.Bool("resume", false, "continue the run in --run from its newest checkpoint")
 	reportOnly := fs.String("report", "", "rebuild RUN/report.html from the run folder RUN and exit")
+	reflFlags(fs, &o)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *reportOnly != "" {
+		if err := refl.WriteReport(*reportOnly); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s/report.html\n", *reportOnly)
+		return nil
+	}
+	if o.Data == "" || *dir == "" {
+		return fmt.Errorf("train refl: --data and --run are required (see --help)")
+	}
+	ctx, cancel := rundir.Interruptible(context.Background())
+	defer cancel()
+	return refl.Train(ctx, *dir, o, *resume, stdout)
+}
+
+// reflFlags binds the settings of a ReFL run to fs, with o's values as
+// defaults.
+func reflFlags(fs *flag.FlagSet, o *refl.Options) {
+	fs.StringVar(&o.Data, "data", "", "folder of FFHQ-style faces (train split: ids 01001–04799; dev-val: 04800–04999)")
 	fs.StringVar(&o.Base, "base", o.Base, "restorer to tune: a model directory or builtin:NAME (builtin:base is the built-in restorer before ReFL)")
 	fs.StringVar(&o.Reward, "reward", "", "FRM: a model.safetensors or a `train reward` run folder (default: the built-in FRM)")
 	fs.StringVar(&o.Preset, "preset", o.Preset, "degradation preset of the training pairs and dev-val")
@@ -74,20 +99,4 @@ report.html from a run folder and exits.`, stdout)
 	fs.Float64Var(&o.Watch.PSNRTol, "psnr-tol", o.Watch.PSNRTol, "PSNR drop (dB) from the base beyond which a rising reward is flagged as hacking")
 	fs.Float64Var(&o.Watch.IDSTol, "ids-tol", o.Watch.IDSTol, "IDS drop from the base beyond which a rising reward is flagged as hacking")
 	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "steps between checkpoints")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *reportOnly != "" {
-		if err := train.WriteReFLReport(*reportOnly); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s/report.html\n", *reportOnly)
-		return nil
-	}
-	if o.Data == "" || *dir == "" {
-		return fmt.Errorf("train refl: --data and --run are required (see --help)")
-	}
-	ctx, cancel := rundir.Interruptible(context.Background())
-	defer cancel()
-	return train.ReFL(ctx, *dir, o, *resume, stdout)
 }

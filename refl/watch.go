@@ -1,4 +1,4 @@
-package train
+package refl
 
 import (
 	"encoding/json"
@@ -13,28 +13,8 @@ import (
 	"facereward/restorer"
 	"facereward/rundir"
 	"facereward/tensor"
+	"facereward/train"
 )
-
-// WatchOptions set the dev-val passes that watch a ReFL run for reward
-// hacking: the reward rising while the faces drift from the ground truth.
-type WatchOptions struct {
-	Every int `json:"eval_every"` // steps between passes (0: none)
-	Faces int `json:"eval_faces"` // dev-val faces per pass
-	// A pass whose static-FRM score is above the base's while its PSNR is
-	// more than PSNRTol dB, or its IDS more than IDSTol, below the base's
-	// is flagged as hacking. The best checkpoint is the pass with the
-	// highest static-FRM score among those within both tolerances (the
-	// base itself when none is).
-	PSNRTol float64 `json:"psnr_tol"`
-	IDSTol  float64 `json:"ids_tol"`
-}
-
-// DefaultWatchOptions: a pass of 32 faces every 50 steps; PSNR may fall
-// 0.3 dB (the issue's bound), IDS 0.002 (about the spread between two
-// samples of one face; README).
-func DefaultWatchOptions() WatchOptions {
-	return WatchOptions{Every: 50, Faces: 32, PSNRTol: 0.3, IDSTol: 0.002}
-}
 
 // passScores are one dev-val pass's means.
 type passScores struct {
@@ -55,14 +35,14 @@ func (p passScores) fields() map[string]any {
 }
 
 func (p *passScores) byKey() map[string]*float64 {
-	return map[string]*float64{"dev_psnr": &p.PSNR, "dev_ssim": &p.SSIM, "dev_ids": &p.IDS, "dev_lmd": &p.LMD, "dev_brisque": &p.BRISQUE, "dev_frm": &p.Score}
+	return map[string]*float64{KeyDevPSNR: &p.PSNR, KeyDevSSIM: &p.SSIM, KeyDevIDS: &p.IDS, KeyDevLMD: &p.LMD, KeyDevBRISQUE: &p.BRISQUE, KeyDevFRM: &p.Score}
 }
 
 // passFromLog reads a pass back from a log entry (a missing score is NaN);
 // ok is false for entries that are not passes.
 func passFromLog(e rundir.Entry) (passScores, bool) {
 	p := passScores{Step: e.Step}
-	if _, ok := e.Fields["dev_frm"].(float64); !ok {
+	if _, ok := e.Fields[KeyDevFRM].(float64); !ok {
 		return p, false
 	}
 	for k, dst := range p.byKey() {
@@ -75,23 +55,12 @@ func passFromLog(e rundir.Entry) (passScores, bool) {
 	return p, true
 }
 
-// hacking says whether p gained reward while losing fidelity beyond the
-// tolerances, against base.
-func (o WatchOptions) hacking(base, p passScores) bool {
-	return p.Score > base.Score && !o.faithful(base, p)
-}
-
-// faithful says whether p's PSNR and IDS are within the tolerances of base's.
-func (o WatchOptions) faithful(base, p passScores) bool {
-	return p.PSNR >= base.PSNR-o.PSNRTol && p.IDS >= base.IDS-o.IDSTol
-}
-
 // watch runs the dev-val passes of a ReFL run and keeps the best weights.
 type watch struct {
-	ses        *session
-	nets       *reflNets
-	opt        ReFLOptions
-	dev        *DevSet
+	ses        *train.Session
+	nets       *Nets
+	opt        Options
+	dev        *train.DevSet
 	scorer     *evaluate.Scorer
 	base, best *passScores
 }
@@ -99,9 +68,9 @@ type watch struct {
 // newWatch prepares the passes; on a resumed run it reads the base pass
 // and the best one so far back from the log (passes logged after the
 // checkpoint it resumed from do not count: the run will repeat them).
-func newWatch(ses *session, nets *reflNets, opt ReFLOptions, pd *pairData) (*watch, error) {
-	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.dev, scorer: pd.scorer}
-	entries, err := rundir.ReadLog(ses.run.Dir)
+func newWatch(ses *train.Session, nets *Nets, opt Options, pd *train.Pairs) (*watch, error) {
+	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.Dev, scorer: pd.Scorer}
+	entries, err := rundir.ReadLog(ses.Run().Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +78,7 @@ func newWatch(ses *session, nets *reflNets, opt ReFLOptions, pd *pairData) (*wat
 	var steps []int
 	for _, e := range entries {
 		p, ok := passFromLog(e)
-		if !ok || e.Step > ses.step {
+		if !ok || e.Step > ses.Step() {
 			continue
 		}
 		if _, seen := passes[e.Step]; !seen {
@@ -144,9 +113,9 @@ func (w *watch) consider(p passScores) bool {
 // logs the scores, writes the sample grid, flags hacking loudly, keeps
 // the best weights in best/ and rewrites the report.
 func (w *watch) pass(step int, stdout io.Writer) error {
-	w.ses.ema.Swap()
-	defer w.ses.ema.Swap()
-	s := w.nets.sampler(w.opt)
+	w.ses.EMA().Swap()
+	defer w.ses.EMA().Swap()
+	s := w.nets.Sampler(w.opt)
 	s.Eta = restorer.DefaultSampleOptions().Eta
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
 	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
@@ -157,21 +126,21 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	p := passScores{Step: step, PSNR: sc.PSNR, SSIM: sc.SSIM, IDS: sc.IDS, LMD: sc.LMD, BRISQUE: sc.BRISQUE}
-	for _, v := range w.nets.static.Score(stack(outs), 16) {
+	for _, v := range w.nets.Static.Score(train.Stack(outs), 16) {
 		p.Score += v / float64(len(outs))
 	}
 	fields := p.fields()
-	fields["dev_faces"] = len(outs)
+	fields[KeyDevFaces] = len(outs)
 	if w.base != nil && w.opt.Watch.hacking(*w.base, p) {
-		fields["hacking"] = true
+		fields[KeyHacking] = true
 		fmt.Fprintf(stdout, "\n!!!!!!!! WARNING: REWARD HACKING? step %d: FRM score %.3f > base %.3f, but PSNR %.2f dB (base %.2f, tolerance %.2f) / IDS %.4f (base %.4f, tolerance %.4f)\n!!!!!!!! the best checkpoint stays at step %d\n\n",
 			step, p.Score, w.base.Score, p.PSNR, w.base.PSNR, w.opt.Watch.PSNRTol, p.IDS, w.base.IDS, w.opt.Watch.IDSTol, w.best.Step)
 	}
-	if err := w.ses.run.Log(step, fields); err != nil {
+	if err := w.ses.Run().Log(step, fields); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "dev-val step %d: FRM %.3f  PSNR %.2f  SSIM %.4f  IDS %.4f  LMD %.3f  BRISQUE %.2f\n", step, p.Score, p.PSNR, p.SSIM, p.IDS, p.LMD, p.BRISQUE)
-	if err := writeGrid(w.ses.run, step, w.dev.rows(outs)); err != nil {
+	if err := train.WriteGrid(w.ses.Run(), step, w.dev.Rows(outs)); err != nil {
 		return err
 	}
 	if w.consider(p) {
@@ -179,7 +148,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 			return err
 		}
 	}
-	return WriteReFLReport(w.ses.run.Dir)
+	return WriteReport(w.ses.Run().Dir)
 }
 
 // bestInfo is best/best.json: which pass the weights in best/ come from.
@@ -190,8 +159,8 @@ type bestInfo struct {
 }
 
 func (w *watch) saveBest(p passScores) error {
-	dir := filepath.Join(w.ses.run.Dir, "best")
-	if err := w.nets.saveModel(dir); err != nil {
+	dir := filepath.Join(w.ses.Run().Dir, "best")
+	if err := w.nets.SaveModel(dir); err != nil {
 		return err
 	}
 	scores := map[string]float64{}
@@ -205,29 +174,25 @@ func (w *watch) saveBest(p passScores) error {
 	return atomicfile.Write(filepath.Join(dir, "best.json"), func(f io.Writer) error { _, err := f.Write(append(b, '\n')); return err })
 }
 
-// rule states the best-checkpoint rule with its tolerances.
-func (o WatchOptions) rule() string {
-	return fmt.Sprintf("the dev-val pass with the highest static-FRM score whose PSNR is at most %.2f dB and IDS at most %.4f below the base's (step 0, the base, when none is)", o.PSNRTol, o.IDSTol)
-}
-
 // finish writes the run's results beside model.safetensors (the trained
 // tensors alone): model/ (the whole tuned restorer, a model directory
 // `restore --model` reads), frm.safetensors (the dynamically updated FRM)
 // and report.html.
 func (w *watch) finish(stdout io.Writer) error {
-	w.ses.ema.Swap()
-	err := w.nets.saveModel(filepath.Join(w.ses.run.Dir, "model"))
-	w.ses.ema.Swap()
+	dir := w.ses.Run().Dir
+	w.ses.EMA().Swap()
+	err := w.nets.SaveModel(filepath.Join(dir, "model"))
+	w.ses.EMA().Swap()
 	if err != nil {
 		return err
 	}
-	if err := w.nets.frm.Save(filepath.Join(w.ses.run.Dir, "frm.safetensors")); err != nil {
+	if err := w.nets.FRM.Save(filepath.Join(dir, "frm.safetensors")); err != nil {
 		return err
 	}
 	if w.best != nil {
 		fmt.Fprintf(stdout, "%s: best dev-val pass at step %d (FRM %.3f, PSNR %.2f, IDS %.4f): restorer in %s\n",
-			w.ses.run.Dir, w.best.Step, w.best.Score, w.best.PSNR, w.best.IDS, filepath.Join(w.ses.run.Dir, "best"))
+			dir, w.best.Step, w.best.Score, w.best.PSNR, w.best.IDS, filepath.Join(dir, "best"))
 	}
-	fmt.Fprintf(stdout, "%s: tuned restorer in %s, report in %s\n", w.ses.run.Dir, filepath.Join(w.ses.run.Dir, "model"), filepath.Join(w.ses.run.Dir, "report.html"))
-	return WriteReFLReport(w.ses.run.Dir)
+	fmt.Fprintf(stdout, "%s: tuned restorer in %s, report in %s\n", dir, filepath.Join(dir, "model"), filepath.Join(dir, "report.html"))
+	return WriteReport(dir)
 }

@@ -1,20 +1,21 @@
-package reward
+package refl
 
 import (
 	"fmt"
 
 	"facereward/nn"
 	"facereward/optim"
+	"facereward/reward"
 	"facereward/tensor"
 )
 
-// Updater is DiffusionReward's dynamic FRM update (DESIGN.md §1): every few
-// ReFL steps the FRM takes one step of Weight·BT(HQ preferred over the
-// restorer's x0_hat), with its own AdamW, so that it keeps telling real
-// faces from whatever the restorer has learnt to produce and the restorer
-// cannot settle on images that only fool a fixed FRM.
+// Updater is DiffusionReward's dynamic FRM update (docs/design.md §1):
+// every few ReFL steps the FRM takes one step of Weight·BT(HQ preferred
+// over the restorer's x0_hat), with its own AdamW, so that it keeps telling
+// real faces from whatever the restorer has learnt to produce and the
+// restorer cannot settle on images that only fool a fixed FRM.
 type Updater struct {
-	FRM    *FRM
+	FRM    *reward.FRM
 	Opt    *optim.Adam
 	Weight float64 // the BT term's weight (the paper's 0.1)
 	Clip   float64 // gradient-norm clip (1.0)
@@ -31,12 +32,12 @@ const (
 )
 
 // NewUpdater makes the dynamic update of m with the paper's settings.
-func NewUpdater(m *FRM) (*Updater, error) {
+func NewUpdater(m *reward.FRM) (*Updater, error) {
 	cfg := optim.DefaultAdam(DynamicLR)
 	cfg.WeightDecay = DynamicWeightDecay
 	opt, err := optim.NewAdamW(m.Params(), cfg)
 	if err != nil {
-		return nil, fmt.Errorf("reward: dynamic update: %w", err)
+		return nil, fmt.Errorf("refl: dynamic update: %w", err)
 	}
 	return &Updater{FRM: m, Opt: opt, Weight: DynamicWeight, Clip: DynamicClip}, nil
 }
@@ -51,7 +52,7 @@ func (u *Updater) Step(hq, x0 *tensor.Tensor) float64 {
 		u.g = nn.NewGraph()
 	}
 	g := u.g
-	bt := BTLoss(g, u.FRM.Forward(g, nn.Constant(hq)), u.FRM.Forward(g, nn.Constant(x0)))
+	bt := reward.BTLoss(g, u.FRM.Forward(g, nn.Constant(hq)), u.FRM.Forward(g, nn.Constant(x0)))
 	loss := float64(bt.Value.Data[0])
 	g.Backward(g.Scale(bt, float32(u.Weight)))
 	g.Reset()

@@ -1,26 +1,35 @@
-package reward
+package refl
 
 import (
 	"testing"
 
 	"facereward/nn"
+	"facereward/reward"
+	"facereward/tensor"
 )
 
 // One dynamic step moves the FRM towards preferring the ground truth to
 // the restoration it was shown (the BT loss on that batch falls), and a
 // step with the paper's tiny rate moves it only a little.
 func TestUpdaterStep(t *testing.T) {
-	m := tiny(t, 8)
+	m, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(8))
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, err := NewUpdater(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hq := uniformImages(9, 4, 16)
+	hq := tensor.New(4, 16, 16, 3)
+	rng := nn.NewRNG(9)
+	for i := range hq.Data {
+		hq.Data[i] = rng.Float32()
+	}
 	x0 := boxBlur(hq)
 	bt := func() float64 {
 		g := nn.NewGraph()
 		g.NoGrad = true
-		return float64(BTLoss(g, m.Forward(g, nn.Constant(hq)), m.Forward(g, nn.Constant(x0))).Value.Data[0])
+		return float64(reward.BTLoss(g, m.Forward(g, nn.Constant(hq)), m.Forward(g, nn.Constant(x0))).Value.Data[0])
 	}
 	before := bt()
 	if got := u.Step(hq, x0); got != before {
@@ -46,4 +55,29 @@ func TestUpdaterStep(t *testing.T) {
 			}
 		}
 	}
+}
+
+// boxBlur averages each pixel with its 3×3 neighbourhood (clamped edges):
+// a restoration that lost detail, which the update learns to score below
+// its ground truth.
+func boxBlur(x *tensor.Tensor) *tensor.Tensor {
+	n, s := x.Shape[0], x.Shape[1]
+	y := tensor.New(x.Shape...)
+	for b := range n {
+		for i := range s {
+			for j := range s {
+				for c := range 3 {
+					var sum float32
+					for di := -1; di <= 1; di++ {
+						for dj := -1; dj <= 1; dj++ {
+							ii, jj := min(max(i+di, 0), s-1), min(max(j+dj, 0), s-1)
+							sum += x.Data[((b*s+ii)*s+jj)*3+c]
+						}
+					}
+					y.Data[((b*s+i)*s+j)*3+c] = sum / 9
+				}
+			}
+		}
+	}
+	return y
 }

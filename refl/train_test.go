@@ -1,8 +1,9 @@
-package train
+package refl
 
 import (
 	"bytes"
 	"context"
+	"facereward/restorer/restorertest"
 	"io"
 	"math"
 	"os"
@@ -11,35 +12,19 @@ import (
 	"testing"
 
 	"facereward/nn"
-	"facereward/restorer"
 	"facereward/reward"
 	"facereward/rundir"
-	"facereward/safetensors"
 )
 
-// tinyReFL writes a 16×16 restorer model directory and a tiny FRM and
+// tinyRun writes a 16×16 restorer model directory and a tiny FRM and
 // returns ReFL options over tinyData that exercise every part of a step:
 // accumulation, the dynamic update, dev-val passes and checkpoints.
-func tinyReFL(t *testing.T, steps int) ReFLOptions {
+func tinyRun(t *testing.T, steps int) Options {
 	t.Helper()
 	root := t.TempDir()
-	tiny := tinyStage2("", 0) // the stage-2 tests' 16×16 networks
-	m, err := restorer.NewModel(restorer.Config{Stage1: tiny.Stage1Net, UNet: tiny.Net}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Zero-initialised output and residual layers would leave x0_hat
-	// independent of the branch's other weights.
-	rng := nn.NewRNG(7)
-	for _, p := range append(m.Control.Params(), m.UNet.Out.Params()...) {
-		for i := range p.Value.Data {
-			p.Value.Data[i] += float32(0.05 * rng.NormFloat64())
-		}
-	}
-	base := filepath.Join(root, "base")
-	if err := restorer.SaveDir(base, m, safetensors.F32); err != nil {
-		t.Fatal(err)
-	}
+	// independent of the branch's other weights: perturbed.
+	base := restorertest.Dir(t, restorertest.Model(t, 1, 0.05))
 	frm, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(3))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +33,7 @@ func tinyReFL(t *testing.T, steps int) ReFLOptions {
 	if err := frm.Save(frmPath); err != nil {
 		t.Fatal(err)
 	}
-	o := DefaultReFLOptions(tinyData(t))
+	o := DefaultOptions(restorertest.Faces(t))
 	o.Base, o.Reward = base, frmPath
 	o.Steps, o.Batch, o.Accum, o.LR = steps, 2, 2, 1e-3
 	o.SampleSteps, o.Strength, o.FRMEvery = 4, 1, 2
@@ -61,19 +46,19 @@ func tinyReFL(t *testing.T, steps int) ReFLOptions {
 // interrupted-and-resumed run ends with the same bytes as a straight one
 // (restorer, dynamic FRM and log of passes).
 func TestReFLTrainsAndResumesExactly(t *testing.T) {
-	o := tinyReFL(t, 4)
+	o := tinyRun(t, 4)
 	root := t.TempDir()
 	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")
-	if err := ReFL(context.Background(), straight, o, false, io.Discard); err != nil {
+	if err := Train(context.Background(), straight, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := ReFL(&stopAfter{Context: context.Background(), n: 3}, split, o, false, io.Discard); err != nil {
+	if err := Train(&stopAfter{Context: context.Background(), n: 3}, split, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(split, "model")); err == nil {
 		t.Fatal("the interrupted run exported a final model")
 	}
-	if err := ReFL(context.Background(), split, o, true, io.Discard); err != nil {
+	if err := Train(context.Background(), split, o, true, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"model/control.safetensors", "model/unet.safetensors", "frm.safetensors", "best/control.safetensors"} {
@@ -118,8 +103,8 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 		if _, ok := passFromLog(e); ok {
 			passSteps = append(passSteps, e.Step)
 		}
-		_, bt := e.Fields["frm_bt"]
-		_, reg := e.Fields["l_reg"]
+		_, bt := e.Fields[KeyFRMBT]
+		_, reg := e.Fields[KeyReg]
 		sawBT, sawTerms = sawBT || bt, sawTerms || reg
 	}
 	if len(passSteps) != 3 || passSteps[0] != 0 || passSteps[2] != 4 {
@@ -142,7 +127,7 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := ReFL(context.Background(), straight, o, true, &out); err != nil {
+	if err := Train(context.Background(), straight, o, true, &out); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(straight, "model", "control.safetensors")); err != nil || !strings.Contains(out.String(), "already at step 4") {
@@ -152,11 +137,11 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 
 // The static ablation leaves the FRM untouched; all weights train with
 // --train-all; impossible settings are refused before anything is written.
-func TestReFLOptions(t *testing.T) {
-	o := tinyReFL(t, 2)
+func TestTrainOptions(t *testing.T) {
+	o := tinyRun(t, 2)
 	o.FRMEvery, o.TrainAll, o.Watch.Every = 0, true, 0
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := ReFL(context.Background(), dir, o, false, io.Discard); err != nil {
+	if err := Train(context.Background(), dir, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	fa, fb := params(t, o.Reward), params(t, filepath.Join(dir, "frm.safetensors"))
@@ -174,18 +159,18 @@ func TestReFLOptions(t *testing.T) {
 		t.Error("--train-all left the UNet as it was")
 	}
 	for _, c := range []struct {
-		edit func(*ReFLOptions)
+		edit func(*Options)
 		want string
 	}{
-		{func(o *ReFLOptions) { o.LastSteps = 0 }, "--last-steps"},
-		{func(o *ReFLOptions) { o.Strength, o.LastSteps = 0.25, 2 }, "fewer than --last-steps"},
-		{func(o *ReFLOptions) { o.Accum = 0 }, "accum"},
-		{func(o *ReFLOptions) { o.Reward = filepath.Join(t.TempDir(), "missing.safetensors") }, "missing.safetensors"},
+		{func(o *Options) { o.LastSteps = 0 }, "--last-steps"},
+		{func(o *Options) { o.Strength, o.LastSteps = 0.25, 2 }, "fewer than --last-steps"},
+		{func(o *Options) { o.Accum = 0 }, "accum"},
+		{func(o *Options) { o.Reward = filepath.Join(t.TempDir(), "missing.safetensors") }, "missing.safetensors"},
 	} {
-		bad := tinyReFL(t, 2)
+		bad := tinyRun(t, 2)
 		c.edit(&bad)
 		dir := filepath.Join(t.TempDir(), "bad")
-		err := ReFL(context.Background(), dir, bad, false, io.Discard)
+		err := Train(context.Background(), dir, bad, false, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("want an error naming %q, got %v", c.want, err)
 		}
@@ -201,7 +186,7 @@ func TestReFLOptions(t *testing.T) {
 func TestWatchRules(t *testing.T) {
 	o := DefaultWatchOptions()
 	base := passScores{Step: 0, PSNR: 26, IDS: 0.95, Score: 0}
-	w := &watch{opt: ReFLOptions{Watch: o}}
+	w := &watch{opt: Options{Watch: o}}
 	w.consider(base)
 	for _, c := range []struct {
 		p             passScores
@@ -228,23 +213,23 @@ func TestWatchRules(t *testing.T) {
 
 // A run whose log flags hacking gets the alarm at the top of its report,
 // the flagged row marked, and NaN-free curves for the scores it has.
-func TestReFLReportAlarm(t *testing.T) {
+func TestReportAlarm(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	run, err := rundir.Open(dir, DefaultReFLOptions("data"), false)
+	run, err := rundir.Open(dir, DefaultOptions("data"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []passScores{{Step: 0, PSNR: 26, IDS: 0.95, Score: 0, SSIM: 0.7, LMD: 2, BRISQUE: math.NaN()}, {Step: 50, PSNR: 25, IDS: 0.95, Score: 2, SSIM: 0.7, LMD: 2, BRISQUE: math.NaN()}} {
 		f := p.fields()
 		if p.Step > 0 {
-			f["hacking"] = true
+			f[KeyHacking] = true
 		}
 		if err := run.Log(p.Step, f); err != nil {
 			t.Fatal(err)
 		}
 	}
 	run.Close()
-	if err := WriteReFLReport(dir); err != nil {
+	if err := WriteReport(dir); err != nil {
 		t.Fatal(err)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
