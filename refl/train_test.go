@@ -3,7 +3,6 @@ package refl
 import (
 	"bytes"
 	"context"
-	"facereward/restorer/restorertest"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"facereward/nn"
+	"facereward/restorer/restorertest"
 	"facereward/reward"
 	"facereward/rundir"
 )

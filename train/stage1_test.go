@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"facereward/restorer/restorertest"
 	"io"
 	"math"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"facereward/restorer"
+	"facereward/restorer/restorertest"
 	"facereward/safetensors"
 	"facereward/tensor"
 )
