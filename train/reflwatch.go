@@ -91,8 +91,8 @@ type watch struct {
 	ses        *session
 	nets       *reflNets
 	opt        ReFLOptions
-	dev        *DevSet
-	scorer     *evaluate.Scorer
+	dev        *evaluate.DevSet
+	scorers    *evaluate.Pool
 	base, best *passScores
 }
 
@@ -100,7 +100,7 @@ type watch struct {
 // and the best one so far back from the log (passes logged after the
 // checkpoint it resumed from do not count: the run will repeat them).
 func newWatch(ses *session, nets *reflNets, opt ReFLOptions, pd *pairData) (*watch, error) {
-	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.dev, scorer: pd.scorer}
+	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.dev, scorers: pd.scorers}
 	entries, err := rundir.ReadLog(ses.run.Dir)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 	s := w.nets.sampler(w.opt)
 	s.DDIM.Eta = restorer.DefaultEta
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
-	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
+	sc, outs, err := w.dev.Score(w.scorers, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		_, out, err := s.Restore(lq, rng)
 		return out, err
 	})
@@ -157,7 +157,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	p := passScores{Step: step, PSNR: sc.PSNR, SSIM: sc.SSIM, IDS: sc.IDS, LMD: sc.LMD, BRISQUE: sc.BRISQUE}
-	for _, v := range w.nets.static.Score(stack(outs), 16) {
+	for _, v := range w.nets.static.Score(tensor.Stack(outs), 16) {
 		p.Score += v / float64(len(outs))
 	}
 	fields := p.fields()
@@ -171,7 +171,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "dev-val step %d: FRM %.3f  PSNR %.2f  SSIM %.4f  IDS %.4f  LMD %.3f  BRISQUE %.2f\n", step, p.Score, p.PSNR, p.SSIM, p.IDS, p.LMD, p.BRISQUE)
-	if err := writeGrid(w.ses.run, step, w.dev.rows(outs)); err != nil {
+	if err := writeGrid(w.ses.run, step, gridRows(w.dev, outs)); err != nil {
 		return err
 	}
 	if w.consider(p) {
