@@ -60,8 +60,8 @@ type watch struct {
 	ses        *train.Session
 	nets       *Nets
 	opt        Options
-	dev        *train.DevSet
-	scorer     *evaluate.Scorer
+	dev        *evaluate.DevSet
+	scorers    *evaluate.Pool
 	base, best *passScores
 }
 
@@ -69,7 +69,7 @@ type watch struct {
 // and the best one so far back from the log (passes logged after the
 // checkpoint it resumed from do not count: the run will repeat them).
 func newWatch(ses *train.Session, nets *Nets, opt Options, pd *train.Pairs) (*watch, error) {
-	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.Dev, scorer: pd.Scorer}
+	w := &watch{ses: ses, nets: nets, opt: opt, dev: pd.Dev, scorers: pd.Scorers}
 	entries, err := rundir.ReadLog(ses.Run().Dir)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 	s := w.nets.Sampler(w.opt)
 	s.Eta = restorer.DefaultSampleOptions().Eta
 	rng := rand.New(rand.NewPCG(w.opt.Seed, 1<<62))
-	sc, outs, err := w.dev.Score(w.scorer, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
+	sc, outs, err := w.dev.Score(w.scorers, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		_, out, err := s.Restore(lq, rng)
 		return out, err
 	})
@@ -126,7 +126,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	p := passScores{Step: step, PSNR: sc.PSNR, SSIM: sc.SSIM, IDS: sc.IDS, LMD: sc.LMD, BRISQUE: sc.BRISQUE}
-	for _, v := range w.nets.Static.Score(train.Stack(outs), 16) {
+	for _, v := range w.nets.Static.Score(tensor.Stack(outs), 16) {
 		p.Score += v / float64(len(outs))
 	}
 	fields := p.fields()
@@ -140,7 +140,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "dev-val step %d: FRM %.3f  PSNR %.2f  SSIM %.4f  IDS %.4f  LMD %.3f  BRISQUE %.2f\n", step, p.Score, p.PSNR, p.SSIM, p.IDS, p.LMD, p.BRISQUE)
-	if err := train.WriteGrid(w.ses.Run(), step, w.dev.Rows(outs)); err != nil {
+	if err := train.WriteGrid(w.ses.Run(), step, train.GridRows(w.dev, outs)); err != nil {
 		return err
 	}
 	if w.consider(p) {

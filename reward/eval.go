@@ -2,11 +2,72 @@ package reward
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 
 	"facereward/prefs"
 )
+
+// Evaluate measures the FRM model (a file or run folder; "" for the
+// built-in one) on the verdicts of src (a database or a JSONL export, with
+// its images in store) and prints its pairwise accuracy, overall and by
+// the two candidates' methods, and its triplet order GT > stage-2 > LQ,
+// where stage-2 is the candidate prefs generate samples with restore's
+// default settings.
+func Evaluate(model, src, store string, w io.Writer) error {
+	frm, err := LoadOrBuiltin(model)
+	if err != nil {
+		return err
+	}
+	recs, err := ReadRecords(src)
+	if err != nil {
+		return fmt.Errorf("reward eval: %w", err)
+	}
+	im := NewImages(prefs.Store{Dir: store}, frm.Config.ImageSize)
+	ex, dropped, err := im.Examples(recs)
+	if err != nil {
+		return fmt.Errorf("reward eval: %w", err)
+	}
+	pairs := make([]prefs.Pair, len(recs))
+	for i, r := range recs {
+		pairs[i] = r.Pair
+	}
+	ts, err := im.Triplets(pairs, prefs.IsDefaultStage2)
+	if err != nil {
+		return fmt.Errorf("reward eval: %w", err)
+	}
+	idx := Indices(ex)
+	for _, t := range ts {
+		idx = append(idx, t.GT, t.Restored, t.LQ)
+	}
+	scores := im.Scores(frm, idx)
+	acc, loss := Accuracy(scores, ex)
+	fmt.Fprintf(w, "pairwise accuracy: %.1f%% of %d verdicts (mean BT loss %.3f; %d ties and skips left out)\n", 100*acc, len(ex), loss, dropped)
+	groups := map[string][]Example{}
+	for _, e := range ex {
+		a, b := e.Record.Left.Provenance.Method, e.Record.Right.Provenance.Method
+		if a > b {
+			a, b = b, a
+		}
+		groups[a+" vs "+b] = append(groups[a+" vs "+b], e)
+	}
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		a, _ := Accuracy(scores, groups[k])
+		fmt.Fprintf(w, "  %-18s %5.1f%% of %d\n", k, 100*a, len(groups[k]))
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(w, "triplet order: no face has a gt, an lq and a default stage-2 candidate")
+		return nil
+	}
+	o := OrderTriplets(scores, ts)
+	pct := func(n int) float64 { return 100 * float64(n) / float64(o.N) }
+	fmt.Fprintf(w, "triplet order GT > stage-2 > LQ: %.1f%% of %d faces (GT > stage-2 %.1f%%, stage-2 > LQ %.1f%%)\n",
+		pct(o.Ordered), o.N, pct(o.GTOverRestored), pct(o.RestoredOverLQ))
+	return nil
+}
 
 // Triplet is one face's ground truth, a restoration of it and its degraded
 // input: the order a reward model must give them is GT > Restored > LQ.

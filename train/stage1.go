@@ -96,13 +96,13 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		return err
 	}
 	defer loader.Close()
-	dev, scorer := pd.Dev, pd.Scorer
+	dev, scorers := pd.Dev, pd.Scorers
 
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
 	var eval func(int) error
 	if dev != nil {
-		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorer) }
+		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorers) }
 	}
 	return ses.Loop(ctx, LoopOptions{"train stage 1", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
@@ -121,12 +121,12 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 
 // evalStage1 scores the EMA weights on the dev set, logs the means and
 // writes a sample grid of the first eight faces (LQ | stage 1 | GT).
-func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA, dev *DevSet, s *evaluate.Scorer) error {
+func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA, dev *evaluate.DevSet, scorers *evaluate.Pool) error {
 	ema.Swap()
 	defer ema.Swap()
 	g := nn.NewGraph()
 	g.NoGrad = true
-	sc, outs, err := dev.Score(s, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
+	sc, outs, err := dev.Score(scorers, 8, func(lq *tensor.Tensor) (*tensor.Tensor, error) {
 		out := restorer.ToUnit(net.Forward(g, nn.Constant(restorer.ToSigned(lq))).Value)
 		g.Reset()
 		return out, nil
@@ -137,7 +137,7 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	return WriteGrid(run, step, dev.Rows(outs))
+	return WriteGrid(run, step, GridRows(dev, outs))
 }
 
 // WriteGrid writes a sample grid to the run's samples/step-N.png.

@@ -148,14 +148,14 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		return err
 	}
 	defer loader.Close()
-	dev, scorer := pd.Dev, pd.Scorer
+	dev, scorers := pd.Dev, pd.Scorers
 
 	lr := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	den := denoiser(m)
 	g := nn.NewGraph()
 	var eval func(int) error
 	if dev != nil {
-		eval = func(step int) error { return evalStage2(ses.run, step, m, ses.ema, opt, dev, scorer) }
+		eval = func(step int) error { return evalStage2(ses.run, step, m, ses.ema, opt, dev, scorers) }
 	}
 	return ses.Loop(ctx, LoopOptions{"train stage 2 " + opt.Mode, opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
 		b, err := loader.Next()
@@ -185,7 +185,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 // With a condition it scores the restorations of the dev set; the UNet
 // alone draws unconditional faces, which have no ground truth, so only
 // their grid is written.
-func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, opt Stage2Options, dev *DevSet, s *evaluate.Scorer) error {
+func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, opt Stage2Options, dev *evaluate.DevSet, scorers *evaluate.Pool) error {
 	ema.Swap()
 	defer ema.Swap()
 	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: opt.SampleSteps, Strength: 1})
@@ -205,22 +205,22 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 		return restorer.ToUnit(x), nil
 	}
 	if m.Stage1 == nil {
-		out, err := sample(Stack(dev.LQ[:min(8, len(dev.LQ))]))
+		out, err := sample(tensor.Stack(dev.LQ[:min(8, len(dev.LQ))]))
 		if err != nil {
 			return err
 		}
 		var rows [][]*tensor.Tensor
-		for _, im := range unstack(out) {
+		for _, im := range tensor.Unstack(out) {
 			rows = append(rows, []*tensor.Tensor{im})
 		}
 		return WriteGrid(run, step, rows)
 	}
-	sc, outs, err := dev.Score(s, 8, sample)
+	sc, outs, err := dev.Score(scorers, 8, sample)
 	if err != nil {
 		return err
 	}
 	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
 		return err
 	}
-	return WriteGrid(run, step, dev.Rows(outs))
+	return WriteGrid(run, step, GridRows(dev, outs))
 }

@@ -117,22 +117,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// buildName says which of the project's builds this binary is: "fast"
-// (GOEXPERIMENT=simd kernels), "plain" or "openblas".
-func buildName() string {
-	if tensor.GemmBackend() == "openblas" {
-		return "openblas"
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "GOEXPERIMENT" && strings.Contains(s.Value, "simd") {
-				return "fast"
-			}
-		}
-	}
-	return "plain"
-}
-
 func runVersion(args []string, stdout io.Writer) error {
 	fs := newFlags("version", "version", "Prints the version, the Go toolchain, the build and the GEMM kernel chosen for this CPU.", stdout)
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +131,6 @@ func runVersion(args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "facereward %s%s (%s, %s/%s, build %s, GEMM %s, %d threads)\n",
-		version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, buildName(), tensor.GemmBackend(), runtime.GOMAXPROCS(0))
+		version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0))
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"facereward/bench"
 )
 
 func runCLI(args ...string) (string, string, error) {
@@ -92,7 +94,7 @@ func TestBenchEngineRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep benchReport
+	var rep bench.EngineReport
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

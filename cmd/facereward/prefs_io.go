@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
-	"facereward/atomicfile"
 	"facereward/prefs"
 )
 
@@ -31,26 +28,7 @@ once the whole export is written. prefs import reads it back.`, stdout)
 	if *dsn == "" {
 		return errors.New("prefs export: --db is required (see --help)")
 	}
-	db, err := prefs.Open(*dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	recs, err := db.Records()
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		if err := prefs.WriteJSONL(stdout, recs); err != nil {
-			return fmt.Errorf("prefs export: writing standard output: %w", err)
-		}
-		return nil
-	}
-	if err := atomicfile.Write(*out, func(w io.Writer) error { return prefs.WriteJSONL(w, recs) }); err != nil {
-		return fmt.Errorf("prefs export: writing %s: %w", *out, err)
-	}
-	fmt.Fprintf(stdout, "prefs export: wrote %d records from %s to %s\n", len(recs), db.Name(), *out)
-	return nil
+	return prefs.Export(*dsn, *out, stdout)
 }
 
 // prefsImport is `facereward prefs import`.
@@ -72,43 +50,5 @@ image a record names must be in that image store.`, stdout)
 	if len(files) == 0 {
 		return errors.New("prefs import: no JSONL files given (see --help)")
 	}
-	var checks []func(prefs.Record) error
-	if *storeDir != "" {
-		store := prefs.Store{Dir: *storeDir}
-		checks = append(checks, func(r prefs.Record) error { return store.CheckImages(r.Pair) })
-	}
-	var recs []prefs.Record
-	for _, name := range files {
-		rs, err := readPrefsJSONL(name, checks...)
-		if err != nil {
-			return fmt.Errorf("prefs import: %w", err)
-		}
-		recs = append(recs, rs...)
-	}
-	db, err := prefs.Open(*dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Import(recs); err != nil {
-		// Record numbers count through the files in the order given.
-		return fmt.Errorf("prefs import: nothing imported: %w", err)
-	}
-	from := strings.Join(files, ", ")
-	if len(files) > 3 {
-		from = fmt.Sprintf("%d files", len(files))
-	}
-	fmt.Fprintf(stdout, "prefs import: imported %d records from %s into %s\n", len(recs), from, db.Name())
-	return nil
-}
-
-// readPrefsJSONL reads the records of one JSONL file; errors name the file
-// and line.
-func readPrefsJSONL(name string, checks ...func(prefs.Record) error) ([]prefs.Record, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return prefs.ReadJSONL(f, name, checks...)
+	return prefs.Import(*dsn, *storeDir, files, stdout)
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +12,12 @@ import (
 	"facereward/prefs"
 )
 
-// prefsIOFixture is a SQLite database in dir with two verdicts on one
-// pair, whose images are in the store it returns.
-func prefsIOFixture(t *testing.T, dir string) (dsn string, store prefs.Store, recs []prefs.Record) {
-	t.Helper()
-	store = prefs.Store{Dir: filepath.Join(dir, "images")}
+// The flags reach export and import: an export to --out imports into
+// another database, checked against --store; missing arguments are errors
+// that say what is missing.
+func TestPrefsExportImportFlags(t *testing.T) {
+	dir := t.TempDir()
+	store := prefs.Store{Dir: filepath.Join(dir, "images")}
 	put := func(b string) prefs.Ref {
 		r, err := store.Put([]byte(b))
 		if err != nil {
@@ -27,125 +28,43 @@ func prefsIOFixture(t *testing.T, dir string) (dsn string, store prefs.Store, re
 	p := prefs.Pair{ID: "p1", Face: "00001", LQ: put("lq"), GT: put("gt"),
 		Left:  prefs.Candidate{Image: put("a"), Provenance: prefs.Provenance{Method: "stage2", Seed: 1}},
 		Right: prefs.Candidate{Image: put("b"), Provenance: prefs.Provenance{Method: "lq"}}}
-	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	recs = []prefs.Record{
-		{Pair: p, Verdict: prefs.Left, Judge: "ada", At: at},
-		{Pair: p, Verdict: prefs.Skip, Judge: "bob", At: at.Add(time.Minute)},
-	}
-	dsn = filepath.Join(dir, "a.db")
-	db, err := prefs.Open(dsn)
+	src := filepath.Join(dir, "a.db")
+	db, err := prefs.Open(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if err := db.Import(recs); err != nil {
-		t.Fatal(err)
-	}
-	return dsn, store, recs
-}
-
-// prefsIORecords reads back every record of the SQLite file at dsn.
-func prefsIORecords(t *testing.T, dsn string) []prefs.Record {
-	t.Helper()
-	db, err := prefs.Open(dsn)
+	err = db.Import([]prefs.Record{{Pair: p, Verdict: prefs.Left, Judge: "ada", At: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}})
+	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	recs, err := db.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
-}
-
-// Export to a file (or standard output, the same bytes), then import
-// into a fresh database, checking the images against the store: the same
-// records come back.
-func TestPrefsExportImport(t *testing.T) {
-	dir := t.TempDir()
-	src, store, want := prefsIOFixture(t, dir)
-	out := filepath.Join(dir, "prefs.jsonl")
+	out, dst := filepath.Join(dir, "prefs.jsonl"), filepath.Join(dir, "b.db")
 	var msg bytes.Buffer
-	if err := prefsExport([]string{"--db", src, "--out", out}, &msg); err != nil {
+	if err := prefsExport([]string{"--db", src, "--out", out}, &msg); err != nil || !strings.Contains(msg.String(), "wrote 1 records") {
+		t.Fatalf("export: %v, %q", err, msg.String())
+	}
+	if _, err := os.Stat(out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg.String(), "wrote 2 records") {
-		t.Errorf("export said %q", msg.String())
-	}
-	file, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout bytes.Buffer
-	if err := prefsExport([]string{"--db", src}, &stdout); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(stdout.Bytes(), file) || bytes.Count(file, []byte("\n")) != 2 {
-		t.Errorf("standard output:\n%s\nfile:\n%s", stdout.Bytes(), file)
-	}
-
-	dst := filepath.Join(dir, "b.db")
 	msg.Reset()
-	if err := prefsImport([]string{"--db", dst, out, "--store", store.Dir}, &msg); err != nil {
-		t.Fatal(err)
+	if err := prefsImport([]string{"--db", dst, out, "--store", store.Dir}, &msg); err != nil || !strings.Contains(msg.String(), "imported 1 records from "+out+" into "+dst) {
+		t.Fatalf("import: %v, %q", err, msg.String())
 	}
-	if !strings.Contains(msg.String(), "imported 2 records from "+out+" into "+dst) {
-		t.Errorf("import said %q", msg.String())
+	if err := prefsImport([]string{"--db", dst, "--store", t.TempDir(), out}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not in the store") {
+		t.Errorf("import with another --store: %v", err)
 	}
-	if got := prefsIORecords(t, dst); !slices.Equal(got, want) {
-		t.Errorf("imported:\n%+v\nwant\n%+v", got, want)
-	}
-}
-
-// A bad line, or an image the store lacks, is an error at its file and
-// line, and nothing is imported, not even from the good files; missing
-// arguments are errors that say what is missing.
-func TestPrefsImportErrors(t *testing.T) {
-	dir := t.TempDir()
-	src, store, recs := prefsIOFixture(t, dir)
-	var good bytes.Buffer
-	if err := prefsExport([]string{"--db", src}, &good); err != nil {
-		t.Fatal(err)
-	}
-	first, _, _ := strings.Cut(good.String(), "\n")
-	missing := "sha256:" + strings.Repeat("0", 64)
-	write := func(name, text string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	goodFile := write("good.jsonl", good.String())
-	badVerdict := write("verdict.jsonl", first+"\n"+strings.Replace(first, `"verdict":"left"`, `"verdict":"up"`, 1)+"\n")
-	other := strings.Replace(strings.Replace(first, `"id":"p1"`, `"id":"p2"`, 1), string(recs[0].LQ), missing, 1)
-	notStored := write("image.jsonl", first+"\n\n"+other+"\n")
-	dst := filepath.Join(dir, "b.db")
 	for _, c := range []struct {
+		run  func([]string, io.Writer) error
 		args []string
-		want []string
+		want string
 	}{
-		{[]string{"--db", dst, goodFile, badVerdict}, []string{badVerdict + ":2:", `"up"`}},
-		{[]string{"--db", dst, "--store", store.Dir, goodFile, notStored}, []string{notStored + ":3:", "lq image", missing}},
-		{[]string{goodFile}, []string{"--db is required"}},
-		{[]string{"--db", dst}, []string{"no JSONL files"}},
+		{prefsImport, []string{out}, "--db is required"},
+		{prefsImport, []string{"--db", dst}, "no JSONL files"},
+		{prefsExport, []string{"--out", filepath.Join(dir, "x.jsonl")}, "--db is required"},
+		{prefsExport, []string{"--db", src, "extra"}, `unexpected argument "extra"`},
 	} {
-		err := prefsImport(c.args, &bytes.Buffer{})
-		for _, w := range c.want {
-			if err == nil || !strings.Contains(err.Error(), w) {
-				t.Errorf("%q: error %v, want one with %q", c.args, err, w)
-			}
+		if err := c.run(c.args, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one with %q", c.args, err, c.want)
 		}
-	}
-	// Without --store, the same file imports: the check is the store's.
-	if err := prefsImport([]string{"--db", dst, notStored}, &bytes.Buffer{}); err != nil {
-		t.Errorf("without --store: %v", err)
-	}
-	if got := prefsIORecords(t, dst); len(got) != 2 {
-		t.Errorf("%d records imported, want only the 2 of the last import", len(got))
-	}
-	if err := prefsExport([]string{"--out", filepath.Join(dir, "x.jsonl")}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--db is required") {
-		t.Errorf("export without --db: %v", err)
 	}
 }

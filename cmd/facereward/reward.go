@@ -3,17 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"facereward/imageio"
-	"facereward/imgproc"
-	"facereward/prefs"
-	"facereward/restorer"
 	"facereward/reward"
-	"facereward/tensor"
 )
 
 func runReward(args []string, stdout io.Writer) error {
@@ -48,62 +41,7 @@ Measures a Face Reward Model on preference data it was not trained on
 			return fmt.Errorf("reward eval: %w", err)
 		}
 	}
-	frm, err := reward.LoadOrBuiltin(*model)
-	if err != nil {
-		return err
-	}
-	recs, err := reward.ReadRecords(*src)
-	if err != nil {
-		return fmt.Errorf("reward eval: %w", err)
-	}
-	im := reward.NewImages(prefs.Store{Dir: *store}, frm.Config.ImageSize)
-	ex, dropped, err := im.Examples(recs)
-	if err != nil {
-		return fmt.Errorf("reward eval: %w", err)
-	}
-	pairs := make([]prefs.Pair, len(recs))
-	for i, r := range recs {
-		pairs[i] = r.Pair
-	}
-	ts, err := im.Triplets(pairs, isDefaultStage2)
-	if err != nil {
-		return fmt.Errorf("reward eval: %w", err)
-	}
-	idx := reward.Indices(ex)
-	for _, t := range ts {
-		idx = append(idx, t.GT, t.Restored, t.LQ)
-	}
-	scores := im.Scores(frm, idx)
-	acc, loss := reward.Accuracy(scores, ex)
-	fmt.Fprintf(stdout, "pairwise accuracy: %.1f%% of %d verdicts (mean BT loss %.3f; %d ties and skips left out)\n", 100*acc, len(ex), loss, dropped)
-	groups := map[string][]reward.Example{}
-	for _, e := range ex {
-		a, b := e.Record.Left.Provenance.Method, e.Record.Right.Provenance.Method
-		if a > b {
-			a, b = b, a
-		}
-		groups[a+" vs "+b] = append(groups[a+" vs "+b], e)
-	}
-	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		a, _ := reward.Accuracy(scores, groups[k])
-		fmt.Fprintf(stdout, "  %-18s %5.1f%% of %d\n", k, 100*a, len(groups[k]))
-	}
-	if len(ts) == 0 {
-		fmt.Fprintln(stdout, "triplet order: no face has a gt, an lq and a default stage-2 candidate")
-		return nil
-	}
-	o := reward.OrderTriplets(scores, ts)
-	pct := func(n int) float64 { return 100 * float64(n) / float64(o.N) }
-	fmt.Fprintf(stdout, "triplet order GT > stage-2 > LQ: %.1f%% of %d faces (GT > stage-2 %.1f%%, stage-2 > LQ %.1f%%)\n",
-		pct(o.Ordered), o.N, pct(o.GTOverRestored), pct(o.RestoredOverLQ))
-	return nil
-}
-
-// isDefaultStage2 picks the stage-2 candidate sampled as `restore` does by
-// default.
-func isDefaultStage2(p prefs.Provenance) bool {
-	d := restorer.DefaultSampleOptions()
-	return p.Method == "stage2" && p.Steps == d.Steps && p.Strength == d.Strength && p.Guidance == d.Guidance && p.Eta == d.Eta
+	return reward.Evaluate(*model, *src, *store, stdout)
 }
 
 func rewardScore(args []string, stdout io.Writer) error {
@@ -122,27 +60,7 @@ on FFHQ-derived pairs, CC BY-NC-SA 4.0) scores.`, stdout)
 	if len(paths) == 0 {
 		return fmt.Errorf("reward score: give images (see --help)")
 	}
-	frm, err := reward.LoadOrBuiltin(*model)
-	if err != nil {
-		return err
-	}
-	inputs, err := listInputs(paths)
-	if err != nil {
-		return err
-	}
-	s := frm.Config.ImageSize
-	for _, in := range inputs {
-		img, err := imageio.Read(in.path)
-		if err != nil {
-			return fmt.Errorf("reward score: %w", err)
-		}
-		if img.Shape[0] != s || img.Shape[1] != s {
-			img = imgproc.Resize(img, s, s, imgproc.Area)
-		}
-		score := frm.Score(tensor.FromSlice(img.Data, 1, s, s, 3), 1)[0]
-		fmt.Fprintf(stdout, "%.4f\t%s\n", score, in.path)
-	}
-	return nil
+	return reward.ScoreFiles(*model, paths, stdout)
 }
 
 // defaultStore is the image store beside a SQLite or JSONL --prefs file,

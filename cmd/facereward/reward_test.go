@@ -1,7 +1,6 @@
 package main
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,75 +25,6 @@ func generate(t *testing.T, data, model string, extra ...string) (string, string
 		t.Fatal(err)
 	}
 	return out, stdout
-}
-
-// prefs generate stores K = stage1 + 2 stage-2 + lq + gt candidates per face
-// and every pair of them, with provenance and the ground truth; a rerun
-// skips the faces already there; the same seed gives the same images.
-func TestPrefsGenerate(t *testing.T) {
-	model, data := tinyModel(t), t.TempDir()
-	copyFaces(t, data, 1, "04801", "04850")
-	out, stdout := generate(t, data, model)
-	if !strings.Contains(stdout, "20 pairs from 2 faces") {
-		t.Errorf("summary %q", stdout)
-	}
-	db, err := prefs.Open(filepath.Join(out, "prefs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := db.Pairs()
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 20 {
-		t.Fatalf("%d pairs, want 2 faces × C(5,2) = 20", len(ps))
-	}
-	methods := map[string]int{}
-	store := prefs.Store{Dir: filepath.Join(out, "images")}
-	for _, p := range ps {
-		for _, c := range []prefs.Candidate{p.Left, p.Right} {
-			methods[c.Provenance.Method]++
-			if _, err := store.Path(c.Image); err != nil {
-				t.Fatal(err)
-			}
-			if c.Provenance.Method == "stage2" && (c.Provenance.Steps == 0 || c.Provenance.Seed == 0) {
-				t.Errorf("pair %s: stage-2 candidate without its sampler settings: %+v", p.ID, c.Provenance)
-			}
-			if c.Provenance.Method == "gt" && c.Image != p.GT {
-				t.Errorf("pair %s: the gt candidate is not the pair's ground truth", p.ID)
-			}
-		}
-		if p.GT == "" || !strings.HasPrefix(p.ID, "s1/"+p.Face+"/") {
-			t.Errorf("pair %+v: want a ground truth and an id s1/<face>/…", p)
-		}
-	}
-	// Each candidate is in 4 of a face's 10 pairs: stage2 has two per face.
-	if want := map[string]int{"stage1": 8, "stage2": 16, "lq": 8, "gt": 8}; !maps.Equal(methods, want) {
-		t.Errorf("candidates by method %v, want %v", methods, want)
-	}
-	left := 0
-	for _, p := range ps {
-		if p.Left.Provenance.Method == "gt" {
-			left++
-		}
-	}
-	if left == 0 || left == 8 {
-		t.Errorf("the ground truth is on the left in %d of its 8 pairs: the order is not shuffled", left)
-	}
-
-	stdout, _, err = runCLI("prefs", "generate", "--data", data, "--model", model, "--out", out, "--n", "2", "--split", "", "--samples", "2", "--gt")
-	if err != nil || !strings.Contains(stdout, "0 pairs from 0 faces") || !strings.Contains(stdout, "2 faces were already there") {
-		t.Errorf("rerun: %q, %v", stdout, err)
-	}
-
-	again, _ := generate(t, data, model)
-	for _, dir := range []string{"images"} {
-		a, b := listFiles(t, filepath.Join(out, dir)), listFiles(t, filepath.Join(again, dir))
-		if strings.Join(a, ",") != strings.Join(b, ",") {
-			t.Errorf("the same seed stored other images:\n%v\n%v", a, b)
-		}
-	}
 }
 
 // train reward learns from generated pairs labelled "gt wins", writes a
@@ -216,20 +146,3 @@ func TestTrainRewardAndScore(t *testing.T) {
 }
 
 func testTime(i int) time.Time { return time.Date(2026, 11, 26, 12, 0, i, 0, time.UTC) }
-
-// listFiles lists the files under dir by relative path.
-func listFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			out = append(out, rel)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,22 +40,5 @@ func TestServeHelp(t *testing.T) {
 	if err := runServe([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) ||
 		!strings.Contains(out.String(), "Usage: facereward serve") || !strings.Contains(out.String(), "-store") {
 		t.Errorf("serve --help: %v\n%s", err, out.String())
-	}
-}
-
-func TestPageURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1:8080": "http://127.0.0.1:8080/annotate",
-		"0.0.0.0:80":     "http://localhost:80/annotate",
-		"[::]:9000":      "http://localhost:9000/annotate",
-		"[::1]:9000":     "http://[::1]:9000/annotate",
-	} {
-		a, err := net.ResolveTCPAddr("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := pageURL(a); got != want {
-			t.Errorf("pageURL(%s) = %s, want %s", addr, got, want)
-		}
 	}
 }

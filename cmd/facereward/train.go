@@ -65,8 +65,9 @@ refuses changed verdicts (the config records their digest).`, stdout)
 	return train.Reward(ctx, *dir, o, *resume, stdout)
 }
 
-func trainRestorer(args []string, stdout io.Writer) error {
-	fs := newFlags("train restorer", "train restorer --stage 1|2 --data DIR --run DIR [--resume] [flags]", `
+// trainRestorerHelp is `train restorer --help`: long enough to keep apart
+// from the flags.
+const trainRestorerHelp = `
 Trains the restorer on pairs degraded on the fly (--preset at the working
 size) from the train split (ids 01001–04799) of --data, with AdamW, warm-up +
 cosine learning rate, gradient clipping and an EMA of the weights. Every
@@ -89,7 +90,10 @@ weights were made that way); --resume later carries on past it.
 The run folder holds config.json, log.jsonl, checkpoints/ (atomic) and, at
 the end, model.safetensors (the EMA weights, which later stages load).
 --resume continues exactly where the newest checkpoint left off; Ctrl-C
-saves a checkpoint before exiting. Unset flags take the stage's defaults.`, stdout)
+saves a checkpoint before exiting. Unset flags take the stage's defaults.`
+
+func trainRestorer(args []string, stdout io.Writer) error {
+	fs := newFlags("train restorer", "train restorer --stage 1|2 --data DIR --run DIR [--resume] [flags]", trainRestorerHelp, stdout)
 	stage := fs.Int("stage", 1, "1 (regression CNN) or 2 (diffusion UNet / control branch)")
 	data := fs.String("data", "", "folder of FFHQ-style faces (ids in the file names)")
 	dir := fs.String("run", "", "run folder")
@@ -116,52 +120,36 @@ saves a checkpoint before exiting. Unset flags take the stage's defaults.`, stdo
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	// common points at the options both stages share; an unset flag leaves
-	// the stage's default.
-	type common struct {
-		steps, batch, evalEvery, evalFaces, saveEvery *int
-		lr                                            *float64
-		preset                                        *string
-		seed                                          *uint64
-	}
-	apply := func(c common) {
-		for name, p := range map[string]struct{ dst, src *int }{
-			"steps": {c.steps, steps}, "batch": {c.batch, batch}, "eval-every": {c.evalEvery, evalEvery},
-			"eval-faces": {c.evalFaces, evalFaces}, "save-every": {c.saveEvery, saveEvery},
-		} {
-			if set[name] {
-				*p.dst = *p.src
-			}
-		}
-		if set["lr"] {
-			*c.lr = *lr
-		}
-		if set["preset"] {
-			*c.preset = *preset
-		}
-		if set["seed"] {
-			*c.seed = *seed
-		}
-	}
+	o1, o2 := train.DefaultStage1Options(*data), train.DefaultStage2Options(*data)
+	override(set["steps"], *steps, &o1.Steps, &o2.Steps)
+	override(set["batch"], *batch, &o1.Batch, &o2.Batch)
+	override(set["eval-every"], *evalEvery, &o1.EvalEvery, &o2.EvalEvery)
+	override(set["eval-faces"], *evalFaces, &o1.EvalFaces, &o2.EvalFaces)
+	override(set["save-every"], *saveEvery, &o1.SaveEvery, &o2.SaveEvery)
+	override(set["lr"], *lr, &o1.LR, &o2.LR)
+	override(set["preset"], *preset, &o1.Preset, &o2.Preset)
+	override(set["seed"], *seed, &o1.Seed, &o2.Seed)
+	override(set["ssim-weight"], *ssim, &o1.SSIMWeight)
+	override(set["sample-steps"], *sampleSteps, &o2.SampleSteps)
+	o1.Until = *until
+	o2.Mode, o2.Stage1, o2.UNet, o2.Until = *mode, *stage1, *unet, *until
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
 	switch *stage {
 	case 1:
-		o := train.DefaultStage1Options(*data)
-		apply(common{&o.Steps, &o.Batch, &o.EvalEvery, &o.EvalFaces, &o.SaveEvery, &o.LR, &o.Preset, &o.Seed})
-		if set["ssim-weight"] {
-			o.SSIMWeight = *ssim
-		}
-		o.Until = *until
-		return train.Stage1(ctx, *dir, o, *resume, stdout)
+		return train.Stage1(ctx, *dir, o1, *resume, stdout)
 	case 2:
-		o := train.DefaultStage2Options(*data)
-		apply(common{&o.Steps, &o.Batch, &o.EvalEvery, &o.EvalFaces, &o.SaveEvery, &o.LR, &o.Preset, &o.Seed})
-		if set["sample-steps"] {
-			o.SampleSteps = *sampleSteps
-		}
-		o.Mode, o.Stage1, o.UNet, o.Until = *mode, *stage1, *unet, *until
-		return train.Stage2(ctx, *dir, o, *resume, stdout)
+		return train.Stage2(ctx, *dir, o2, *resume, stdout)
 	}
 	return fmt.Errorf("train restorer: --stage %d (want 1 or 2)", *stage)
+}
+
+// override sets each of dst to v when its flag was given: an unset flag
+// keeps the stage's default.
+func override[T any](given bool, v T, dst ...*T) {
+	if given {
+		for _, d := range dst {
+			*d = v
+		}
+	}
 }
