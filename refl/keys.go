@@ -14,17 +14,17 @@ const (
 	KeyStruct   = "l_struct"
 	KeyReward   = "l_reward"
 	KeyPixel    = "l_pixel"
-	KeyGradNorm = "grad_norm"
+	KeyGradNorm = train.KeyGradNorm
 	KeyFRMBT    = "frm_bt"
 
 	// Every dev-val pass: the means over its faces (a NaN mean is left
 	// out), the number of faces, and true when the pass is flagged as
 	// reward hacking. KeyDevFRM marks an entry as a pass.
 	KeyDevFRM     = "dev_frm"
-	KeyDevPSNR    = "dev_psnr"
-	KeyDevSSIM    = "dev_ssim"
-	KeyDevIDS     = "dev_ids"
-	KeyDevLMD     = "dev_lmd"
+	KeyDevPSNR    = train.KeyDevPSNR
+	KeyDevSSIM    = train.KeyDevSSIM
+	KeyDevIDS     = train.KeyDevIDS
+	KeyDevLMD     = train.KeyDevLMD
 	KeyDevBRISQUE = "dev_brisque"
 	KeyDevFaces   = "dev_faces"
 	KeyHacking    = "hacking"

@@ -140,7 +140,7 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 			ses.ema.Swap()
 			defer ses.ema.Swap()
 			acc, loss := reward.Accuracy(im.Scores(frm, reward.Indices(held)), held)
-			return ses.run.Log(step, map[string]any{"val_acc": acc, "val_loss": loss, "val_pairs": len(held)})
+			return ses.run.Log(step, map[string]any{KeyValAcc: acc, KeyValLoss: loss, KeyValPairs: len(held)})
 		}
 	}
 	return ses.Loop(ctx, LoopOptions{"train reward", opt.Steps, opt.Until, opt.EvalEvery, opt.SaveEvery}, func() (float32, map[string]any, error) {
@@ -170,6 +170,6 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 		}
 		g.Backward(loss)
 		g.Reset()
-		return lossV, map[string]any{"grad_norm": ses.Update(opt.Clip), "batch_acc": float64(right) / float64(len(wi))}, nil
+		return lossV, map[string]any{KeyGradNorm: ses.Update(opt.Clip), KeyBatchAcc: float64(right) / float64(len(wi))}, nil
 	}, eval, stdout)
 }

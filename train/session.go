@@ -157,9 +157,6 @@ type LoopOptions struct {
 	Steps, Until, EvalEvery, SaveEvery int
 }
 
-// KeyLoss is the log field of the loss Loop's step returns.
-const KeyLoss = "loss"
-
 // Loop runs step until o.Steps (or o.Until, see StopStep) or until ctx is
 // cancelled. step does one update (through s.Update) and returns its loss
 // and what else to log; eval, when not nil, runs every o.EvalEvery steps
@@ -188,8 +185,8 @@ func (s *Session) Loop(ctx context.Context, o LoopOptions, step func() (float32,
 		bar.Add(1)
 		if n%10 == 0 || n == o.Steps {
 			fields[KeyLoss] = loss
-			fields["lr"] = s.opt.LR()
-			fields["steps_per_s"] = float64(n-startStep) / time.Since(start).Seconds()
+			fields[KeyLR] = s.opt.LR()
+			fields[KeyStepsPerS] = float64(n-startStep) / time.Since(start).Seconds()
 			if err := s.run.Log(n, fields); err != nil {
 				return err
 			}

@@ -176,7 +176,7 @@ func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, std
 		lossV := loss.Value.Data[0]
 		g.Backward(loss)
 		g.Reset()
-		return lossV, map[string]any{"grad_norm": ses.Update(opt.Clip)}, nil
+		return lossV, map[string]any{KeyGradNorm: ses.Update(opt.Clip)}, nil
 	}, eval, stdout)
 }
 
@@ -219,7 +219,7 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 	if err != nil {
 		return err
 	}
-	if err := run.Log(step, map[string]any{"dev_psnr": sc.PSNR, "dev_ssim": sc.SSIM, "dev_ids": sc.IDS, "dev_lmd": sc.LMD, "dev_lmd_faces": sc.LMDCount}); err != nil {
+	if err := run.Log(step, map[string]any{KeyDevPSNR: sc.PSNR, KeyDevSSIM: sc.SSIM, KeyDevIDS: sc.IDS, KeyDevLMD: sc.LMD, KeyDevLMDFaces: sc.LMDCount}); err != nil {
 		return err
 	}
 	return WriteGrid(run, step, GridRows(dev, outs))
