@@ -12,8 +12,8 @@ import (
 // DDIM is the step plan of Song et al. 2021's sampler: which timesteps a
 // run of Steps visits and how noisy each update is (eta 0 deterministic,
 // eta 1 DDPM's posterior variance). It holds no network: a sampler's loop
-// (restorer.Sampler) calls its network at Timesteps()[i] and hands the
-// prediction to Schedule.Step(..., Timesteps()[i], d.Prev(i), d.Eta, ...).
+// (restorer.Sampler) calls its network at Timestep(i) and hands the
+// prediction to Schedule.Step(..., Timestep(i), Timestep(i+1), d.Eta, ...).
 // DDIM is a small value, so a run with its own eta (ReFL draws eta ~ U(0,1)
 // per training step) is a copy with Eta set.
 type DDIM struct {
@@ -22,31 +22,30 @@ type DDIM struct {
 	Eta      float64
 }
 
-// Timesteps are the Steps timesteps visited, from noisiest to cleanest,
-// with "trailing" spacing: round(T - i·T/Steps) - 1, so 999, 979, ..., 19
-// for 50 of 1000. Trailing starts at t = T-1, the timestep at which the
-// model was trained on (almost) pure noise, so the x_T we feed it matches
-// its training; the "leading" spacing of early Stable Diffusion starts at
-// 980 (or 981) and the model is handed pure noise while told 2% of signal
-// is left (Lin et al. 2024, "Common diffusion noise schedules and sample
-// steps are flawed"). Either spacing ends with a step to ᾱ = 1 (timestep
-// -1), which returns x0_hat.
-func (d DDIM) Timesteps() []int {
-	T := d.Schedule.T()
-	ts := make([]int, d.Steps)
-	for i := range ts {
-		ts[i] = int(math.Round(float64(T)-float64(i)*float64(T)/float64(d.Steps))) - 1
-	}
-	return ts
-}
-
-// Prev is the timestep step i goes to: Timesteps()[i+1], or -1 (the clean
-// image) after the last step.
-func (d DDIM) Prev(i int) int {
-	if i+1 >= d.Steps {
+// Timestep is the timestep of step i in [0, Steps), with "trailing"
+// spacing: round(T - i·T/Steps) - 1, so 999, 979, ..., 19 for 50 of 1000;
+// Timestep(Steps) is -1, the clean image (ᾱ = 1) the last step goes to.
+// Trailing starts at t = T-1, the timestep at which the model was trained
+// on (almost) pure noise, so the x_T we feed it matches its training; the
+// "leading" spacing of early Stable Diffusion starts at 980 (or 981) and
+// the model is handed pure noise while told 2% of signal is left (Lin et
+// al. 2024, "Common diffusion noise schedules and sample steps are
+// flawed").
+func (d DDIM) Timestep(i int) int {
+	if i >= d.Steps {
 		return -1
 	}
-	return d.Timesteps()[i+1]
+	T := d.Schedule.T()
+	return int(math.Round(float64(T)-float64(i)*float64(T)/float64(d.Steps))) - 1
+}
+
+// Timesteps are the Steps timesteps visited, from noisiest to cleanest.
+func (d DDIM) Timesteps() []int {
+	ts := make([]int, d.Steps)
+	for i := range ts {
+		ts[i] = d.Timestep(i)
+	}
+	return ts
 }
 
 // Validate reports a missing schedule, a step count outside [1, T] or an
@@ -116,7 +115,7 @@ func (s *Schedule) Step(p Prediction, dst, x, pred, z []float32, t, tPrev int, e
 
 // StartFrom noises a clean estimate x0 (the stage-1 restoration) for a
 // partial run: strength in [0, 1] is the fraction of the Steps to run, as
-// Stable Diffusion's img2img. It returns x_t at Timesteps()[step] and step,
+// Stable Diffusion's img2img. It returns x_t at Timestep(step) and step,
 // the index of the first step to run. Strength 0 returns a copy of x0 and
 // Steps (nothing to run, no draws).
 //
@@ -141,7 +140,7 @@ func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, rng *rand.Rand) (*t
 	}
 	t := make([]int, x0.Shape[0])
 	for n := range t {
-		t[n] = d.Timesteps()[step]
+		t[n] = d.Timestep(step)
 	}
 	return d.Schedule.Noise(x0, Normal(rng, x0.Shape...), t), step, nil
 }

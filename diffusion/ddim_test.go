@@ -67,10 +67,10 @@ func sampleRef(d DDIM, m Denoiser, x *tensor.Tensor, rng *rand.Rand, start int, 
 			tb[n] = ts[i]
 		}
 		pred := m.Net(g, nn.Constant(x), tb, nil)
-		if d.Schedule.Sigma(ts[i], d.Prev(i), d.Eta) > 0 {
+		if d.Schedule.Sigma(ts[i], d.Timestep(i+1), d.Eta) > 0 {
 			FillNormal(rng, z)
 		}
-		d.Schedule.Step(m.Pred, x.Data, x.Data, pred.Value.Data, z, ts[i], d.Prev(i), d.Eta)
+		d.Schedule.Step(m.Pred, x.Data, x.Data, pred.Value.Data, z, ts[i], d.Timestep(i+1), d.Eta)
 		g.Reset()
 	}
 	return x

@@ -14,7 +14,7 @@
 //
 //	d := DDIM{Schedule: s, Steps: 20, Eta: rng.Float64()}
 //	xt := ...  // restorer.Sampler's loop, without gradients, stopped before step m
-//	t := d.Timesteps()[m]
+//	t := d.Timestep(m)
 //	pred := net(g, xt, t, cond) // with gradients
 //	x0hat := s.X0FromPredVar(g, pred type, xt, pred, t)
 //	// ... reward and regularisers on x0hat, g.Backward(loss)

@@ -126,7 +126,7 @@ func TestDDIMValidate(t *testing.T) {
 		t.Error(err)
 	}
 	d := DDIM{Schedule: s, Steps: 4}
-	if got := []int{d.Prev(0), d.Prev(2), d.Prev(3)}; got[0] != d.Timesteps()[1] || got[1] != d.Timesteps()[3] || got[2] != -1 {
-		t.Errorf("Prev: %v for timesteps %v", got, d.Timesteps())
+	if got := []int{d.Timestep(0), d.Timestep(3), d.Timestep(4)}; got[0] != 999 || got[1] != 249 || got[2] != -1 {
+		t.Errorf("Timestep(0, 3, 4) = %v, want 999, 249, -1", got)
 	}
 }

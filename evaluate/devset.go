@@ -85,3 +85,13 @@ func (ds *DevSet) Score(p *Pool, batch int, restore func(lq *tensor.Tensor) (*te
 	}
 	return sc, outs, nil
 }
+
+// Rows lays the first (up to) eight faces out as LQ | restoration | GT rows
+// of a sample grid (train.Grid).
+func (ds *DevSet) Rows(outs []*tensor.Tensor) [][]*tensor.Tensor {
+	var rows [][]*tensor.Tensor
+	for i := range min(8, len(outs)) {
+		rows = append(rows, []*tensor.Tensor{ds.LQ[i], outs[i], ds.GT[i]})
+	}
+	return rows
+}

@@ -65,7 +65,7 @@ func TestPoolScoresInItemOrder(t *testing.T) {
 }
 
 // A dev-val pass restores in batches, returns the restorations in order
-// and averages what Pair gives each face.
+// and averages what Pair gives each face; its grid rows are LQ | out | GT.
 func TestDevSetScore(t *testing.T) {
 	ds := &DevSet{Names: []string{"a", "b", "c"}}
 	for _, id := range []string{"04801", "04850", "04801"} {
@@ -105,6 +105,10 @@ func TestDevSetScore(t *testing.T) {
 	}
 	if sc.PSNR != psnr/3 || sc.IDS != ids/3 || sc.LMDCount != 3 || math.IsNaN(sc.BRISQUE) {
 		t.Errorf("scores %+v, want PSNR %v, IDS %v over 3 faces", sc, psnr/3, ids/3)
+	}
+
+	if rows := ds.Rows(outs); len(rows) != 3 || len(rows[1]) != 3 || rows[1][0] != ds.LQ[1] || rows[1][1] != outs[1] || rows[1][2] != ds.GT[1] {
+		t.Errorf("grid rows %v", rows)
 	}
 
 	failing := &DevSet{Names: []string{"small"}, LQ: ds.LQ[:1], GT: []*tensor.Tensor{tensor.New(64, 64, 3)}}

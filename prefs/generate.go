@@ -25,16 +25,17 @@ import (
 // acceptance order speaks of), then half the steps with deterministic DDIM,
 // then a later start with less guidance and full DDPM noise, which invents
 // more detail and strays further from the stage-1 estimate.
-var stage2Variants = []restorer.SampleOptions{
-	restorer.DefaultSampleOptions(),
-	{Steps: restorer.DefaultSampleOptions().Steps / 2, Strength: restorer.DefaultSampleOptions().Strength, Guidance: restorer.DefaultSampleOptions().Guidance, Eta: 0},
-	{Steps: restorer.DefaultSampleOptions().Steps, Strength: 0.7, Guidance: 0.3, Eta: 1},
-}
+var stage2Variants = func() []restorer.SampleOptions {
+	d := restorer.DefaultSampleOptions()
+	half := d
+	half.Steps, half.Eta = d.Steps/2, 0
+	return []restorer.SampleOptions{d, half, {Steps: d.Steps, Strength: 0.7, Guidance: 0.3, Eta: 1}}
+}()
 
 // IsDefaultStage2 picks the stage-2 candidate sampled as `restore` does by
 // default (the first of stage2Variants).
 func IsDefaultStage2(p Provenance) bool {
-	d := restorer.DefaultSampleOptions()
+	d := stage2Variants[0]
 	return p.Method == "stage2" && p.Steps == d.Steps && p.Strength == d.Strength && p.Guidance == d.Guidance && p.Eta == d.Eta
 }
 

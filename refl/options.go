@@ -50,10 +50,11 @@ type Options struct {
 // λs (DefaultWeights, measured here), on our sampler, with the step count
 // of the shipped run (README).
 func DefaultOptions(data string) Options {
+	d := restorer.DefaultSampleOptions()
 	return Options{
 		Base: models.BuiltinPrefix + models.Base, Data: data, Preset: "diffbir", Seed: 1, Steps: 200, Batch: 4, Accum: 1,
 		LR: 5e-5, WeightDecay: 0.01, Clip: 1, Weights: DefaultWeights(),
-		SampleSteps: restorer.DefaultSampleOptions().Steps, Strength: restorer.DefaultSampleOptions().Strength, Guidance: restorer.DefaultSampleOptions().Guidance,
+		SampleSteps: d.Steps, Strength: d.Strength, Guidance: d.Guidance,
 		LastSteps: 2, FRMEvery: 10, Watch: DefaultWatchOptions(), SaveEvery: 50, KeepCheckpts: 2,
 	}
 }

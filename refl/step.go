@@ -115,7 +115,7 @@ func (st *Stepper) Step(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Ran
 	}
 	ts := make([]int, lq.Shape[0])
 	for i := range ts {
-		ts[i] = s.DDIM().Timesteps()[m]
+		ts[i] = s.DDIM().Timestep(m)
 	}
 	// The frozen branch's residuals are constants of the loss; computing
 	// them off the tape keeps its activations out of memory.

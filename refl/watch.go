@@ -140,7 +140,7 @@ func (w *watch) pass(step int, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "dev-val step %d: FRM %.3f  PSNR %.2f  SSIM %.4f  IDS %.4f  LMD %.3f  BRISQUE %.2f\n", step, p.Score, p.PSNR, p.SSIM, p.IDS, p.LMD, p.BRISQUE)
-	if err := train.WriteGrid(w.ses.Run(), step, train.GridRows(w.dev, outs)); err != nil {
+	if err := train.WriteGrid(w.ses.Run(), step, w.dev.Rows(outs)); err != nil {
 		return err
 	}
 	if w.consider(p) {

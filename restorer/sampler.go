@@ -91,7 +91,7 @@ func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tenso
 
 // Descend samples without gradients from the condition cond (in [-1,1])
 // noised to s.Strength: to the end when stopAt is 0, else to x_t at
-// DDIM().Timesteps()[stopAt] (ReFL's descent to step m, from which one
+// DDIM().Timestep(stopAt) (ReFL's descent to step m, from which one
 // more forward pass with gradients predicts x0_hat).
 func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*tensor.Tensor, error) {
 	if err := s.Validate(); err != nil {
@@ -152,9 +152,9 @@ func (s *Sampler) Sample(x, cond *tensor.Tensor, from, to int, rng *rand.Rand) e
 	if s.Eta > 0 {
 		z = make([]float32, x.Len())
 	}
-	ts, tb := d.Timesteps(), make([]int, x.Shape[0])
+	tb := make([]int, x.Shape[0])
 	for i := from; i < to; i++ {
-		t, tPrev := ts[i], d.Prev(i)
+		t, tPrev := d.Timestep(i), d.Timestep(i+1)
 		for n := range tb {
 			tb[n] = t
 		}

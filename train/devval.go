@@ -12,16 +12,6 @@ import (
 	"facereward/tensor"
 )
 
-// GridRows lays the first (up to) eight dev faces out as LQ | out | GT
-// rows for a sample grid.
-func GridRows(ds *evaluate.DevSet, outs []*tensor.Tensor) [][]*tensor.Tensor {
-	var rows [][]*tensor.Tensor
-	for i := range min(8, len(outs)) {
-		rows = append(rows, []*tensor.Tensor{ds.LQ[i], outs[i], ds.GT[i]})
-	}
-	return rows
-}
-
 // Grid lays rows of images side by side (each row one face: LQ | output |
 // GT) and encodes it as PNG, for the run's samples/ folder.
 func Grid(rows [][]*tensor.Tensor) ([]byte, error) {

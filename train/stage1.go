@@ -137,7 +137,7 @@ func evalStage1(run *rundir.Run, step int, net *restorer.Stage1, ema *optim.EMA,
 	if err := run.Log(step, map[string]any{KeyDevPSNR: sc.PSNR, KeyDevSSIM: sc.SSIM, KeyDevIDS: sc.IDS, KeyDevLMD: sc.LMD, KeyDevLMDFaces: sc.LMDCount}); err != nil {
 		return err
 	}
-	return WriteGrid(run, step, GridRows(dev, outs))
+	return WriteGrid(run, step, dev.Rows(outs))
 }
 
 // WriteGrid writes a sample grid to the run's samples/step-N.png.

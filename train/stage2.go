@@ -222,5 +222,5 @@ func evalStage2(run *rundir.Run, step int, m *restorer.Model, ema *optim.EMA, op
 	if err := run.Log(step, map[string]any{KeyDevPSNR: sc.PSNR, KeyDevSSIM: sc.SSIM, KeyDevIDS: sc.IDS, KeyDevLMD: sc.LMD, KeyDevLMDFaces: sc.LMDCount}); err != nil {
 		return err
 	}
-	return WriteGrid(run, step, GridRows(dev, outs))
+	return WriteGrid(run, step, dev.Rows(outs))
 }
