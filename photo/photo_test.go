@@ -22,7 +22,7 @@ func tinyRestorer(t *testing.T) *Restorer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Restorer{Sampler: s, Size: 16}
+	return &Restorer{Sampler: s}
 }
 
 // writeCrop writes a smooth h×w test image to dir/name.

@@ -11,18 +11,20 @@ import (
 	"facereward/tensor"
 )
 
-// Restorer restores faces with a sampler at Size×Size, the model's size.
+// Restorer restores faces with a sampler at its model's size.
 type Restorer struct {
 	Sampler *restorer.Sampler
 	// Landmarks places the faces of whole photos; Aligned does not need it.
 	Landmarks *facenet.Landmarks68
-	Size      int
 }
+
+// size is the side of the faces the model restores.
+func (r *Restorer) size() int { return r.Sampler.Model.Config.UNet.ImageSize }
 
 // Aligned restores an aligned crop of any size at the model's size and
 // returns the stage-1 estimate and the restoration at the crop's size.
 func (r *Restorer) Aligned(img *tensor.Tensor, rng *rand.Rand) (est, res *tensor.Tensor, err error) {
-	size := r.Size
+	size := r.size()
 	h, w := img.Shape[0], img.Shape[1]
 	x := img
 	if h != size || w != size {
@@ -43,7 +45,7 @@ func (r *Restorer) Aligned(img *tensor.Tensor, rng *rand.Rand) (est, res *tensor
 // of rng after another), and returns the photo with them pasted back; a
 // photo without a usable face is an error that says why.
 func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, error) {
-	size := r.Size
+	size := r.size()
 	found, err := faces.DefaultOptions().Detect(img)
 	if err != nil {
 		return nil, err

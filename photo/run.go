@@ -39,7 +39,7 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	r := &Restorer{Sampler: s, Size: m.Config.UNet.ImageSize}
+	r := &Restorer{Sampler: s}
 	if !o.Aligned {
 		if r.Landmarks, _, err = facenet.Load(); err != nil {
 			return err

@@ -200,7 +200,7 @@ func (g *generator) face(f dataset.File, face, prefix string) ([]Pair, error) {
 	}
 	batch := tensor.FromSlice(lq.Data, 1, g.size, g.size, 3)
 	for i := range g.samples {
-		v, s := stage2Variants[i%len(stage2Variants)], g.samplers[i%len(g.samplers)]
+		s := g.samplers[i%len(g.samplers)]
 		seed := g.seed + uint64(i)
 		est, res, err := s.Restore(batch, rand.New(rand.NewPCG(seed, stream)))
 		if err != nil {
@@ -212,7 +212,7 @@ func (g *generator) face(f dataset.File, face, prefix string) ([]Pair, error) {
 			}
 		}
 		err = add("stage2-"+strconv.Itoa(i), squeeze(res), Provenance{Method: "stage2", Model: g.modelName,
-			Seed: seed, Steps: v.Steps, Eta: v.Eta, Strength: v.Strength, Guidance: v.Guidance})
+			Seed: seed, Steps: s.Steps, Eta: s.Eta, Strength: s.Strength, Guidance: s.Guidance})
 		if err != nil {
 			return nil, err
 		}
