@@ -94,11 +94,8 @@ func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tenso
 // DDIM().Timestep(stopAt) (ReFL's descent to step m, from which one
 // more forward pass with gradients predicts x0_hat).
 func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*tensor.Tensor, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	d := s.DDIM()
-	x, start, err := d.StartFrom(cond, s.Strength, rng)
+	// StartFrom checks the steps, eta and strength, Sample all the options.
+	x, start, err := s.DDIM().StartFrom(cond, s.Strength, rng)
 	if err != nil {
 		return nil, err
 	}
