@@ -10,6 +10,7 @@ import (
 
 	"facereward/evaluate"
 	"facereward/imageio"
+	"facereward/imgproc"
 	"facereward/prefs"
 	"facereward/tensor"
 )
@@ -39,25 +40,9 @@ func put(t *testing.T, s prefs.Store, img *tensor.Tensor) prefs.Ref {
 	return r
 }
 
-// blur is a 3×3 box blur, edges clamped.
+// blur is img 3×3 box-blurred.
 func blur(img *tensor.Tensor) *tensor.Tensor {
-	h, w := img.Shape[0], img.Shape[1]
-	out := tensor.New(h, w, 3)
-	for y := range h {
-		for x := range w {
-			for c := range 3 {
-				var s float32
-				for dy := -1; dy <= 1; dy++ {
-					for dx := -1; dx <= 1; dx++ {
-						yy, xx := min(max(y+dy, 0), h-1), min(max(x+dx, 0), w-1)
-						s += img.Data[(yy*w+xx)*3+c]
-					}
-				}
-				out.Data[(y*w+x)*3+c] = s / 9
-			}
-		}
-	}
-	return out
+	return imgproc.Filter2D(img, slices.Repeat([]float32{1.0 / 9}, 9), 3, 3)
 }
 
 // On a real face: the ground truth against a blurred copy differs the way

@@ -43,17 +43,6 @@ func labelFixture(t *testing.T, kind string) (string, *prefs.DB, string) {
 	}
 	t.Cleanup(func() { db.Close() })
 	store := prefs.Store{Dir: t.TempDir()}
-	put := func(img *tensor.Tensor) prefs.Ref {
-		var b bytes.Buffer
-		if err := imageio.EncodePNG(&b, img); err != nil {
-			t.Fatal(err)
-		}
-		r, err := store.Put(b.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
 	cand := func(r prefs.Ref, method string) prefs.Candidate {
 		return prefs.Candidate{Image: r, Provenance: prefs.Provenance{Method: method}}
 	}
@@ -63,40 +52,19 @@ func labelFixture(t *testing.T, kind string) (string, *prefs.DB, string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		gt, blur, noise := cand(put(img), "gt"), cand(put(labelTestBlur(img)), "stage1"), cand(put(labelTestNoise(img)), "stage2")
+		gt, blurred, noise := cand(put(t, store, img), "gt"), cand(put(t, store, blur(img)), "stage1"), cand(put(t, store, labelTestNoise(img)), "stage2")
 		pairs = append(pairs,
-			prefs.Pair{ID: face + "/gt-blur", Face: face, LQ: noise.Image, GT: gt.Image, Left: gt, Right: blur},
+			prefs.Pair{ID: face + "/gt-blur", Face: face, LQ: noise.Image, GT: gt.Image, Left: gt, Right: blurred},
 			prefs.Pair{ID: face + "/noise-gt", Face: face, LQ: noise.Image, GT: gt.Image, Left: noise, Right: gt},
-			prefs.Pair{ID: face + "/blur-noise", Face: face, LQ: noise.Image, GT: gt.Image, Left: blur, Right: noise})
+			prefs.Pair{ID: face + "/blur-noise", Face: face, LQ: noise.Image, GT: gt.Image, Left: blurred, Right: noise})
 		if face == "collins" {
-			pairs = append(pairs, prefs.Pair{ID: "nogt/blur-noise", Face: "nogt", LQ: noise.Image, Left: blur, Right: noise})
+			pairs = append(pairs, prefs.Pair{ID: "nogt/blur-noise", Face: "nogt", LQ: noise.Image, Left: blurred, Right: noise})
 		}
 	}
 	if err := db.AddPairs(pairs); err != nil {
 		t.Fatal(err)
 	}
 	return dsn, db, store.Dir
-}
-
-// labelTestBlur is a 3×3 box blur, edges clamped.
-func labelTestBlur(img *tensor.Tensor) *tensor.Tensor {
-	h, w := img.Shape[0], img.Shape[1]
-	out := tensor.New(h, w, 3)
-	for y := range h {
-		for x := range w {
-			for c := range 3 {
-				var s float32
-				for dy := -1; dy <= 1; dy++ {
-					for dx := -1; dx <= 1; dx++ {
-						yy, xx := min(max(y+dy, 0), h-1), min(max(x+dx, 0), w-1)
-						s += img.Data[(yy*w+xx)*3+c]
-					}
-				}
-				out.Data[(y*w+x)*3+c] = s / 9
-			}
-		}
-	}
-	return out
 }
 
 // labelTestNoise adds seeded Gaussian noise of σ 0.05.

@@ -125,7 +125,7 @@ func TestPairs(t *testing.T) {
 		s := prefs.Store{Dir: t.TempDir()}
 		db := prefstest.Open(t, kind)
 		// "B" < "a" < "b" bytewise; a locale's collation puts "a" first.
-		b, a, bUpper := testPair(t, s, "b"), testPair(t, s, "a"), testPair(t, s, "B")
+		b, a, bUpper := prefstest.Pair(t, s, "b"), prefstest.Pair(t, s, "a"), prefstest.Pair(t, s, "B")
 		a.GT = ""
 		if err := db.AddPairs([]prefs.Pair{b, a, bUpper}); err != nil {
 			t.Fatal(err)
@@ -144,7 +144,7 @@ func TestPairs(t *testing.T) {
 			t.Errorf("missing pair: %v", err)
 		}
 
-		c, d := testPair(t, s, "c"), testPair(t, s, "d")
+		c, d := prefstest.Pair(t, s, "c"), prefstest.Pair(t, s, "d")
 		badGT := d
 		badGT.GT = "sha256:00"
 		for what, batch := range map[string][]prefs.Pair{
@@ -174,7 +174,7 @@ func TestNext(t *testing.T) {
 		}
 		var ids []string
 		for i := range 8 {
-			p := testPair(t, s, fmt.Sprintf("p%d", i))
+			p := prefstest.Pair(t, s, fmt.Sprintf("p%d", i))
 			ids = append(ids, p.ID)
 			if err := db.AddPair(p); err != nil {
 				t.Fatal(err)
@@ -295,7 +295,7 @@ func TestConcurrentOpen(t *testing.T) {
 			t.Error(err)
 		}
 		db := open(t, dsn)
-		if err := db.AddPair(testPair(t, prefs.Store{Dir: t.TempDir()}, "p1")); err != nil {
+		if err := db.AddPair(prefstest.Pair(t, prefs.Store{Dir: t.TempDir()}, "p1")); err != nil {
 			t.Error(err)
 		}
 	})

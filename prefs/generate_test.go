@@ -14,13 +14,6 @@ import (
 	"facereward/restorer/restorertest"
 )
 
-// tinyModel saves an untrained 16×16 restorer: the pipeline, not the
-// quality, is under test here.
-func tinyModel(t *testing.T) string {
-	t.Helper()
-	return restorertest.Dir(t, restorertest.Model(t, 1, 0))
-}
-
 // copyFaces writes the committed real faces with these ids into dir.
 func copyFaces(t *testing.T, dir string, ids ...string) {
 	t.Helper()
@@ -57,7 +50,8 @@ func generate(t *testing.T, data, model string) (string, string) {
 // and every pair of them, with provenance and the ground truth; a rerun
 // skips the faces already there; the same seed gives the same images.
 func TestGenerate(t *testing.T) {
-	model, data := tinyModel(t), t.TempDir()
+	// An untrained tiny restorer: the pipeline, not the quality, is under test.
+	model, data := restorertest.Dir(t, restorertest.Model(t, 1, 0)), t.TempDir()
 	copyFaces(t, data, "04801", "04850")
 	out, stdout := generate(t, data, model)
 	if !strings.Contains(stdout, "20 pairs from 2 faces") {

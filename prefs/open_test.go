@@ -76,7 +76,7 @@ func TestSQLiteUpgrade(t *testing.T) {
 	if len(recs) != 1 || recs[0] != want {
 		t.Fatalf("old records:\n%+v\nwant\n%+v", recs, want)
 	}
-	withGT := testPair(t, prefs.Store{Dir: t.TempDir()}, "new")
+	withGT := prefstest.Pair(t, prefs.Store{Dir: t.TempDir()}, "new")
 	if err := db.AddPair(withGT); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestSQLiteLocked(t *testing.T) {
 	if waited := time.Since(start); waited < 150*time.Millisecond || waited > 5*time.Second {
 		t.Errorf("failed after %v, want about the 200ms busy timeout", waited)
 	}
-	if err := db.AddPair(testPair(t, prefs.Store{Dir: t.TempDir()}, "p2")); err == nil || !strings.Contains(err.Error(), "locked") {
+	if err := db.AddPair(prefstest.Pair(t, prefs.Store{Dir: t.TempDir()}, "p2")); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Errorf("a pair behind another writer: %v", err)
 	}
 	if err := hold.Rollback(); err != nil {

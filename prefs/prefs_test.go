@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"facereward/prefs"
+	"facereward/prefs/prefstest"
 )
 
 // testRecord is a verdict on pair p1, whose images (its ground truth
@@ -16,25 +17,8 @@ import (
 func testRecord(t *testing.T, s prefs.Store) prefs.Record {
 	t.Helper()
 	return prefs.Record{
-		Pair:    testPair(t, s, "p1"),
+		Pair:    prefstest.Pair(t, s, "p1"),
 		Verdict: prefs.Left, Judge: "ada", At: time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC),
-	}
-}
-
-// testPair is a pair with the given id whose images are in s.
-func testPair(t *testing.T, s prefs.Store, id string) prefs.Pair {
-	t.Helper()
-	put := func(b string) prefs.Ref {
-		r, err := s.Put([]byte(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	return prefs.Pair{
-		ID: id, Face: "04800", LQ: put("lq"), GT: put("gt"),
-		Left:  prefs.Candidate{Image: put("a"), Provenance: prefs.Provenance{Method: "stage2", Seed: 3, Steps: 20, Eta: 0.5, Strength: 0.5, Guidance: 0.45, Preset: "diffbir"}},
-		Right: prefs.Candidate{Image: put("b"), Provenance: prefs.Provenance{Method: "lq", Preset: "diffbir"}},
 	}
 }
 
@@ -80,7 +64,7 @@ func TestStore(t *testing.T) {
 // ground truth included; a pair without one needs none.
 func TestStoreCheckImages(t *testing.T) {
 	s := prefs.Store{Dir: t.TempDir()}
-	p := testPair(t, s, "p1")
+	p := prefstest.Pair(t, s, "p1")
 	if err := s.CheckImages(p); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"facereward/prefs"
+	"facereward/prefs/prefstest"
 )
 
 // prefsIOFixture is a SQLite database in dir with two verdicts on one
@@ -17,28 +18,14 @@ import (
 func prefsIOFixture(t *testing.T, dir string) (dsn string, store prefs.Store, recs []prefs.Record) {
 	t.Helper()
 	store = prefs.Store{Dir: filepath.Join(dir, "images")}
-	put := func(b string) prefs.Ref {
-		r, err := store.Put([]byte(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	p := prefs.Pair{ID: "p1", Face: "00001", LQ: put("lq"), GT: put("gt"),
-		Left:  prefs.Candidate{Image: put("a"), Provenance: prefs.Provenance{Method: "stage2", Seed: 1}},
-		Right: prefs.Candidate{Image: put("b"), Provenance: prefs.Provenance{Method: "lq"}}}
+	p := prefstest.Pair(t, store, "p1")
 	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	recs = []prefs.Record{
 		{Pair: p, Verdict: prefs.Left, Judge: "ada", At: at},
 		{Pair: p, Verdict: prefs.Skip, Judge: "bob", At: at.Add(time.Minute)},
 	}
 	dsn = filepath.Join(dir, "a.db")
-	db, err := prefs.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Import(recs); err != nil {
+	if err := open(t, dsn).Import(recs); err != nil {
 		t.Fatal(err)
 	}
 	return dsn, store, recs
@@ -47,12 +34,7 @@ func prefsIOFixture(t *testing.T, dir string) (dsn string, store prefs.Store, re
 // prefsIORecords reads back every record of the SQLite file at dsn.
 func prefsIORecords(t *testing.T, dsn string) []prefs.Record {
 	t.Helper()
-	db, err := prefs.Open(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	recs, err := db.Records()
+	recs, err := open(t, dsn).Records()
 	if err != nil {
 		t.Fatal(err)
 	}

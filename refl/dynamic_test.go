@@ -1,8 +1,10 @@
 package refl
 
 import (
+	"slices"
 	"testing"
 
+	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/reward"
 	"facereward/tensor"
@@ -12,10 +14,7 @@ import (
 // the restoration it was shown (the BT loss on that batch falls), and a
 // step with the paper's tiny rate moves it only a little.
 func TestUpdaterStep(t *testing.T) {
-	m, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(8))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := tinyFRM(t, 8)
 	u, err := NewUpdater(m)
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +24,13 @@ func TestUpdaterStep(t *testing.T) {
 	for i := range hq.Data {
 		hq.Data[i] = rng.Float32()
 	}
-	x0 := boxBlur(hq)
+	// A restoration that lost detail, which the update learns to score
+	// below its ground truth: each face 3×3 box-blurred.
+	faces := tensor.Unstack(hq)
+	for i, f := range faces {
+		faces[i] = imgproc.Filter2D(f, slices.Repeat([]float32{1.0 / 9}, 9), 3, 3)
+	}
+	x0 := tensor.Stack(faces)
 	bt := func() float64 {
 		g := nn.NewGraph()
 		g.NoGrad = true
@@ -55,29 +60,4 @@ func TestUpdaterStep(t *testing.T) {
 			}
 		}
 	}
-}
-
-// boxBlur averages each pixel with its 3×3 neighbourhood (clamped edges):
-// a restoration that lost detail, which the update learns to score below
-// its ground truth.
-func boxBlur(x *tensor.Tensor) *tensor.Tensor {
-	n, s := x.Shape[0], x.Shape[1]
-	y := tensor.New(x.Shape...)
-	for b := range n {
-		for i := range s {
-			for j := range s {
-				for c := range 3 {
-					var sum float32
-					for di := -1; di <= 1; di++ {
-						for dj := -1; dj <= 1; dj++ {
-							ii, jj := min(max(i+di, 0), s-1), min(max(j+dj, 0), s-1)
-							sum += x.Data[((b*s+ii)*s+jj)*3+c]
-						}
-					}
-					y.Data[((b*s+i)*s+j)*3+c] = sum / 9
-				}
-			}
-		}
-	}
-	return y
 }

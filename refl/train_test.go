@@ -10,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"facereward/nn"
 	"facereward/restorer/restorertest"
-	"facereward/reward"
 	"facereward/rundir"
+	"facereward/train/traintest"
 )
 
 // tinyRun writes a 16×16 restorer model directory and a tiny FRM and
@@ -25,10 +24,7 @@ func tinyRun(t *testing.T, steps int) Options {
 	// Zero-initialised output and residual layers would leave x0_hat
 	// independent of the branch's other weights: perturbed.
 	base := restorertest.Dir(t, restorertest.Model(t, 1, 0.05))
-	frm, err := reward.New(reward.Config{ImageSize: 16, Widths: []int{4, 6, 8}}, nn.NewRNG(3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	frm := tinyFRM(t, 3)
 	frmPath := filepath.Join(root, "frm.safetensors")
 	if err := frm.Save(frmPath); err != nil {
 		t.Fatal(err)
@@ -52,7 +48,7 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 	if err := Train(context.Background(), straight, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := Train(&stopAfter{Context: context.Background(), n: 3}, split, o, false, io.Discard); err != nil {
+	if err := Train(traintest.StopAfter(3), split, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(split, "model")); err == nil {
@@ -62,21 +58,14 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"model/control.safetensors", "model/unet.safetensors", "frm.safetensors", "best/control.safetensors"} {
-		a, b := params(t, filepath.Join(straight, f)), params(t, filepath.Join(split, f))
-		for name, ta := range a {
-			if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
-				t.Fatalf("%s: %s differs between a straight and a resumed run", f, name)
-			}
+		a, b := traintest.Params(t, filepath.Join(straight, f)), traintest.Params(t, filepath.Join(split, f))
+		if name, differ := traintest.FirstDiff(a, b); differ {
+			t.Fatalf("%s: %s differs between a straight and a resumed run", f, name)
 		}
 	}
 	same := func(f string) bool {
-		a, b := params(t, filepath.Join(o.Base, f)), params(t, filepath.Join(straight, "model", f))
-		for name, ta := range a {
-			if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
-				return false
-			}
-		}
-		return true
+		_, differ := traintest.FirstDiff(traintest.Params(t, filepath.Join(o.Base, f)), traintest.Params(t, filepath.Join(straight, "model", f)))
+		return !differ
 	}
 	if !same("unet.safetensors") || !same("stage1.safetensors") {
 		t.Error("ReFL changed the UNet or stage 1; only the control branch trains by default")
@@ -84,12 +73,8 @@ func TestReFLTrainsAndResumesExactly(t *testing.T) {
 	if same("control.safetensors") {
 		t.Error("ReFL left the control branch as it was")
 	}
-	fa, fb := params(t, o.Reward), params(t, filepath.Join(straight, "frm.safetensors"))
-	moved := false
-	for name, ta := range fa {
-		moved = moved || !bytes.Equal(f32bytes(ta.Data), f32bytes(fb[name].Data))
-	}
-	if !moved {
+	fa, fb := traintest.Params(t, o.Reward), traintest.Params(t, filepath.Join(straight, "frm.safetensors"))
+	if _, moved := traintest.FirstDiff(fa, fb); !moved {
 		t.Error("the dynamic update left the FRM as it was")
 	}
 
@@ -144,18 +129,12 @@ func TestTrainOptions(t *testing.T) {
 	if err := Train(context.Background(), dir, o, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	fa, fb := params(t, o.Reward), params(t, filepath.Join(dir, "frm.safetensors"))
-	for name, ta := range fa {
-		if !bytes.Equal(f32bytes(ta.Data), f32bytes(fb[name].Data)) {
-			t.Fatalf("a static-FRM run changed %s", name)
-		}
+	fa, fb := traintest.Params(t, o.Reward), traintest.Params(t, filepath.Join(dir, "frm.safetensors"))
+	if name, differ := traintest.FirstDiff(fa, fb); differ {
+		t.Fatalf("a static-FRM run changed %s", name)
 	}
-	ua, ub := params(t, filepath.Join(o.Base, "unet.safetensors")), params(t, filepath.Join(dir, "model", "unet.safetensors"))
-	moved := false
-	for name, ta := range ua {
-		moved = moved || !bytes.Equal(f32bytes(ta.Data), f32bytes(ub[name].Data))
-	}
-	if !moved {
+	ua, ub := traintest.Params(t, filepath.Join(o.Base, "unet.safetensors")), traintest.Params(t, filepath.Join(dir, "model", "unet.safetensors"))
+	if _, moved := traintest.FirstDiff(ua, ub); !moved {
 		t.Error("--train-all left the UNet as it was")
 	}
 	for _, c := range []struct {

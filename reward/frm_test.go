@@ -3,10 +3,12 @@ package reward
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"facereward/checkpoint"
+	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/optim"
 	"facereward/safetensors"
@@ -184,9 +186,14 @@ func TestLearnsAPreference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// pair is n random images and each one 3×3 box-blurred.
 	pair := func(seed uint64, n int) (sharp, blurred *tensor.Tensor) {
 		sharp = uniformImages(seed, n, 16)
-		return sharp, boxBlur(sharp)
+		imgs := tensor.Unstack(sharp)
+		for i, img := range imgs {
+			imgs[i] = imgproc.Filter2D(img, slices.Repeat([]float32{1.0 / 9}, 9), 3, 3)
+		}
+		return sharp, tensor.Stack(imgs)
 	}
 	for step := range 60 {
 		sharp, blurred := pair(100+uint64(step), 8)
@@ -206,29 +213,6 @@ func TestLearnsAPreference(t *testing.T) {
 	if right < 48 {
 		t.Errorf("sharp ranked above blurred in %d of 50 held-out pairs", right)
 	}
-}
-
-// boxBlur averages each pixel with its 3×3 neighbourhood (clamped edges).
-func boxBlur(x *tensor.Tensor) *tensor.Tensor {
-	n, s := x.Shape[0], x.Shape[1]
-	y := tensor.New(x.Shape...)
-	for b := range n {
-		for i := range s {
-			for j := range s {
-				for c := range 3 {
-					var sum float32
-					for di := -1; di <= 1; di++ {
-						for dj := -1; dj <= 1; dj++ {
-							ii, jj := min(max(i+di, 0), s-1), min(max(j+dj, 0), s-1)
-							sum += x.Data[((b*s+ii)*s+jj)*3+c]
-						}
-					}
-					y.Data[((b*s+i)*s+j)*3+c] = sum / 9
-				}
-			}
-		}
-	}
-	return y
 }
 
 // The default FRM's size, as README gives it (`go test -v -run

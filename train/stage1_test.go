@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"facereward/restorer"
 	"facereward/restorer/restorertest"
-	"facereward/safetensors"
-	"facereward/tensor"
+	"facereward/train/traintest"
 )
 
 func tinyOptions(data string, steps int) Stage1Options {
@@ -21,15 +19,6 @@ func tinyOptions(data string, steps int) Stage1Options {
 	o.Steps, o.Batch, o.Warmup = steps, 4, 2
 	o.EvalEvery, o.EvalFaces, o.SaveEvery = 3, 2, 3
 	return o
-}
-
-func params(t *testing.T, path string) map[string]*tensor.Tensor {
-	t.Helper()
-	f, err := safetensors.Read(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.Tensors
 }
 
 // Training 6 steps in one go and 3 + 3 with --resume give the same bytes;
@@ -44,7 +33,7 @@ func TestStage1ResumeIsExact(t *testing.T) {
 	// resume) and is interrupted before step 4, as by Ctrl-C.
 	opt := tinyOptions(data, 6)
 	var out bytes.Buffer
-	if err := Stage1(&stopAfter{Context: context.Background(), n: 4}, split, opt, false, &out); err != nil {
+	if err := Stage1(traintest.StopAfter(4), split, opt, false, &out); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(split, "checkpoints", "step-00000003.safetensors")); err != nil {
@@ -56,15 +45,13 @@ func TestStage1ResumeIsExact(t *testing.T) {
 	if err := Stage1(context.Background(), split, opt, true, &out); err != nil {
 		t.Fatal(err)
 	}
-	a := params(t, filepath.Join(straight, "checkpoints", "step-00000006.safetensors"))
-	b := params(t, filepath.Join(split, "checkpoints", "step-00000006.safetensors"))
+	a := traintest.Params(t, filepath.Join(straight, "checkpoints", "step-00000006.safetensors"))
+	b := traintest.Params(t, filepath.Join(split, "checkpoints", "step-00000006.safetensors"))
 	if len(a) == 0 || len(a) != len(b) {
 		t.Fatalf("%d vs %d tensors", len(a), len(b))
 	}
-	for name, ta := range a {
-		if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
-			t.Fatalf("%s differs between a straight run and an interrupted, resumed one", name)
-		}
+	if name, differ := traintest.FirstDiff(a, b); differ {
+		t.Fatalf("%s differs between a straight run and an interrupted, resumed one", name)
 	}
 	for _, p := range []string{"config.json", "log.jsonl", "samples/step-00000006.png"} {
 		if _, err := os.Stat(filepath.Join(split, p)); err != nil {
@@ -95,7 +82,7 @@ func TestStage1Until(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(early, "checkpoints", "step-00000003.safetensors")); err == nil {
 		t.Fatal("the run went past until")
 	}
-	atTwo := params(t, filepath.Join(early, "model.safetensors"))
+	atTwo := traintest.Params(t, filepath.Join(early, "model.safetensors"))
 	// Asking again for the same stop only re-exports.
 	if err := Stage1(context.Background(), early, opt, true, io.Discard); err != nil {
 		t.Fatal(err)
@@ -104,40 +91,11 @@ func TestStage1Until(t *testing.T) {
 	if err := Stage1(context.Background(), early, opt, true, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	a, b := params(t, filepath.Join(straight, "model.safetensors")), params(t, filepath.Join(early, "model.safetensors"))
-	moved := false
-	for name, ta := range a {
-		if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
-			t.Fatalf("%s differs between a straight run and one stopped at until and resumed", name)
-		}
-		moved = moved || !bytes.Equal(f32bytes(ta.Data), f32bytes(atTwo[name].Data))
+	a, b := traintest.Params(t, filepath.Join(straight, "model.safetensors")), traintest.Params(t, filepath.Join(early, "model.safetensors"))
+	if name, differ := traintest.FirstDiff(a, b); differ {
+		t.Fatalf("%s differs between a straight run and one stopped at until and resumed", name)
 	}
-	if !moved {
+	if _, moved := traintest.FirstDiff(a, atTwo); !moved {
 		t.Fatal("the weights exported at until are those of the finished run")
 	}
-}
-
-func f32bytes(d []float32) []byte {
-	b := make([]byte, 0, 4*len(d))
-	for _, v := range d {
-		u := math.Float32bits(v)
-		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
-	}
-	return b
-}
-
-// stopAfter is a context that reports cancellation from its n-th Err call
-// on: the training loop checks once per step, so this interrupts it at a
-// known step.
-type stopAfter struct {
-	context.Context
-	n, calls int
-}
-
-func (c *stopAfter) Err() error {
-	c.calls++
-	if c.calls >= c.n {
-		return context.Canceled
-	}
-	return nil
 }

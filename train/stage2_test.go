@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"facereward/restorer/restorertest"
+	"facereward/train/traintest"
 )
 
 func tinyStage2(data string, steps int) Stage2Options {
@@ -36,7 +37,7 @@ func TestStage2UNetThenControl(t *testing.T) {
 	if err := Stage2(context.Background(), straight, tinyStage2(data, 4), false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := Stage2(&stopAfter{Context: context.Background(), n: 3}, split, tinyStage2(data, 4), false, io.Discard); err != nil {
+	if err := Stage2(traintest.StopAfter(3), split, tinyStage2(data, 4), false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(split, "model.safetensors")); err == nil {
@@ -45,11 +46,9 @@ func TestStage2UNetThenControl(t *testing.T) {
 	if err := Stage2(context.Background(), split, tinyStage2(data, 4), true, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	a, b := params(t, filepath.Join(straight, "model.safetensors")), params(t, filepath.Join(split, "model.safetensors"))
-	for name, ta := range a {
-		if !bytes.Equal(f32bytes(ta.Data), f32bytes(b[name].Data)) {
-			t.Fatalf("%s differs between a straight and a resumed UNet run", name)
-		}
+	a, b := traintest.Params(t, filepath.Join(straight, "model.safetensors")), traintest.Params(t, filepath.Join(split, "model.safetensors"))
+	if name, differ := traintest.FirstDiff(a, b); differ {
+		t.Fatalf("%s differs between a straight and a resumed UNet run", name)
 	}
 
 	c := tinyStage2(data, 2)
@@ -58,7 +57,7 @@ func TestStage2UNetThenControl(t *testing.T) {
 	if err := Stage2(context.Background(), ctl, c, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	m := params(t, filepath.Join(ctl, "model.safetensors"))
+	m := traintest.Params(t, filepath.Join(ctl, "model.safetensors"))
 	for name := range m {
 		if !strings.HasPrefix(name, "control.") {
 			t.Fatalf("control run saved %s: only the control branch trains", name)
@@ -85,12 +84,12 @@ func TestStage2UNetThenControl(t *testing.T) {
 	for name, tt := range m {
 		want[name] = tt.Data
 	}
-	for name, tt := range params(t, filepath.Join(s1, "model.safetensors")) {
+	for name, tt := range traintest.Params(t, filepath.Join(s1, "model.safetensors")) {
 		want[name] = tt.Data
 	}
 	for _, p := range pm.Params() {
 		w, ok := want[p.Name]
-		if !ok || !bytes.Equal(f32bytes(w), f32bytes(p.Value.Data)) {
+		if !ok || !bytes.Equal(traintest.F32Bytes(w), traintest.F32Bytes(p.Value.Data)) {
 			t.Fatalf("packed %s is not the trained tensor (found: %v)", p.Name, ok)
 		}
 	}

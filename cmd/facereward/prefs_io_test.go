@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"facereward/prefs"
+	"facereward/prefs/prefstest"
 )
 
 // The flags reach export and import: an export to --out imports into
@@ -18,16 +19,7 @@ import (
 func TestPrefsExportImportFlags(t *testing.T) {
 	dir := t.TempDir()
 	store := prefs.Store{Dir: filepath.Join(dir, "images")}
-	put := func(b string) prefs.Ref {
-		r, err := store.Put([]byte(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	p := prefs.Pair{ID: "p1", Face: "00001", LQ: put("lq"), GT: put("gt"),
-		Left:  prefs.Candidate{Image: put("a"), Provenance: prefs.Provenance{Method: "stage2", Seed: 1}},
-		Right: prefs.Candidate{Image: put("b"), Provenance: prefs.Provenance{Method: "lq"}}}
+	p := prefstest.Pair(t, store, "p1")
 	src := filepath.Join(dir, "a.db")
 	db, err := prefs.Open(src)
 	if err != nil {
