@@ -34,10 +34,10 @@ func TestReFLRuns(t *testing.T) {
 	if rep.Go.Step <= 0 || rep.Go.FRMUpdate <= 0 {
 		t.Fatalf("report %s", b)
 	}
-	if err := sameReFLNets(&torchReFL{ControlParams: 2666352, FRMParams: 591553}); err != nil {
+	if err := sameReFLNets("refl_torch.py", torchReFL{ControlParams: 2666352, FRMParams: 591553}); err != nil {
 		t.Errorf("the default networks' counts: %v", err)
 	}
-	if err := sameReFLNets(&torchReFL{ControlParams: 2666352, FRMParams: 591552}); err == nil {
+	if err := sameReFLNets("refl_torch.py", torchReFL{ControlParams: 2666352, FRMParams: 591552}); err == nil {
 		t.Error("a different FRM was accepted")
 	}
 }

@@ -6,15 +6,65 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"facereward/tensor"
 )
+
+// printHeader prints the line every benchmark starts with: the build, the
+// GEMM kernel, the thread count and how the medians were taken.
+func printHeader(w io.Writer, name string, o Options) {
+	fmt.Fprintf(w, "facereward bench %s: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
+		name, tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), o.Iters, o.Warmup)
+}
+
+// paramList is "stage 1 457036, UNet 6041276": counts[i] parameters in
+// the network names[i].
+func paramList(names []string, counts []int) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = fmt.Sprintf("%s %d", n, counts[i])
+	}
+	return strings.Join(s, ", ")
+}
+
+// sameNets checks that the PyTorch side models the networks the Go side
+// times: equal parameter counts, network by network (names).
+func sameNets(script string, names []string, goCounts, torchCounts []int) error {
+	if slices.Equal(goCounts, torchCounts) {
+		return nil
+	}
+	return fmt.Errorf("%s models %s parameters, Go %s: not the same networks", script, paramList(names, torchCounts), paramList(names, goCounts))
+}
 
 // Row is one line of a Go-against-PyTorch table; Torch is 0 when the
 // PyTorch side did not run.
 type Row struct {
 	Name      string
 	Go, Torch float64 // seconds
+}
+
+// report ends a benchmark against PyTorch: it prints the table of rows,
+// the peak memory (the Go side's read now, after its timing) and why
+// PyTorch was skipped, if it was, and, when o.JSON is set, writes there
+// {"go": goTimes, "go_peak_rss_mb": …, "torch": PyTorch's JSON line when
+// it ran}, the build, GEMM kernel and thread count, and extra's keys.
+func report(w io.Writer, o Options, rows []Row, goTimes any, t torchRun, extra map[string]any) error {
+	peak := PeakRSSMB()
+	PrintRatios(w, rows, peak, t.Torch, t.PeakMB, t.skipped)
+	if o.JSON == "" {
+		return nil
+	}
+	rep := map[string]any{"go": goTimes, "go_peak_rss_mb": peak,
+		"build": tensor.Build(), "gemm_backend": tensor.GemmBackend(), "threads": runtime.GOMAXPROCS(0)}
+	if t.ran() {
+		rep["torch"] = t.line
+	}
+	for k, v := range extra {
+		rep[k] = v
+	}
+	return writeJSON(o.JSON, rep)
 }
 
 // PrintRatios prints a benchmark's table, its peak memory line and why
@@ -29,6 +79,12 @@ func PrintRatios(w io.Writer, rows []Row, goPeak float64, torchName string, torc
 			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.Name, r.Go)
 		}
 	}
+	printPeaks(w, goPeak, torchName, torchPeak, torchErr)
+}
+
+// printPeaks prints both sides' peak memory after a table, and why
+// PyTorch was skipped, if it was (torchName is "" when it did not run).
+func printPeaks(w io.Writer, goPeak float64, torchName string, torchPeak float64, torchErr error) {
 	fmt.Fprintf(w, "\npeak memory (RSS): Go %.0f MB", goPeak)
 	if torchName != "" {
 		fmt.Fprintf(w, ", PyTorch %s %.0f MB\n", torchName, torchPeak)
@@ -40,10 +96,8 @@ func PrintRatios(w io.Writer, rows []Row, goPeak float64, torchName string, torc
 	}
 }
 
-// WriteJSON writes a benchmark's --json report: the build, the kernel and
-// thread count, plus rep.
-func WriteJSON(path string, rep map[string]any) error {
-	rep["build"], rep["gemm_backend"], rep["threads"] = tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0)
+// writeJSON writes a --json report, indented.
+func writeJSON(path string, rep any) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
