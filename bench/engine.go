@@ -58,7 +58,7 @@ func Engine(o EngineOptions, stdout io.Writer) error {
 		}
 	}
 
-	rep.GemmGFLOPS = GemmGFLOPS(32768, 576, 64, max(o.Iters, 5))
+	rep.GemmGFLOPS = gemmGFLOPS(32768, 576, 64, max(o.Iters, 5))
 	for _, name := range o.Nets {
 		var n benchnet.Net
 		if name == "A" {
@@ -67,11 +67,11 @@ func Engine(o EngineOptions, stdout io.Writer) error {
 			n = benchnet.NewB(1)
 		}
 		rep.Go[name] = EngineTimes{
-			Train:   Median(n.TrainStep, o.Warmup, o.Iters),
-			Forward: Median(n.Forward, o.Warmup, o.Iters),
+			Train:   median(n.TrainStep, o.Warmup, o.Iters),
+			Forward: median(n.Forward, o.Warmup, o.Iters),
 		}
 	}
-	rep.GoPeakMB = PeakRSSMB()
+	rep.GoPeakMB = peakRSSMB()
 	printEngine(stdout, rep, o.Nets, t.skipped)
 	if o.JSON != "" {
 		if err := writeJSON(o.JSON, rep); err != nil {

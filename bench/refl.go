@@ -49,7 +49,7 @@ func ReFL(o Options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}
-	rows := []Row{{"ReFL step (batch 4)", goT.Step, tr.Step}, {"dynamic FRM update (batch 4)", goT.FRMUpdate, tr.FRMUpdate}}
+	rows := []row{{"ReFL step (batch 4)", goT.Step, tr.Step}, {"dynamic FRM update (batch 4)", goT.FRMUpdate, tr.FRMUpdate}}
 	if err := report(stdout, o, rows, goT, t, nil); err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}
@@ -66,8 +66,8 @@ func timeReFL(step, update func() error, warmup, iters int) (t reflTimes, err er
 			}
 		}
 	}
-	t.Step = Median(run(step), warmup, iters)
-	t.FRMUpdate = Median(run(update), warmup, iters)
+	t.Step = median(run(step), warmup, iters)
+	t.FRMUpdate = median(run(update), warmup, iters)
 	return t, err
 }
 

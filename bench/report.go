@@ -38,11 +38,11 @@ func sameNets(script string, names []string, goCounts, torchCounts []int) error 
 	return fmt.Errorf("%s models %s parameters, Go %s: not the same networks", script, paramList(names, torchCounts), paramList(names, goCounts))
 }
 
-// Row is one line of a Go-against-PyTorch table; Torch is 0 when the
+// row is one line of a Go-against-PyTorch table; torchS is 0 when the
 // PyTorch side did not run.
-type Row struct {
-	Name      string
-	Go, Torch float64 // seconds
+type row struct {
+	name        string
+	goS, torchS float64 // seconds
 }
 
 // report ends a benchmark against PyTorch: it prints the table of rows,
@@ -50,9 +50,9 @@ type Row struct {
 // PyTorch was skipped, if it was, and, when o.JSON is set, writes there
 // {"go": goTimes, "go_peak_rss_mb": …, "torch": PyTorch's JSON line when
 // it ran}, the build, GEMM kernel and thread count, and extra's keys.
-func report(w io.Writer, o Options, rows []Row, goTimes any, t torchRun, extra map[string]any) error {
-	peak := PeakRSSMB()
-	PrintRatios(w, rows, peak, t.Torch, t.PeakMB, t.skipped)
+func report(w io.Writer, o Options, rows []row, goTimes any, t torchRun, extra map[string]any) error {
+	peak := peakRSSMB()
+	printRatios(w, rows, peak, t.Torch, t.PeakMB, t.skipped)
 	if o.JSON == "" {
 		return nil
 	}
@@ -67,16 +67,16 @@ func report(w io.Writer, o Options, rows []Row, goTimes any, t torchRun, extra m
 	return writeJSON(o.JSON, rep)
 }
 
-// PrintRatios prints a benchmark's table, its peak memory line and why
+// printRatios prints a benchmark's table, its peak memory line and why
 // PyTorch was skipped, if it was (torchName is "" when it did not run).
-func PrintRatios(w io.Writer, rows []Row, goPeak float64, torchName string, torchPeak float64, torchErr error) {
+func printRatios(w io.Writer, rows []row, goPeak float64, torchName string, torchPeak float64, torchErr error) {
 	fmt.Fprintln(w, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- |")
 	for _, r := range rows {
-		if r.Torch > 0 {
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.Name, r.Go, r.Torch, r.Go/r.Torch)
+		if r.torchS > 0 {
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.goS, r.torchS, r.goS/r.torchS)
 		} else {
-			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.Name, r.Go)
+			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.name, r.goS)
 		}
 	}
 	printPeaks(w, goPeak, torchName, torchPeak, torchErr)

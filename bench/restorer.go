@@ -57,7 +57,7 @@ func Restorer(o Options, stdout io.Writer) error {
 		}
 	}
 	goT := timeRestorer(m, o.Warmup, o.Iters)
-	rows := []Row{{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train}, {"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train},
+	rows := []row{{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train}, {"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train},
 		{"restore one face (20 steps)", goT.Restore, tr.Restore}}
 	if err := report(stdout, o, rows, goT, t, map[string]any{"params": counts}); err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
@@ -81,7 +81,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 	ps1 := m.Stage1.Params()
 	opt1, _ := optim.NewAdamW(ps1, optim.DefaultAdam(2e-4))
 	lq, hq := nn.Constant(img(restorerBatch)), nn.Constant(img(restorerBatch))
-	t.Stage1Train = Median(func() {
+	t.Stage1Train = median(func() {
 		g.Backward(g.L1Loss(m.Stage1.Forward(g, lq), hq))
 		g.Reset()
 		opt1.Step()
@@ -97,7 +97,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 	opt2, _ := optim.NewAdamW(ps2, optim.DefaultAdam(2e-4))
 	x0, cond := img(restorerBatch), nn.Constant(img(restorerBatch))
 	lrng := rand.New(rand.NewPCG(1, 2))
-	t.Stage2Train = Median(func() {
+	t.Stage2Train = median(func() {
 		loss, err := sched.Loss(g, den, x0, cond, lrng, diffusion.LossOptions{})
 		if err != nil {
 			panic(err)
@@ -115,7 +115,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 		panic(err)
 	}
 	face := img(1)
-	t.Restore = Median(func() {
+	t.Restore = median(func() {
 		if _, _, err := smp.Restore(face, rng); err != nil {
 			panic(err)
 		}

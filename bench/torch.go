@@ -51,7 +51,7 @@ func runTorch(o Options, v any, extra ...string) (t torchRun, err error) {
 		return torchRun{}, nil
 	}
 	args := []string{"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(o.Iters), "--warmup", strconv.Itoa(o.Warmup)}
-	line, skipped := TorchJSON(o.Python, o.Script, append(append(args, extra...), "--json")...)
+	line, skipped := torchJSON(o.Python, o.Script, append(append(args, extra...), "--json")...)
 	if skipped != nil {
 		return torchRun{skipped: skipped}, nil
 	}
@@ -64,9 +64,9 @@ func runTorch(o Options, v any, extra ...string) (t torchRun, err error) {
 	return t, nil
 }
 
-// TorchJSON runs a PyTorch benchmark script and returns the JSON object on
+// torchJSON runs a PyTorch benchmark script and returns the JSON object on
 // the last line of its output.
-func TorchJSON(python, script string, args ...string) ([]byte, error) {
+func torchJSON(python, script string, args ...string) ([]byte, error) {
 	if _, err := os.Stat(script); err != nil {
 		return nil, fmt.Errorf("%s not found (run from the repository root, or pass --torch-script)", script)
 	}
