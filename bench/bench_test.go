@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// Median runs the warm-up and timed calls and returns the middle time.
+// median runs the warm-up and timed calls and returns the middle time.
 func TestMedian(t *testing.T) {
 	calls := 0
-	if s := Median(func() { calls++ }, 2, 5); calls != 7 || !(s >= 0) {
+	if s := median(func() { calls++ }, 2, 5); calls != 7 || !(s >= 0) {
 		t.Errorf("%d calls, median %v", calls, s)
 	}
 }
@@ -19,7 +19,7 @@ func TestMedian(t *testing.T) {
 // a skipped PyTorch side says why.
 func TestPrintRatios(t *testing.T) {
 	var b bytes.Buffer
-	PrintRatios(&b, []Row{{"step", 2, 0.5}, {"update", 1, 0}}, 100, "", 0, errors.New("no torch"))
+	printRatios(&b, []row{{"step", 2, 0.5}, {"update", 1, 0}}, 100, "", 0, errors.New("no torch"))
 	for _, want := range []string{"| step | 2.000 | 0.500 | 4.00× |", "| update | 1.000 | – | – |", "Go 100 MB\n", "PyTorch side skipped: no torch"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())

@@ -37,19 +37,22 @@ import json, statistics, sys
 out, rounds, old, new = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 load = lambda p: json.load(open(p))
 torch = load(f"{out}/torch.json").get("torch", {})
-runs = {c: [load(f"{out}/{c}-{r}.json") for r in range(1, rounds + 1)] for c in ("old", "new")}
-keys = [k for k, v in runs["new"][0]["go"].items() if isinstance(v, (int, float))]
+# The Go medians are under "go"; older commits' `bench refl` wrote them
+# at the top level.
+times = lambda rep: rep.get("go") or {k: v for k, v in rep.items() if k.endswith("_s")}
+runs = {c: [times(load(f"{out}/{c}-{r}.json")) for r in range(1, rounds + 1)] for c in ("old", "new")}
+peaks = {c: [load(f"{out}/{c}-{r}.json").get("go_peak_rss_mb") for r in range(1, rounds + 1)] for c in ("old", "new")}
+keys = [k for k, v in runs["new"][0].items() if isinstance(v, (int, float))]
 print(f"{'measurement':<24} {'old s':>9} {'new s':>9} {'torch s':>9} {'new/old':>8} {'new/torch':>9}")
 for k in keys:
-    o = statistics.median(r["go"][k] for r in runs["old"])
-    n = statistics.median(r["go"][k] for r in runs["new"])
+    o = statistics.median(r[k] for r in runs["old"])
+    n = statistics.median(r[k] for r in runs["new"])
     t = next((v for tk, v in torch.items() if tk.lower() == k.lower()), None)
     ts = f"{t:9.3f}" if isinstance(t, (int, float)) else f"{'-':>9}"
     tr = f"{n / t:9.2f}" if isinstance(t, (int, float)) and t else f"{'-':>9}"
     print(f"{k:<24} {o:9.3f} {n:9.3f} {ts} {n / o:8.3f} {tr}")
 for c in ("old", "new"):
-    peaks = [r.get("go_peak_rss_mb") for r in runs[c]]
-    print(f"peak RSS {c}: {max(p for p in peaks if p):.0f} MB")
+    print(f"peak RSS {c}: {max(p for p in peaks[c] if p):.0f} MB")
 print(f"({rounds} rounds each; old = {old}, new = {new}; PyTorch once)")
 PY
 rm -rf "$out"

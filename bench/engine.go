@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"facereward/benchnet"
@@ -38,33 +35,30 @@ type EngineReport struct {
 	TorchVer    string                 `json:"torch_version,omitempty"`
 }
 
-// torchEngine is engine_torch.py's JSON line.
-type torchEngine struct {
-	Torch   string                 `json:"torch"`
-	Threads int                    `json:"threads"`
-	Nets    map[string]EngineTimes `json:"-"`
-	PeakMB  float64                `json:"peak_rss_mb"`
-}
-
 // Engine times a training step and a forward pass of each of o.Nets
 // (benchnet's nets A and B) in this binary's build and in PyTorch, and the
 // GEMM on the convolution shape M=32768, K=576, N=64; it prints the table
 // of Go time / PyTorch time and both sides' peak memory.
 func Engine(o EngineOptions, stdout io.Writer) error {
 	rep := EngineReport{Build: tensor.Build(), Backend: tensor.GemmBackend(), Threads: runtime.GOMAXPROCS(0), Go: map[string]EngineTimes{}}
-	fmt.Fprintf(stdout, "facereward bench engine: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
-		rep.Build, rep.Backend, rep.Threads, o.Iters, o.Warmup)
+	printHeader(stdout, "engine", o.Options)
 
-	var torchErr error
-	if !o.NoTorch {
-		var tr *torchEngine
-		tr, torchErr = runTorchEngine(o)
-		if torchErr == nil {
-			rep.Torch, rep.TorchPeakMB, rep.TorchVer = tr.Nets, tr.PeakMB, tr.Torch
+	var nets struct{ A, B *EngineTimes } // the nets engine_torch.py timed
+	t, err := runTorch(o.Options, &nets, "--nets", strings.Join(o.Nets, ","))
+	if err != nil {
+		return fmt.Errorf("bench engine: %w", err)
+	}
+	if t.ran() {
+		rep.Torch, rep.TorchPeakMB, rep.TorchVer = map[string]EngineTimes{}, t.PeakMB, t.Torch
+		if nets.A != nil {
+			rep.Torch["A"] = *nets.A
+		}
+		if nets.B != nil {
+			rep.Torch["B"] = *nets.B
 		}
 	}
 
-	rep.GemmGFLOPS = GemmGFLOPS(32768, 576, 64, max(o.Iters, 5))
+	rep.GemmGFLOPS = gemmGFLOPS(32768, 576, 64, max(o.Iters, 5))
 	for _, name := range o.Nets {
 		var n benchnet.Net
 		if name == "A" {
@@ -73,18 +67,14 @@ func Engine(o EngineOptions, stdout io.Writer) error {
 			n = benchnet.NewB(1)
 		}
 		rep.Go[name] = EngineTimes{
-			Train:   Median(n.TrainStep, o.Warmup, o.Iters),
-			Forward: Median(n.Forward, o.Warmup, o.Iters),
+			Train:   median(n.TrainStep, o.Warmup, o.Iters),
+			Forward: median(n.Forward, o.Warmup, o.Iters),
 		}
 	}
-	rep.GoPeakMB = PeakRSSMB()
-	printEngine(stdout, rep, o.Nets, torchErr)
+	rep.GoPeakMB = peakRSSMB()
+	printEngine(stdout, rep, o.Nets, t.skipped)
 	if o.JSON != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(o.JSON, append(b, '\n'), 0o644); err != nil {
+		if err := writeJSON(o.JSON, rep); err != nil {
 			return fmt.Errorf("bench engine: %w", err)
 		}
 	}
@@ -111,35 +101,5 @@ func printEngine(w io.Writer, rep EngineReport, nets []string, torchErr error) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\npeak memory (RSS): Go %.0f MB", rep.GoPeakMB)
-	if rep.Torch != nil {
-		fmt.Fprintf(w, ", PyTorch %s %.0f MB\n", rep.TorchVer, rep.TorchPeakMB)
-	} else {
-		fmt.Fprintln(w)
-	}
-	if torchErr != nil {
-		fmt.Fprintf(w, "PyTorch side skipped: %v\n(install Debian's python3-torch, or pass --python)\n", torchErr)
-	}
-}
-
-func runTorchEngine(o EngineOptions) (*torchEngine, error) {
-	last, raw, err := TorchJSON(o.Python, o.Script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(o.Iters),
-		"--warmup", strconv.Itoa(o.Warmup), "--nets", strings.Join(o.Nets, ","), "--json")
-	if err != nil {
-		return nil, err
-	}
-	tr := &torchEngine{Nets: map[string]EngineTimes{}}
-	if err := json.Unmarshal(last, tr); err != nil {
-		return nil, fmt.Errorf("reading %s output: %w", o.Script, err)
-	}
-	for _, n := range []string{"A", "B"} {
-		if r, ok := raw[n]; ok {
-			var t EngineTimes
-			if err := json.Unmarshal(r, &t); err != nil {
-				return nil, fmt.Errorf("reading %s output for net %s: %w", o.Script, n, err)
-			}
-			tr.Nets[n] = t
-		}
-	}
-	return tr, nil
+	printPeaks(w, rep.GoPeakMB, rep.TorchVer, rep.TorchPeakMB, torchErr)
 }

@@ -10,8 +10,8 @@ import (
 	"facereward/tensor"
 )
 
-// Median times fn after warm-up calls and returns the median in seconds.
-func Median(fn func(), warmup, iters int) float64 {
+// median times fn after warm-up calls and returns the median in seconds.
+func median(fn func(), warmup, iters int) float64 {
 	for range warmup {
 		fn()
 	}
@@ -25,9 +25,9 @@ func Median(fn func(), warmup, iters int) float64 {
 	return ts[len(ts)/2]
 }
 
-// GemmGFLOPS is the GEMM's throughput on an m×k by k×n product, the median
+// gemmGFLOPS is the GEMM's throughput on an m×k by k×n product, the median
 // of iters runs.
-func GemmGFLOPS(m, k, n, iters int) float64 {
+func gemmGFLOPS(m, k, n, iters int) float64 {
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	for i := range a {
 		a[i] = float32(i%13) * 0.1
@@ -35,12 +35,12 @@ func GemmGFLOPS(m, k, n, iters int) float64 {
 	for i := range b {
 		b[i] = float32(i%7) * 0.1
 	}
-	s := Median(func() { tensor.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }, 2, iters)
+	s := median(func() { tensor.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }, 2, iters)
 	return 2 * float64(m) * float64(k) * float64(n) / s / 1e9
 }
 
-// PeakRSSMB reads the process's peak resident set size (Linux); 0 elsewhere.
-func PeakRSSMB() float64 {
+// peakRSSMB reads the process's peak resident set size (Linux); 0 elsewhere.
+func peakRSSMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0

@@ -6,29 +6,85 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"facereward/tensor"
 )
 
-// Row is one line of a Go-against-PyTorch table; Torch is 0 when the
-// PyTorch side did not run.
-type Row struct {
-	Name      string
-	Go, Torch float64 // seconds
+// printHeader prints the line every benchmark starts with: the build, the
+// GEMM kernel, the thread count and how the medians were taken.
+func printHeader(w io.Writer, name string, o Options) {
+	fmt.Fprintf(w, "facereward bench %s: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
+		name, tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), o.Iters, o.Warmup)
 }
 
-// PrintRatios prints a benchmark's table, its peak memory line and why
+// paramList is "stage 1 457036, UNet 6041276": counts[i] parameters in
+// the network names[i].
+func paramList(names []string, counts []int) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = fmt.Sprintf("%s %d", n, counts[i])
+	}
+	return strings.Join(s, ", ")
+}
+
+// sameNets checks that the PyTorch side models the networks the Go side
+// times: equal parameter counts, network by network (names).
+func sameNets(script string, names []string, goCounts, torchCounts []int) error {
+	if slices.Equal(goCounts, torchCounts) {
+		return nil
+	}
+	return fmt.Errorf("%s models %s parameters, Go %s: not the same networks", script, paramList(names, torchCounts), paramList(names, goCounts))
+}
+
+// row is one line of a Go-against-PyTorch table; torchS is 0 when the
+// PyTorch side did not run.
+type row struct {
+	name        string
+	goS, torchS float64 // seconds
+}
+
+// report ends a benchmark against PyTorch: it prints the table of rows,
+// the peak memory (the Go side's read now, after its timing) and why
+// PyTorch was skipped, if it was, and, when o.JSON is set, writes there
+// {"go": goTimes, "go_peak_rss_mb": …, "torch": PyTorch's JSON line when
+// it ran}, the build, GEMM kernel and thread count, and extra's keys.
+func report(w io.Writer, o Options, rows []row, goTimes any, t torchRun, extra map[string]any) error {
+	peak := peakRSSMB()
+	printRatios(w, rows, peak, t.Torch, t.PeakMB, t.skipped)
+	if o.JSON == "" {
+		return nil
+	}
+	rep := map[string]any{"go": goTimes, "go_peak_rss_mb": peak,
+		"build": tensor.Build(), "gemm_backend": tensor.GemmBackend(), "threads": runtime.GOMAXPROCS(0)}
+	if t.ran() {
+		rep["torch"] = t.line
+	}
+	for k, v := range extra {
+		rep[k] = v
+	}
+	return writeJSON(o.JSON, rep)
+}
+
+// printRatios prints a benchmark's table, its peak memory line and why
 // PyTorch was skipped, if it was (torchName is "" when it did not run).
-func PrintRatios(w io.Writer, rows []Row, goPeak float64, torchName string, torchPeak float64, torchErr error) {
+func printRatios(w io.Writer, rows []row, goPeak float64, torchName string, torchPeak float64, torchErr error) {
 	fmt.Fprintln(w, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- |")
 	for _, r := range rows {
-		if r.Torch > 0 {
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.Name, r.Go, r.Torch, r.Go/r.Torch)
+		if r.torchS > 0 {
+			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.goS, r.torchS, r.goS/r.torchS)
 		} else {
-			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.Name, r.Go)
+			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.name, r.goS)
 		}
 	}
+	printPeaks(w, goPeak, torchName, torchPeak, torchErr)
+}
+
+// printPeaks prints both sides' peak memory after a table, and why
+// PyTorch was skipped, if it was (torchName is "" when it did not run).
+func printPeaks(w io.Writer, goPeak float64, torchName string, torchPeak float64, torchErr error) {
 	fmt.Fprintf(w, "\npeak memory (RSS): Go %.0f MB", goPeak)
 	if torchName != "" {
 		fmt.Fprintf(w, ", PyTorch %s %.0f MB\n", torchName, torchPeak)
@@ -40,10 +96,8 @@ func PrintRatios(w io.Writer, rows []Row, goPeak float64, torchName string, torc
 	}
 }
 
-// WriteJSON writes a benchmark's --json report: the build, the kernel and
-// thread count, plus rep.
-func WriteJSON(path string, rep map[string]any) error {
-	rep["build"], rep["gemm_backend"], rep["threads"] = tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0)
+// writeJSON writes a --json report, indented.
+func writeJSON(path string, rep any) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err

@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
-	"strconv"
 
 	"facereward/diffusion"
 	"facereward/nn"
@@ -15,15 +12,6 @@ import (
 	"facereward/tensor"
 )
 
-// Options are what every benchmark against PyTorch takes.
-type Options struct {
-	Iters, Warmup int    // timed (the median is reported) and untimed iterations
-	Python        string // interpreter with torch
-	Script        string // the PyTorch side, a script in bench/
-	NoTorch       bool   // time the Go side only
-	JSON          string // also write the results as JSON here; "" for none
-}
-
 // restorerTimes are one side's medians in seconds.
 type restorerTimes struct {
 	Stage1Train float64 `json:"stage1_train_s"`
@@ -31,16 +19,17 @@ type restorerTimes struct {
 	Restore     float64 `json:"restore_s"`
 }
 
-// torchRestorer is bench/restorer_torch.py's JSON line.
+// torchRestorer is what Restorer reads of bench/restorer_torch.py's JSON
+// line besides torchRun's keys.
 type torchRestorer struct {
 	restorerTimes
-	Torch         string  `json:"torch"`
-	Threads       int     `json:"threads"`
-	Stage1Params  int     `json:"stage1_params"`
-	UNetParams    int     `json:"unet_params"`
-	ControlParams int     `json:"control_params"`
-	PeakMB        float64 `json:"peak_rss_mb"`
+	Stage1Params  int `json:"stage1_params"`
+	UNetParams    int `json:"unet_params"`
+	ControlParams int `json:"control_params"`
 }
+
+// restorerNets name the networks Restorer counts the parameters of.
+var restorerNets = []string{"stage 1", "UNet", "control"}
 
 const restorerBatch, restorerSteps = 8, 20
 
@@ -53,55 +42,27 @@ func Restorer(o Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	counts := [3]int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params())}
-	fmt.Fprintf(stdout, "facereward bench restorer: build %s, GEMM %s, %d threads, median of %d after %d warm-up\n",
-		tensor.Build(), tensor.GemmBackend(), runtime.GOMAXPROCS(0), o.Iters, o.Warmup)
-	fmt.Fprintf(stdout, "parameters: stage 1 %d, UNet %d, control %d\n", counts[0], counts[1], counts[2])
+	counts := []int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params())}
+	printHeader(stdout, "restorer", o)
+	fmt.Fprintf(stdout, "parameters: %s\n", paramList(restorerNets, counts))
 
-	var tr *torchRestorer
-	var torchErr error
-	if !o.NoTorch {
-		tr, torchErr = runTorchRestorer(o)
-		if torchErr == nil {
-			if got := [3]int{tr.Stage1Params, tr.UNetParams, tr.ControlParams}; got != counts {
-				return fmt.Errorf("bench restorer: %s models %v parameters, Go %v: not the same networks", o.Script, got, counts)
-			}
-		}
+	var tr torchRestorer
+	t, err := runTorch(o, &tr)
+	if err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
 	}
-	goT := timeRestorer(m, o.Warmup, o.Iters)
-	peak := PeakRSSMB()
-
-	rows := []Row{{"stage-1 train step (batch 8)", goT.Stage1Train, 0}, {"stage-2 train step (batch 8)", goT.Stage2Train, 0}, {"restore one face (20 steps)", goT.Restore, 0}}
-	var torchName string
-	var torchPeak float64
-	if tr != nil {
-		rows[0].Torch, rows[1].Torch, rows[2].Torch = tr.Stage1Train, tr.Stage2Train, tr.Restore
-		torchName, torchPeak = tr.Torch, tr.PeakMB
-	}
-	PrintRatios(stdout, rows, peak, torchName, torchPeak, torchErr)
-	if o.JSON != "" {
-		rep := map[string]any{"go": goT, "go_peak_rss_mb": peak, "params": counts}
-		if tr != nil {
-			rep["torch"] = tr
-		}
-		if err := WriteJSON(o.JSON, rep); err != nil {
+	if t.ran() {
+		if err := sameNets(o.Script, restorerNets, counts, []int{tr.Stage1Params, tr.UNetParams, tr.ControlParams}); err != nil {
 			return fmt.Errorf("bench restorer: %w", err)
 		}
 	}
+	goT := timeRestorer(m, o.Warmup, o.Iters)
+	rows := []row{{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train}, {"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train},
+		{"restore one face (20 steps)", goT.Restore, tr.Restore}}
+	if err := report(stdout, o, rows, goT, t, map[string]any{"params": counts}); err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
+	}
 	return nil
-}
-
-func runTorchRestorer(o Options) (*torchRestorer, error) {
-	last, _, err := TorchJSON(o.Python, o.Script, "--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(o.Iters),
-		"--warmup", strconv.Itoa(o.Warmup), "--json")
-	if err != nil {
-		return nil, err
-	}
-	var tr torchRestorer
-	if err := json.Unmarshal(last, &tr); err != nil {
-		return nil, fmt.Errorf("reading %s output: %w", o.Script, err)
-	}
-	return &tr, nil
 }
 
 // timeRestorer times the three steps on m with random inputs (the timings
@@ -120,7 +81,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 	ps1 := m.Stage1.Params()
 	opt1, _ := optim.NewAdamW(ps1, optim.DefaultAdam(2e-4))
 	lq, hq := nn.Constant(img(restorerBatch)), nn.Constant(img(restorerBatch))
-	t.Stage1Train = Median(func() {
+	t.Stage1Train = median(func() {
 		g.Backward(g.L1Loss(m.Stage1.Forward(g, lq), hq))
 		g.Reset()
 		opt1.Step()
@@ -136,7 +97,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 	opt2, _ := optim.NewAdamW(ps2, optim.DefaultAdam(2e-4))
 	x0, cond := img(restorerBatch), nn.Constant(img(restorerBatch))
 	lrng := rand.New(rand.NewPCG(1, 2))
-	t.Stage2Train = Median(func() {
+	t.Stage2Train = median(func() {
 		loss, err := sched.Loss(g, den, x0, cond, lrng, diffusion.LossOptions{})
 		if err != nil {
 			panic(err)
@@ -154,7 +115,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 		panic(err)
 	}
 	face := img(1)
-	t.Restore = Median(func() {
+	t.Restore = median(func() {
 		if _, _, err := smp.Restore(face, rng); err != nil {
 			panic(err)
 		}

@@ -7,8 +7,19 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 )
+
+// Options are what every benchmark against PyTorch takes.
+type Options struct {
+	Iters, Warmup int    // timed (the median is reported) and untimed iterations
+	Python        string // interpreter with torch
+	Script        string // the PyTorch side, a script in bench/
+	NoTorch       bool   // time the Go side only
+	JSON          string // also write the results as JSON here; "" for none
+}
 
 // DefaultPython prefers Debian's interpreter, where python3-torch installs.
 func DefaultPython() string {
@@ -18,11 +29,46 @@ func DefaultPython() string {
 	return "python3"
 }
 
-// TorchJSON runs a PyTorch benchmark script and returns the JSON object on
-// the last line of its output, whole and by key.
-func TorchJSON(python, script string, args ...string) ([]byte, map[string]json.RawMessage, error) {
+// torchRun is the PyTorch side's outcome. It is all zero when the side was
+// not asked for; line is nil when it did not run.
+type torchRun struct {
+	Torch   string          `json:"torch"` // PyTorch's version
+	PeakMB  float64         `json:"peak_rss_mb"`
+	line    json.RawMessage // the script's JSON line, whole: the --json report's "torch"
+	skipped error           // why the side did not run (no torch, no script)
+}
+
+func (t torchRun) ran() bool { return t.line != nil }
+
+// runTorch runs the PyTorch side unless o.NoTorch: o.Script with the
+// arguments every script takes (this process's thread count, o.Iters,
+// o.Warmup), then extra, then --json. Its JSON line decodes into the
+// torchRun and into v, the benchmark's own keys. A side that did not run
+// is t.skipped, reported beside the Go times; a line that does not decode
+// is err.
+func runTorch(o Options, v any, extra ...string) (t torchRun, err error) {
+	if o.NoTorch {
+		return torchRun{}, nil
+	}
+	args := []string{"--threads", strconv.Itoa(runtime.GOMAXPROCS(0)), "--iters", strconv.Itoa(o.Iters), "--warmup", strconv.Itoa(o.Warmup)}
+	line, skipped := torchJSON(o.Python, o.Script, append(append(args, extra...), "--json")...)
+	if skipped != nil {
+		return torchRun{skipped: skipped}, nil
+	}
+	for _, into := range []any{&t, v} {
+		if err := json.Unmarshal(line, into); err != nil {
+			return torchRun{}, fmt.Errorf("reading %s output: %w", o.Script, err)
+		}
+	}
+	t.line = line
+	return t, nil
+}
+
+// torchJSON runs a PyTorch benchmark script and returns the JSON object on
+// the last line of its output.
+func torchJSON(python, script string, args ...string) ([]byte, error) {
 	if _, err := os.Stat(script); err != nil {
-		return nil, nil, fmt.Errorf("%s not found (run from the repository root, or pass --torch-script)", script)
+		return nil, fmt.Errorf("%s not found (run from the repository root, or pass --torch-script)", script)
 	}
 	cmd := exec.Command(python, append([]string{script}, args...)...)
 	var out, errb bytes.Buffer
@@ -32,7 +78,7 @@ func TorchJSON(python, script string, args ...string) ([]byte, map[string]json.R
 		if i := strings.LastIndex(msg, "\n"); i >= 0 {
 			msg = msg[i+1:]
 		}
-		return nil, nil, fmt.Errorf("%s %s: %v: %s", python, script, err, msg)
+		return nil, fmt.Errorf("%s %s: %v: %s", python, script, err, msg)
 	}
 	// The JSON is the last line; anything before it is the script's chatter.
 	var last string
@@ -41,9 +87,9 @@ func TorchJSON(python, script string, args ...string) ([]byte, map[string]json.R
 			last = l
 		}
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(last), &raw); err != nil {
-		return nil, nil, fmt.Errorf("reading %s output %q: %w", script, last, err)
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(last), &obj); err != nil {
+		return nil, fmt.Errorf("reading %s output %q: %w", script, last, err)
 	}
-	return []byte(last), raw, nil
+	return []byte(last), nil
 }
