@@ -20,11 +20,15 @@ type Denoiser struct {
 	Pred Prediction
 }
 
-// SampleTimesteps draws n timesteps uniformly from [0, T).
-func (s *Schedule) SampleTimesteps(rng *rand.Rand, n int) []int {
+// SampleTimesteps draws n timesteps uniformly from [0, maxT), or from
+// [0, T) when maxT is 0 or beyond T.
+func (s *Schedule) SampleTimesteps(rng *rand.Rand, n, maxT int) []int {
+	if maxT <= 0 || maxT > s.T() {
+		maxT = s.T()
+	}
 	t := make([]int, n)
 	for i := range t {
-		t[i] = rng.IntN(s.T())
+		t[i] = rng.IntN(maxT)
 	}
 	return t
 }
@@ -36,6 +40,11 @@ type LossOptions struct {
 	// Weighting"; they use γ = 5): the nearly clean timesteps, whose easy
 	// targets otherwise dominate the gradient, are capped.
 	MinSNRGamma float64
+	// MaxT, when > 0, draws the timesteps from [0, MaxT) instead of
+	// [0, T): restoring from the stage-1 estimate at strength S visits only
+	// the steps below S·T, so training beyond them spends the budget on
+	// steps inference never takes.
+	MaxT int
 }
 
 // Loss is one denoising training loss on a batch of clean images x0
@@ -44,14 +53,26 @@ type LossOptions struct {
 // returns the mean squared error against the target (ε or v, per m.Pred),
 // ready for g.Backward. The working tensors come from g's pool.
 func (s *Schedule) Loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions) (*nn.Var, error) {
+	loss, _, err := s.loss(g, m, x0, cond, rng, opts, false)
+	return loss, err
+}
+
+// LossX0 is Loss that also returns the model's clean-image estimate x0_hat
+// (on the graph, so that terms on it train the model too): what the
+// adversarial and face terms of stage-2 training judge.
+func (s *Schedule) LossX0(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions) (loss, x0hat *nn.Var, err error) {
+	return s.loss(g, m, x0, cond, rng, opts, true)
+}
+
+func (s *Schedule) loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions, wantX0 bool) (loss, x0hat *nn.Var, err error) {
 	if err := m.Pred.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(x0.Shape) == 0 || x0.Shape[0] == 0 {
-		return nil, fmt.Errorf("diffusion: loss batch has shape %s, want [N,...]", tensor.ShapeString(x0.Shape))
+		return nil, nil, fmt.Errorf("diffusion: loss batch has shape %s, want [N,...]", tensor.ShapeString(x0.Shape))
 	}
 	n := x0.Shape[0]
-	t := s.SampleTimesteps(rng, n)
+	t := s.SampleTimesteps(rng, n, opts.MaxT)
 	scratch := func() *tensor.Tensor { return tensor.FromSlice(g.Scratch(x0.Len()), x0.Shape...) }
 	eps := scratch()
 	FillNormal(rng, eps.Data)
@@ -60,13 +81,17 @@ func (s *Schedule) Loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var
 	if m.Pred == PredictV {
 		target = s.lincombInto("Loss", scratch(), eps, x0, t, vCoef)
 	}
-	pred := m.Net(g, nn.Constant(xt), t, cond)
+	xv := nn.Constant(xt)
+	pred := m.Net(g, xv, t, cond)
 	if !tensor.SameShape(pred.Shape(), x0.Shape) {
-		return nil, fmt.Errorf("diffusion: loss: model returned shape %s for input %s",
+		return nil, nil, fmt.Errorf("diffusion: loss: model returned shape %s for input %s",
 			tensor.ShapeString(pred.Shape()), tensor.ShapeString(x0.Shape))
 	}
+	if wantX0 {
+		x0hat = s.X0FromPredVar(g, m.Pred, xv, pred, t)
+	}
 	if opts.MinSNRGamma <= 0 {
-		return g.MSELoss(pred, nn.Constant(target)), nil
+		return g.MSELoss(pred, nn.Constant(target)), x0hat, nil
 	}
 	shape := make([]int, len(x0.Shape))
 	for i := range shape {
@@ -78,7 +103,7 @@ func (s *Schedule) Loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var
 		w.Data[i] = float32(s.minSNRWeight(m.Pred, ti, opts.MinSNRGamma))
 	}
 	d := g.Sub(pred, nn.Constant(target))
-	return g.Mean(g.Mul(g.Mul(d, d), nn.Constant(w))), nil
+	return g.Mean(g.Mul(g.Mul(d, d), nn.Constant(w))), x0hat, nil
 }
 
 // minSNRWeight converts the x0-space weight min(SNR, γ) into the weight of

@@ -12,7 +12,7 @@ import (
 func TestSampleTimesteps(t *testing.T) {
 	s := DefaultSchedule()
 	const n = 200000
-	ts := s.SampleTimesteps(rand.New(rand.NewPCG(21, 0)), n)
+	ts := s.SampleTimesteps(rand.New(rand.NewPCG(21, 0)), n, 0)
 	var bins [10]int
 	for _, ti := range ts {
 		if ti < 0 || ti >= s.T() {
@@ -25,10 +25,15 @@ func TestSampleTimesteps(t *testing.T) {
 			t.Errorf("bin %d has %d of %d draws", i, c, n)
 		}
 	}
-	again := s.SampleTimesteps(rand.New(rand.NewPCG(21, 0)), n)
+	again := s.SampleTimesteps(rand.New(rand.NewPCG(21, 0)), n, 0)
 	for i := range ts {
 		if ts[i] != again[i] {
 			t.Fatal("same seed, different timesteps")
+		}
+	}
+	for _, ti := range s.SampleTimesteps(rand.New(rand.NewPCG(22, 0)), 10000, 300) {
+		if ti < 0 || ti >= 300 {
+			t.Fatalf("maxT 300: timestep %d outside [0, 300)", ti)
 		}
 	}
 }
@@ -54,7 +59,7 @@ func TestLoss(t *testing.T) {
 				m := Denoiser{Net: scaleModel(w), Pred: p}
 				expected := func(wv float64) float64 {
 					r := rand.New(rand.NewPCG(23, 0))
-					ts := s.SampleTimesteps(r, 4)
+					ts := s.SampleTimesteps(r, 4, 0)
 					sum := 0.0
 					for n, ti := range ts {
 						a, b := s.SqrtAlphaBar(ti), s.SqrtOneMinusAlphaBar(ti)
@@ -124,6 +129,21 @@ func TestLossOracle(t *testing.T) {
 		}
 		if l := loss.Value.Data[0]; !(l > 1e-6) {
 			t.Errorf("%s: a wrong oracle has loss %g", p, l)
+		}
+		g.Reset()
+		// LossX0 draws as Loss does, and the oracle's clean-image estimate
+		// is the image, at timesteps below MaxT.
+		loss2, x0hat, err := s.LossX0(g, pointOracle(s, p, star), star, nil, rand.New(rand.NewPCG(25, 0)), LossOptions{MaxT: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := loss2.Value.Data[0]; l > 1e-8 {
+			t.Errorf("%s: LossX0 oracle loss %g", p, l)
+		}
+		for i, v := range x0hat.Value.Data {
+			if math.Abs(float64(v-star.Data[i])) > 1e-3 {
+				t.Fatalf("%s: x0_hat[%d] = %v, want %v", p, i, v, star.Data[i])
+			}
 		}
 	}
 }

@@ -25,7 +25,7 @@ const (
 	KeyDevSSIM    = train.KeyDevSSIM
 	KeyDevIDS     = train.KeyDevIDS
 	KeyDevLMD     = train.KeyDevLMD
-	KeyDevBRISQUE = "dev_brisque"
+	KeyDevBRISQUE = train.KeyDevBRISQUE
 	KeyDevFaces   = "dev_faces"
 	KeyHacking    = "hacking"
 )

@@ -146,34 +146,3 @@ func (st *Stepper) Step(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Ran
 	g.Reset()
 	return vals, out, nil
 }
-
-// paramState saves a module's weights as a checkpoint part (the dynamic
-// FRM, which is not what the session's optimiser trains).
-type paramState []*nn.Param
-
-func (p paramState) State() map[string]*tensor.Tensor {
-	st := make(map[string]*tensor.Tensor, len(p))
-	for _, q := range p {
-		st[q.Name] = q.Value
-	}
-	return st
-}
-
-func (p paramState) SetState(st map[string]*tensor.Tensor) error {
-	for _, q := range p {
-		v, ok := st[q.Name]
-		if !ok {
-			return fmt.Errorf("frm state: %s missing", q.Name)
-		}
-		if !tensor.SameShape(v.Shape, q.Value.Shape) {
-			return fmt.Errorf("frm state: %s is %s, want %s", q.Name, tensor.ShapeString(v.Shape), tensor.ShapeString(q.Value.Shape))
-		}
-	}
-	if len(st) != len(p) {
-		return fmt.Errorf("frm state: %d tensors, want %d", len(st), len(p))
-	}
-	for _, q := range p {
-		copy(q.Value.Data, st[q.Name].Data)
-	}
-	return nil
-}

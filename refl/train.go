@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 
+	"facereward/checkpoint"
 	"facereward/dataset"
 	"facereward/optim"
 	"facereward/train"
@@ -32,7 +33,7 @@ func Train(ctx context.Context, dir string, opt Options, resume bool, stdout io.
 	}
 	// The dynamic FRM's weights and optimiser travel in every checkpoint,
 	// so a resumed run goes on with the FRM it had.
-	extra := map[string]optim.Stateful{"frm": paramState(nets.FRM.Params()), "frm_optim": nets.Updater.Opt}
+	extra := map[string]optim.Stateful{"frm": checkpoint.ParamsPart(nets.FRM.Params()), "frm_optim": nets.Updater.Opt}
 	ses, err := train.NewSession(dir, opt, resume, nets.Trained(opt.TrainAll), opt.LR, opt.WeightDecay, opt.EMA, opt.KeepCheckpts, map[string]string{"stage": "refl"}, extra, stdout)
 	if err != nil {
 		return err

@@ -18,6 +18,17 @@ const (
 	KeyDevIDS      = "dev_ids"
 	KeyDevLMD      = "dev_lmd"
 	KeyDevLMDFaces = "dev_lmd_faces"
+	KeyDevBRISQUE  = "dev_brisque"
+
+	// Stage 2's detail terms (unweighted) and its discriminator: hinge loss
+	// and mean logits on the ground truth and on x0_hat.
+	KeyDiffusion = "l_diffusion"
+	KeyAdv       = "l_adv"
+	KeyID        = "l_id"
+	KeyFeat      = "l_feat"
+	KeyDiscLoss  = "d_loss"
+	KeyDiscReal  = "d_real"
+	KeyDiscFake  = "d_fake"
 
 	// The reward model: accuracy on the step's batch, and on the held-out
 	// pairs with their mean BT loss and count.

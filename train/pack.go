@@ -14,7 +14,8 @@ import (
 // control branch (from the run's model.safetensors; in control mode the
 // UNet comes from the run it was started on) and the stage-1 net whose
 // estimates the run was conditioned on, which is the one the control
-// branch learned to read, on the run's β schedule.
+// branch learned to read, on the run's β schedule. A run started with
+// --init keeps that model's stage 1.
 func Pack(stage2Run string) (*restorer.Model, error) {
 	fail := func(err error) (*restorer.Model, error) {
 		return nil, fmt.Errorf("pack %s: %w", stage2Run, err)
@@ -30,11 +31,23 @@ func Pack(stage2Run string) (*restorer.Model, error) {
 	if o.Mode != ModeJoint && o.Mode != ModeControl {
 		return fail(fmt.Errorf("a %q run has no control branch; pack a joint or control run", o.Mode))
 	}
+	weights := filepath.Join(stage2Run, "model.safetensors")
+	if o.Init != "" {
+		// The run trained the UNet and control branch of its --init model
+		// and kept that model's stage 1.
+		m, err := restorer.Load(o.Init)
+		if err != nil {
+			return fail(err)
+		}
+		if err := loadWeights(weights, nn.Collect(m.UNet, m.Control)); err != nil {
+			return fail(err)
+		}
+		return m, nil
+	}
 	m, err := restorer.NewModel(restorer.Config{Stage1: o.Stage1Net, UNet: o.Net, Schedule: o.Schedule}, 0)
 	if err != nil {
 		return fail(err)
 	}
-	weights := filepath.Join(stage2Run, "model.safetensors")
 	unet := weights
 	if o.Mode == ModeControl {
 		unet = o.UNet

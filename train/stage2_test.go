@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"facereward/nn"
 	"facereward/restorer/restorertest"
+	"facereward/tensor"
 	"facereward/train/traintest"
 )
 
@@ -101,4 +103,67 @@ func TestStage2UNetThenControl(t *testing.T) {
 	if err := Stage2(context.Background(), filepath.Join(root, "c2"), c, false, io.Discard); err == nil || !strings.Contains(err.Error(), "--unet") {
 		t.Errorf("control mode without a UNet: %v", err)
 	}
+}
+
+// A joint run started from a whole restorer with every detail term on (the
+// discriminator, its optimiser and the face terms) resumes exactly, logs
+// its terms, and packs to the init model's stage 1 with the trained UNet
+// and control branch.
+func TestStage2DetailResumes(t *testing.T) {
+	data := restorertest.Faces(t)
+	root := t.TempDir()
+	initDir := restorertest.Dir(t, restorertest.Model(t, 5, 0.05))
+	opts := func() Stage2Options {
+		o := tinyStage2(data, 4)
+		o.Mode, o.Init, o.TMax = ModeJoint, initDir, 0.5
+		o.Detail.Adv, o.Detail.ID, o.Detail.Feat = 0.1, 0.1, 0.1
+		return o
+	}
+	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")
+	if err := Stage2(context.Background(), straight, opts(), false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stage2(traintest.StopAfter(3), split, opts(), false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stage2(context.Background(), split, opts(), true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a, b := traintest.Params(t, filepath.Join(straight, "model.safetensors")), traintest.Params(t, filepath.Join(split, "model.safetensors"))
+	if name, differ := traintest.FirstDiff(a, b); differ {
+		t.Fatalf("%s differs between a straight and a resumed detail run", name)
+	}
+	log, err := os.ReadFile(filepath.Join(straight, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{KeyDiffusion, KeyAdv, KeyID, KeyFeat, KeyDiscLoss, KeyDiscReal, KeyDevPSNR} {
+		if !strings.Contains(string(log), `"`+key+`"`) {
+			t.Errorf("log has no %s", key)
+		}
+	}
+	m, err := Pack(straight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := restorertest.Model(t, 5, 0.05)
+	if name, differ := traintest.FirstDiff(tensorsOf(m.Stage1.Params()), tensorsOf(ref.Stage1.Params())); differ {
+		t.Errorf("packed stage 1 %s is not the init model's", name)
+	}
+	if _, differ := traintest.FirstDiff(tensorsOf(m.Control.Params()), tensorsOf(ref.Control.Params())); !differ {
+		t.Error("the control branch did not train")
+	}
+	o := opts()
+	o.Stage1 = "x.safetensors"
+	if err := Stage2(context.Background(), filepath.Join(root, "c"), o, false, io.Discard); err == nil || !strings.Contains(err.Error(), "--init") {
+		t.Errorf("--init with --stage1: %v", err)
+	}
+}
+
+func tensorsOf(ps []*nn.Param) map[string]*tensor.Tensor {
+	m := map[string]*tensor.Tensor{}
+	for _, p := range ps {
+		m[p.Name] = p.Value
+	}
+	return m
 }

@@ -84,6 +84,12 @@ Stage 2 is the diffusion restorer (UNet + control branch):
   --mode control  DiffBIR's second run: the control branch, started from the
                   trained UNet's encoder (--unet), learns to steer the frozen
                   UNet with the stage-1 estimate (--stage1).
+Detail terms (stage 2), on the clean-image estimate x0_hat that the
+denoising loss alone trains towards a blur: --adv (a spectral-norm patch
+discriminator, hinge loss, trained beside the restorer), --id-weight and
+--feat-weight (through the face-recognition net: the person, and texture at
+the scale of eyes and teeth). --init continues from a trained restorer;
+--t-max trains on the timesteps restore visits.
 --until N stops a run at step N without changing its schedule (the built-in
 weights were made that way); --resume later carries on past it.
 
@@ -102,6 +108,8 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	until := fs.Int("until", 0, "stop at this step (checkpoint and model.safetensors written) without changing the\nschedule of --steps; a later --resume carries on")
 	batch := fs.Int("batch", 0, "batch size (default 8)")
 	lr := fs.Float64("lr", 0, "peak learning rate (default 2e-4)")
+	warmup := fs.Int("warmup", 0, "learning-rate warm-up steps (stage 1: 500, stage 2: 500)")
+	ema := fs.Float64("ema", 0, "decay of the weights' moving average, which dev-val passes and model.safetensors use (default 0.999)")
 	preset := fs.String("preset", "", "degradation preset (default diffbir)")
 	seed := fs.Uint64("seed", 0, "random seed (default 1)")
 	evalEvery := fs.Int("eval-every", 0, "steps between dev-val passes (stage 1: 1000, stage 2: 2000)")
@@ -112,6 +120,12 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	stage1 := fs.String("stage1", "", "stage 2 control/joint: the stage-1 run's model.safetensors")
 	unet := fs.String("unet", "", "stage 2 control: the UNet run's model.safetensors")
 	sampleSteps := fs.Int("sample-steps", 0, "stage 2: DDIM steps of dev-val passes (default 20)")
+	initSpec := fs.String("init", "", "stage 2 joint: start from a whole restorer (model directory or builtin:NAME);\nits stage 1 stays frozen")
+	tmax := fs.Float64("t-max", 0, "stage 2: train on timesteps below this fraction of T (0: all); restore at\nstrength S visits only those below S")
+	adv := fs.Float64("adv", 0, "stage 2: weight of the adversarial (hinge, patch discriminator) term on x0_hat")
+	idw := fs.Float64("id-weight", 0, "stage 2: weight of the identity term (squared face-descriptor distance to the GT)")
+	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
+	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,12 +141,17 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	override(set["eval-faces"], *evalFaces, &o1.EvalFaces, &o2.EvalFaces)
 	override(set["save-every"], *saveEvery, &o1.SaveEvery, &o2.SaveEvery)
 	override(set["lr"], *lr, &o1.LR, &o2.LR)
+	override(set["warmup"], *warmup, &o1.Warmup, &o2.Warmup)
+	override(set["ema"], *ema, &o1.EMA, &o2.EMA)
 	override(set["preset"], *preset, &o1.Preset, &o2.Preset)
 	override(set["seed"], *seed, &o1.Seed, &o2.Seed)
 	override(set["ssim-weight"], *ssim, &o1.SSIMWeight)
 	override(set["sample-steps"], *sampleSteps, &o2.SampleSteps)
 	o1.Until = *until
 	o2.Mode, o2.Stage1, o2.UNet, o2.Until = *mode, *stage1, *unet, *until
+	o2.Init, o2.TMax = *initSpec, *tmax
+	o2.Detail.Adv, o2.Detail.ID, o2.Detail.Feat = *adv, *idw, *feat
+	override(set["disc-lr"], *discLR, &o2.Detail.DiscLR)
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
 	switch *stage {

@@ -1,0 +1,47 @@
+package restorer
+
+import (
+	"math"
+	"testing"
+
+	"facereward/nn"
+	"facereward/tensor"
+)
+
+func TestDiscriminatorShapeAndCost(t *testing.T) {
+	d, err := NewDiscriminator(DefaultDisc(), 128, nn.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph()
+	out := d.Forward(g, nn.Constant(tensor.New(2, 128, 128, 3)))
+	if want := []int{2, 16, 16, 1}; !tensor.SameShape(out.Shape(), want) {
+		t.Fatalf("logits %v, want %v", out.Shape(), want)
+	}
+	// 64², 32², 16² stride-2 levels and the 16² head, 3×3 each.
+	want := 2 * 9 * float64(64*64*3*64+32*32*64*128+16*16*128*256+16*16*256*1)
+	if d.FLOPs() != want {
+		t.Errorf("FLOPs %v, want %v", d.FLOPs(), want)
+	}
+	if _, err := NewDiscriminator(DefaultDisc(), 100, nn.NewRNG(1)); err == nil {
+		t.Error("a 100×100 face for three stride-2 levels was accepted")
+	}
+	if _, err := NewDiscriminator(DiscConfig{Widths: []int{8}}, 16, nn.NewRNG(1)); err == nil {
+		t.Error("zero power iterations were accepted")
+	}
+}
+
+// The hinge losses by hand: D wants real logits above 1 and fake ones
+// below −1 and pays linearly inside the margin; G wants fake logits high.
+func TestHinge(t *testing.T) {
+	g := nn.NewGraph()
+	real := nn.Constant(tensor.FromSlice([]float32{2, 0.5, -1, 1}, 4))
+	fake := nn.Constant(tensor.FromSlice([]float32{-3, 0, 0.5, -1}, 4))
+	// real: max(0, 1−r) = 0, 0.5, 2, 0 → 0.625; fake: max(0, 1+f) = 0, 1, 1.5, 0 → 0.625.
+	if got := HingeD(g, real, fake).Value.Data[0]; math.Abs(float64(got)-1.25) > 1e-6 {
+		t.Errorf("HingeD %v, want 1.25", got)
+	}
+	if got := HingeG(g, fake).Value.Data[0]; math.Abs(float64(got)-0.875) > 1e-6 {
+		t.Errorf("HingeG %v, want 0.875", got)
+	}
+}
