@@ -20,6 +20,10 @@ import (
 // Options are a restore run's model, sampler settings and outputs.
 type Options struct {
 	Model   string                 // model directory or builtin:NAME; "" for the default
+	// RewardStrength, when set, scales the reward's effect (see
+	// restorer.LoadReward) against RewardBase ("" for the built-in base).
+	RewardStrength *float64
+	RewardBase     string
 	Sampler restorer.SampleOptions // the sampler's settings
 	Seed    uint64
 	Aligned bool   // inputs are aligned face crops: no detection
@@ -31,7 +35,11 @@ type Options struct {
 // every image of paths (files, or folders searched recursively) with
 // RestoreAll, and prints how many were restored.
 func Run(paths []string, o Options, stdout, stderr io.Writer) error {
-	m, err := restorer.Load(o.Model)
+	strength := 1.0
+	if o.RewardStrength != nil {
+		strength = *o.RewardStrength
+	}
+	m, err := restorer.LoadReward(o.Model, strength, o.RewardBase)
 	if err != nil {
 		return err
 	}

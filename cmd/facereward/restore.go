@@ -32,6 +32,8 @@ writes from a stage-2 training run.`, stdout)
 	fs.Float64Var(&so.Strength, "strength", so.Strength, "1: sample from pure noise; less: start from the stage-1 estimate noised to this fraction of the steps")
 	fs.Float64Var(&so.Eta, "eta", so.Eta, "DDIM eta: 0 deterministic given the start, 1 as noisy as DDPM")
 	fs.Float64Var(&so.Guidance, "guidance", so.Guidance, "restoration guidance in [0, 1]: how far each step's clean estimate moves toward the stage-1 estimate (fidelity over realism)")
+	reward := fs.Float64("reward-strength", 1, "the reward's effect: 1 the ReFL-tuned control branch, 0 the base one it was tuned\nfrom, between a blend of the two branches' weights (tones down over-sharpening)")
+	rewardBase := fs.String("reward-base", "", "with --reward-strength: the model --model was ReFL-tuned from (default for the\nbuilt-in: builtin:base)")
 	saveStage1 := fs.String("save-stage1", "", "also write the stage-1 estimates (aligned faces) to this folder")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -43,6 +45,7 @@ writes from a stage-2 training run.`, stdout)
 	if *saveStage1 != "" && !*aligned {
 		return fmt.Errorf("restore: --save-stage1 needs --aligned (a photo's stage-1 estimate is of its aligned crop)")
 	}
-	return photo.Run(paths, photo.Options{Model: *model, Sampler: so,
-		Seed: *seed, Aligned: *aligned, Out: *out, Stage1: *saveStage1}, stdout, os.Stderr)
+	o := photo.Options{Model: *model, Sampler: so, RewardStrength: reward, RewardBase: *rewardBase,
+		Seed: *seed, Aligned: *aligned, Out: *out, Stage1: *saveStage1}
+	return photo.Run(paths, o, stdout, os.Stderr)
 }

@@ -79,3 +79,45 @@ func TestRestoreBuiltIn(t *testing.T) {
 		t.Fatalf("--save-stage1 without --aligned: %v", err)
 	}
 }
+
+// --reward-strength 0 restores as the base model, 1 as the default, and
+// 0.5 differs from both; a model directory needs --reward-base.
+func TestRestoreRewardStrength(t *testing.T) {
+	in := t.TempDir()
+	copyFaces(t, in, 1, "04801")
+	read := func(args ...string) *tensor.Tensor {
+		t.Helper()
+		out := t.TempDir()
+		if _, _, err := runCLI(append([]string{"restore", in, "--aligned", "--out", out, "--steps", "2"}, args...)...); err != nil {
+			t.Fatal(err)
+		}
+		img, err := imageio.Read(filepath.Join(out, "04801.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	same := func(a, b *tensor.Tensor) bool {
+		for i := range a.Data {
+			if a.Data[i] != b.Data[i] {
+				return false
+			}
+		}
+		return true
+	}
+	base, tuned := read("--model", "builtin:base"), read()
+	zero, one, half := read("--reward-strength", "0"), read("--reward-strength", "1"), read("--reward-strength", "0.5")
+	if !same(zero, base) {
+		t.Error("--reward-strength 0 is not the base model's restoration")
+	}
+	if !same(one, tuned) {
+		t.Error("--reward-strength 1 is not the default restoration")
+	}
+	if same(half, base) || same(half, tuned) {
+		t.Error("--reward-strength 0.5 equals one of its ends")
+	}
+	_, _, err := runCLI("restore", in, "--aligned", "--out", t.TempDir(), "--model", tinyModel(t), "--reward-strength", "0.5")
+	if err == nil || !strings.Contains(err.Error(), "--reward-base") {
+		t.Errorf("a model directory without --reward-base: %v", err)
+	}
+}
