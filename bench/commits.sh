@@ -45,12 +45,14 @@ peaks = {c: [load(f"{out}/{c}-{r}.json").get("go_peak_rss_mb") for r in range(1,
 keys = [k for k, v in runs["new"][0].items() if isinstance(v, (int, float))]
 print(f"{'measurement':<24} {'old s':>9} {'new s':>9} {'torch s':>9} {'new/old':>8} {'new/torch':>9}")
 for k in keys:
-    o = statistics.median(r[k] for r in runs["old"])
     n = statistics.median(r[k] for r in runs["new"])
+    # A measurement OLD does not make (a row added since) has no old time.
+    o = statistics.median(r[k] for r in runs["old"]) if all(k in r for r in runs["old"]) else None
     t = next((v for tk, v in torch.items() if tk.lower() == k.lower()), None)
     ts = f"{t:9.3f}" if isinstance(t, (int, float)) else f"{'-':>9}"
     tr = f"{n / t:9.2f}" if isinstance(t, (int, float)) and t else f"{'-':>9}"
-    print(f"{k:<24} {o:9.3f} {n:9.3f} {ts} {n / o:8.3f} {tr}")
+    os_, ro = (f"{o:9.3f}", f"{n / o:8.3f}") if o else (f"{'-':>9}", f"{'-':>8}")
+    print(f"{k:<24} {os_} {n:9.3f} {ts} {ro} {tr}")
 for c in ("old", "new"):
     print(f"peak RSS {c}: {max(p for p in peaks[c] if p):.0f} MB")
 print(f"({rounds} rounds each; old = {old}, new = {new}; PyTorch once)")

@@ -10,13 +10,17 @@ import (
 	"facereward/optim"
 	"facereward/restorer"
 	"facereward/tensor"
+	"facereward/train"
 )
 
 // restorerTimes are one side's medians in seconds.
 type restorerTimes struct {
 	Stage1Train float64 `json:"stage1_train_s"`
 	Stage2Train float64 `json:"stage2_train_s"`
-	Restore     float64 `json:"restore_s"`
+	// Stage2Detail is the stage-2 step with the detail terms
+	// (detailOptions), the discriminator's step included.
+	Stage2Detail float64 `json:"stage2_detail_train_s"`
+	Restore      float64 `json:"restore_s"`
 }
 
 // torchRestorer is what Restorer reads of bench/restorer_torch.py's JSON
@@ -26,23 +30,31 @@ type torchRestorer struct {
 	Stage1Params  int `json:"stage1_params"`
 	UNetParams    int `json:"unet_params"`
 	ControlParams int `json:"control_params"`
+	DiscParams    int `json:"disc_params"`
+	FaceNetParams int `json:"face_net_params"`
 }
 
 // restorerNets name the networks Restorer counts the parameters of.
-var restorerNets = []string{"stage 1", "UNet", "control"}
+var restorerNets = []string{"stage 1", "UNet", "control", "discriminator", "face net"}
 
 const restorerBatch, restorerSteps = 8, 20
 
 // Restorer times the default restorer (restorer.DefaultConfig) in this
 // binary's build and in PyTorch: a stage-1 and a stage-2 training step
-// (batch 8) and the restore of one face (20 DDIM steps). The PyTorch side
-// must model the same networks: equal parameter counts.
+// (batch 8), the stage-2 step with the detail terms (detailOptions) and
+// the restore of one face (20 DDIM steps). The PyTorch side must model the
+// same networks: equal parameter counts.
 func Restorer(o Options, stdout io.Writer) error {
 	m, err := restorer.NewModel(restorer.DefaultConfig(), 1)
 	if err != nil {
 		return err
 	}
-	counts := []int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params())}
+	disc, err := restorer.NewDiscriminator(detailOptions().Detail.Disc, m.Config.UNet.ImageSize, nn.NewRNG(1))
+	if err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
+	}
+	counts := []int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params()),
+		nn.NumParams(disc.Params()), faceNetParams()}
 	printHeader(stdout, "restorer", o)
 	fmt.Fprintf(stdout, "parameters: %s\n", paramList(restorerNets, counts))
 
@@ -52,22 +64,26 @@ func Restorer(o Options, stdout io.Writer) error {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
 	if t.ran() {
-		if err := sameNets(o.Script, restorerNets, counts, []int{tr.Stage1Params, tr.UNetParams, tr.ControlParams}); err != nil {
+		torchCounts := []int{tr.Stage1Params, tr.UNetParams, tr.ControlParams, tr.DiscParams, tr.FaceNetParams}
+		if err := sameNets(o.Script, restorerNets, counts, torchCounts); err != nil {
 			return fmt.Errorf("bench restorer: %w", err)
 		}
 	}
-	goT := timeRestorer(m, o.Warmup, o.Iters)
+	goT, err := timeRestorer(m, o.Warmup, o.Iters)
+	if err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
+	}
 	rows := []row{{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train}, {"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train},
-		{"restore one face (20 steps)", goT.Restore, tr.Restore}}
+		{"stage-2 detail step (batch 8)", goT.Stage2Detail, tr.Stage2Detail}, {"restore one face (20 steps)", goT.Restore, tr.Restore}}
 	if err := report(stdout, o, rows, goT, t, map[string]any{"params": counts}); err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
 	return nil
 }
 
-// timeRestorer times the three steps on m with random inputs (the timings
+// timeRestorer times the four steps on m with random inputs (the timings
 // do not depend on the weights' values).
-func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
+func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 	s := m.Config.UNet.ImageSize
 	rng := nn.NewRNG(3)
 	img := func(n int) *tensor.Tensor {
@@ -108,6 +124,11 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 		nn.ZeroGrad(ps2)
 	}, warmup, iters)
 
+	var err error
+	if t.Stage2Detail, err = timeDetail(m, warmup, iters); err != nil {
+		return t, err
+	}
+
 	// All steps from pure noise, unguided and deterministic: the work the
 	// PyTorch side times.
 	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: restorerSteps, Strength: 1})
@@ -120,5 +141,75 @@ func timeRestorer(m *restorer.Model, warmup, iters int) restorerTimes {
 			panic(err)
 		}
 	}, warmup, iters)
-	return t
+	return t, nil
+}
+
+// detailOptions are the stage-2 settings the detail row times: restoring's
+// timesteps (t below 0.55·T) and all three detail terms on, at weights of
+// the order a run uses (the cost does not depend on them).
+func detailOptions() train.Stage2Options {
+	o := train.DefaultStage2Options("")
+	o.TMax = 0.55
+	o.Detail.Adv, o.Detail.ID, o.Detail.Feat = 0.01, 0.1, 0.05
+	return o
+}
+
+// timeDetail times the library's own stage-2 step with the detail terms on
+// m (train.Stage2Stepper): the restorer's forward and backward passes, its
+// AdamW step, then the discriminator's step.
+func timeDetail(m *restorer.Model, warmup, iters int) (float64, error) {
+	st, _, err := train.NewStage2Stepper(m, detailOptions())
+	if err != nil {
+		return 0, fmt.Errorf("stage-2 detail step: %w", err)
+	}
+	ps := nn.Collect(m.UNet, m.Control)
+	opt, err := optim.NewAdamW(ps, optim.DefaultAdam(2e-4))
+	if err != nil {
+		return 0, fmt.Errorf("stage-2 detail step: %w", err)
+	}
+	// Faces in [0,1], as the data loader hands them to the step.
+	s := m.Config.UNet.ImageSize
+	rng := rand.New(rand.NewPCG(4, 5))
+	unit := func() *tensor.Tensor {
+		x := tensor.New(restorerBatch, s, s, 3)
+		for i := range x.Data {
+			x.Data[i] = rng.Float32()
+		}
+		return x
+	}
+	lq, hq := unit(), unit()
+	var stepErr error
+	sec := median(func() {
+		_, fields, err := st.Grad(lq, hq, rng)
+		if err != nil {
+			if stepErr == nil {
+				stepErr = err
+			}
+			return
+		}
+		opt.Step()
+		nn.ZeroGrad(ps)
+		st.Disc(fields)
+	}, warmup, iters)
+	if stepErr != nil {
+		return 0, fmt.Errorf("stage-2 detail step: %w", stepErr)
+	}
+	return sec, nil
+}
+
+// faceNetParams is the parameter count of facenet.Recognition, which
+// exports none of its tensors: one weight and one bias per convolution
+// (face-api's scale layers are folded into them at load), the 7×7 stem
+// 3→32, two 3×3 convolutions per residual block and the 256→128 linear
+// map without bias. TestFaceNetParams checks it against the embedded
+// weights.
+func faceNetParams() int {
+	conv := func(k, cin, cout int) int { return k*k*cin*cout + cout }
+	n := conv(7, 3, 32) + 256*128
+	cin := 32
+	for _, w := range []int{32, 32, 32, 64, 64, 64, 64, 128, 128, 128, 256, 256, 256, 256} {
+		n += conv(3, cin, w) + conv(3, w, w)
+		cin = w
+	}
+	return n
 }

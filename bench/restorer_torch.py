@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """PyTorch side of the restorer speed benchmark.
 
-Builds the Go restorer (package restorer: Stage1, UNet, Control) layer for layer, so that
-parameter counts and FLOPs match: the Go defaults (DefaultStage1, DefaultUNet), or the
+Builds the Go restorer (package restorer: Stage1, UNet, Control), the stage-2 patch
+discriminator (restorer.Discriminator) and face-api's recognition net (facenet.Recognition,
+random weights here) layer for layer, so that parameter counts and FLOPs match: the Go defaults (DefaultStage1, DefaultUNet), or the
 architecture in --config, a JSON file in the Go restorer.Config format,
 {"stage1": {Stage1Config fields}, "unet": {UNetConfig fields}}. A section left out takes the Go
 default; a key left out of a section takes Go's zero value, as json.Unmarshal would leave it.
@@ -16,16 +17,26 @@ Times, as the median over --iters runs after --warmup runs (S = image size, 128 
                    control(x_t, t, cond), pred = unet(x_t, t, residuals), MSE against
                    v = sqrt(abar)*eps - sqrt(1-abar)*x0 (eps itself for "prediction": "eps"),
                    backward, AdamW (lr 2e-4) over UNet + control, zero_grad
+  stage2_detail_train_s - train.Stage2Stepper's step with the detail terms at batch 8: LQ and
+                   GT in [0,1]; cond = stage1(LQ) (no grad); the stage-2 step above at t in
+                   [0,550), keeping x0_hat = sqrt(abar)*x_t - sqrt(1-abar)*v_hat on the graph;
+                   plus 0.01 * hinge generator loss -mean(D(x0_hat)) (D frozen), 0.1 * identity
+                   term 128*MSE(desc(x0_hat), desc(GT)) and 0.05 * feature term (L1 of the
+                   recognition net's stage-2 and stage-6 outputs), the face terms on the
+                   88x88 face box resized to 150x150; backward, AdamW over UNet + control,
+                   zero_grad; then D's hinge step on GT against x0_hat.detach(), grad-norm
+                   clip 1, Adam (lr 1e-4, betas 0.9/0.99)
   restore_s      - restoring one face under torch.no_grad(): stage-1 forward on the LQ
                    [1,3,S,S], then 20 deterministic DDIM steps (eta 0, trailing spacing) from
                    pure noise, each one control + UNet forward conditioned on the stage-1 output
 AdamW has weight_decay 0, as the Go training defaults. Nets and inputs use channels_last.
 
 Usage: /usr/bin/python3 bench/restorer_torch.py [--config FILE] [--threads 2] [--warmup 3]
-           [--iters 10] [--only stage1,stage2,restore] [--json]
+           [--iters 10] [--only stage1,stage2,stage2_detail,restore] [--json]
 With --json the last line of stdout is one JSON object:
-  {"torch":"1.13.1","threads":2,"stage1_train_s":..,"stage2_train_s":..,"restore_s":..,
-   "stage1_params":..,"unet_params":..,"control_params":..,"peak_rss_mb":..}
+  {"torch":"1.13.1","threads":2,"stage1_train_s":..,"stage2_train_s":..,
+   "stage2_detail_train_s":..,"restore_s":..,"stage1_params":..,"unet_params":..,
+   "control_params":..,"disc_params":..,"face_net_params":..,"peak_rss_mb":..}
 (timings left out by --only are null).
 """
 
@@ -46,7 +57,22 @@ T = 1000          # diffusion timesteps
 BATCH = 8         # training batch
 DDIM_STEPS = 20
 LR = 2e-4
-PARTS = ("stage1", "stage2", "restore")  # what --only picks from
+PARTS = ("stage1", "stage2", "stage2_detail", "restore")  # what --only picks from
+
+# The detail step's settings: train.DefaultStage2Options with TMax 0.55 and the weights
+# bench/restorer.go sets.
+DETAIL_T_MAX = 550
+ADV, ID, FEAT = 0.01, 0.1, 0.05
+DISC_WIDTHS = (64, 128, 256)  # restorer.DefaultDisc
+DISC_POWER_ITERS = 8
+DISC_LR = 1e-4
+# facenet.AlignedFaceBox (left, top, side as fractions of the face's side; rows 28..116, cols
+# 20..108 of a 128x128 face) and the recognition net's input side.
+FACE_BOX = (0.15625, 0.21875, 0.6875)
+FACE_SIZE = 150
+FACE_MEAN = (122.782, 117.001, 104.298)  # face-api's, in 0-255 units
+FACE_DIV = 256.0
+FEATURE_TAPS = (2, 6)  # facenet.FeatureTaps
 
 DEFAULT_STAGE1 = {"image_size": 128, "unshuffle": 2, "width": 64, "blocks": 6}
 DEFAULT_UNET = {"image_size": 128, "unshuffle": 2, "widths": [48, 96, 192], "blocks_per_level": 1,
@@ -246,6 +272,92 @@ class Control(nn.Module):
         return [z(s) for z, s in zip(self.zero, skips)] + [self.zero_mid(mid)]
 
 
+class Discriminator(nn.Module):
+    """restorer.Discriminator: 3x3 stride-2 convs with LeakyReLU 0.2, a 3x3 head to one logit,
+    every weight spectral-normalised. Ours restarts 8 power iterations from a fixed vector on
+    every forward; torch's spectral_norm carries u between forwards, but with
+    n_power_iterations=8 it does the same work per forward."""
+
+    def __init__(self, widths=DISC_WIDTHS, iters=DISC_POWER_ITERS):
+        super().__init__()
+        sn = lambda c: nn.utils.spectral_norm(c, n_power_iterations=iters)
+        cins = (3,) + tuple(widths[:-1])
+        self.convs = nn.ModuleList(sn(nn.Conv2d(ci, w, 3, stride=2, padding=1)) for ci, w in zip(cins, widths))
+        self.head = sn(nn.Conv2d(widths[-1], 1, 3, padding=1))
+
+    def forward(self, x):
+        for c in self.convs:
+            x = F.leaky_relu(c(x), 0.2)
+        return self.head(x)
+
+
+class RecBlock(nn.Module):
+    """facenet's resLayer: two 3x3 convs with bias (the scale layers are folded into them). A
+    down block's first conv is stride 2 'valid' and its shortcut a 2x2 average pool, with zero
+    channels appended where the width doubles and a zero bottom row and right column appended
+    to the residual where the strided conv comes out smaller than the pool."""
+
+    def __init__(self, cin, cout, down):
+        super().__init__()
+        self.down = down
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=2 if down else 1, padding=0 if down else 1)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+
+    def forward(self, x):
+        y = self.conv2(F.relu(self.conv1(x)))
+        if not self.down:
+            return F.relu(y + x)
+        sc = F.avg_pool2d(x, 2, 2)
+        dh, dw = sc.shape[2] - y.shape[2], sc.shape[3] - y.shape[3]
+        if dh or dw:
+            y = F.pad(y, (0, dw, 0, dh))
+        if y.shape[1] != sc.shape[1]:
+            zs = sc.new_zeros(sc.shape[0], y.shape[1] - sc.shape[1], sc.shape[2], sc.shape[3])
+            sc = torch.cat([sc, zs], dim=1)
+        return F.relu(sc + y)
+
+
+class FaceRecognitionNet(nn.Module):
+    """facenet.Recognition (face-api's FaceRecognitionNet): 7x7/2 'valid' stem 3->32, 3x3/2
+    max pool, residual blocks 32x3 | down 64, 64x3 | down 128, 128x2 | down 256, 256x2 |
+    down 256, global mean, 256->128 linear without bias."""
+
+    LAYOUT = ((32, 32, False), (32, 32, False), (32, 32, False),
+              (32, 64, True), (64, 64, False), (64, 64, False), (64, 64, False),
+              (64, 128, True), (128, 128, False), (128, 128, False),
+              (128, 256, True), (256, 256, False), (256, 256, False),
+              (256, 256, True))
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 32, 7, stride=2)
+        self.stages = nn.ModuleList(RecBlock(ci, co, d) for ci, co, d in self.LAYOUT)
+        self.fc = nn.Linear(256, 128, bias=False)
+
+    def forward(self, x, taps=FEATURE_TAPS):
+        """Returns the descriptors [N,128] and the outputs of the stages in taps."""
+        x = F.max_pool2d(F.relu(self.stem(x)), 3, 2)
+        feats = []
+        for i, st in enumerate(self.stages):
+            x = st(x)
+            if i in taps:
+                feats.append(x)
+        return self.fc(x.mean(dim=(2, 3))), feats
+
+
+def face_input(x):
+    """facenet.FaceLoss.input on faces in [-1,1]: to [0,1], the face box cut out, resized to
+    150x150 and normalised as face-api does. Ours samples as tfjs (no half-pixel offset), torch's
+    align_corners=False with one; the work is the same."""
+    n = x.shape[2]
+    left, top, side = (int(math.floor(f * n + 0.5)) for f in FACE_BOX)  # Go's math.Round
+    crop = ((x + 1) * 0.5)[:, :, top:top + side, left:left + side]
+    if side != FACE_SIZE:
+        crop = F.interpolate(crop, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", align_corners=False)
+    mean = torch.tensor(FACE_MEAN)[None, :, None, None] / FACE_DIV
+    return (crop * (255.0 / FACE_DIV) - mean).contiguous(memory_format=CL)
+
+
 def cosine_alpha_bar():
     """diffusion.NewSchedule(Cosine, T): betas clipped at 0.999, abar their running product."""
     f = lambda t: math.cos((t / T + 0.008) / 1.008 * math.pi / 2) ** 2
@@ -288,6 +400,50 @@ def setup_stage2(unet, control, abar, c):
         F.mse_loss(pred, target).backward()
         opt.step()
         opt.zero_grad()
+    return step
+
+
+def setup_stage2_detail(s1, unet, control, disc, face, abar, c):
+    s = c["image_size"]
+    lq, hq = torch.rand(BATCH, 3, s, s), torch.rand(BATCH, 3, s, s)
+    lq, hq = lq.contiguous(memory_format=CL), hq.contiguous(memory_format=CL)
+    opt = torch.optim.AdamW(list(unet.parameters()) + list(control.parameters()), lr=LR, weight_decay=0)
+    dparams = list(disc.parameters())
+    dopt = torch.optim.Adam(dparams, lr=DISC_LR, betas=(0.9, 0.99))
+    face.requires_grad_(False)  # only its input gradient flows
+
+    def step():
+        with torch.no_grad():  # the condition, as restorer.Model.Condition
+            cond = s1(lq * 2 - 1)
+        x0, eps = hq * 2 - 1, image(BATCH, s)
+        t = torch.randint(0, DETAIL_T_MAX, (BATCH,))
+        a = abar[t].sqrt().float()[:, None, None, None]
+        b = (1 - abar[t]).sqrt().float()[:, None, None, None]
+        xt = a * x0 + b * eps
+        v = c["prediction"] == "v"
+        target = a * eps - b * x0 if v else eps
+        pred = unet(xt, t, control(xt, t, cond))
+        loss = F.mse_loss(pred, target)
+        x0hat = a * xt - b * pred if v else (xt - b * pred) / a
+
+        disc.requires_grad_(False)  # the generator pass needs only D's input gradient
+        adv = -disc(x0hat).mean()
+        dp, fp = face(face_input(x0hat))
+        with torch.no_grad():
+            dr, fr = face(face_input(x0))
+        idt = 128 * F.mse_loss(dp, dr)
+        feat = sum(F.l1_loss(p, r) for p, r in zip(fp, fr))
+        (loss + ADV * adv + ID * idt + FEAT * feat).backward()
+        opt.step()
+        opt.zero_grad()
+
+        disc.requires_grad_(True)
+        fake = x0hat.detach()
+        dloss = F.relu(1 - disc(x0)).mean() + F.relu(1 + disc(fake)).mean()
+        dloss.backward()
+        nn.utils.clip_grad_norm_(dparams, 1.0)
+        dopt.step()
+        dopt.zero_grad()
     return step
 
 
@@ -352,17 +508,22 @@ def main(argv=None):
     s1 = Stage1(c1).to(memory_format=CL)
     unet = UNet(cu).to(memory_format=CL)
     control = Control(cu, unet).to(memory_format=CL)
+    disc = Discriminator().to(memory_format=CL)
+    face = FaceRecognitionNet().to(memory_format=CL)
     abar = cosine_alpha_bar()
 
     result = {"torch": torch.__version__, "threads": args.threads}
     timed = {
         "stage1_train_s": ("stage1", lambda: setup_stage1(s1, c1["image_size"])),
         "stage2_train_s": ("stage2", lambda: setup_stage2(unet, control, abar, cu)),
+        "stage2_detail_train_s": ("stage2_detail", lambda: setup_stage2_detail(s1, unet, control, disc, face, abar, cu)),
         "restore_s": ("restore", lambda: setup_restore(s1, unet, control, abar, cu)),
     }
     for key, (name, setup) in timed.items():
         result[key] = median_time(setup(), args.warmup, args.iters) if name in only else None
-    for key, m in (("stage1_params", s1), ("unet_params", unet), ("control_params", control)):
+    nets = (("stage1_params", s1), ("unet_params", unet), ("control_params", control),
+            ("disc_params", disc), ("face_net_params", face))
+    for key, m in nets:
         result[key] = sum(p.numel() for p in m.parameters())
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
@@ -373,9 +534,8 @@ def main(argv=None):
               % (result["torch"], args.threads, args.warmup, args.iters))
         for key in timed:
             if result[key] is not None:
-                print("%-15s %10.4f" % (key, result[key]))
-        print("parameters: stage1 %d, unet %d, control %d"
-              % (result["stage1_params"], result["unet_params"], result["control_params"]))
+                print("%-22s %10.4f" % (key, result[key]))
+        print("parameters: " + ", ".join("%s %d" % (key[:-len("_params")], result[key]) for key, _ in nets))
         print("peak RSS %.1f MB" % result["peak_rss_mb"])
     return 0
 
