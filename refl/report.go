@@ -18,6 +18,27 @@ import (
 	"facereward/train"
 )
 
+// A ReFL run's checkpoints carry the meta "stage" "refl" (Train). Its
+// report is written by the watch, after every pass and at the end, from
+// the log and best/; train's Loop must not overwrite it with the generic
+// page.
+func init() { train.ReportsItself("refl") }
+
+// IsRun reports whether the run folder dir holds a ReFL run: its
+// config.json has the watch settings, which no other run's config has.
+func IsRun(dir string) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return false, fmt.Errorf("run %s: %w", dir, err)
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return false, fmt.Errorf("run %s: config.json: %w", dir, err)
+	}
+	_, ok := cfg["watch"] // Options.Watch
+	return ok, nil
+}
+
 // WriteReport writes dir/report.html, one self-contained page for a
 // ReFL run: the loss terms and the dev-val scores over steps (the base's
 // value dashed, the hacking tolerances shaded), the table of passes with
