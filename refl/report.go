@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"facereward/atomicfile"
 	"facereward/imageio"
@@ -18,6 +17,27 @@ import (
 	"facereward/tensor"
 	"facereward/train"
 )
+
+// A ReFL run's checkpoints carry the meta "stage" "refl" (Train). Its
+// report is written by the watch, after every pass and at the end, from
+// the log and best/; train's Loop must not overwrite it with the generic
+// page.
+func init() { train.ReportsItself("refl") }
+
+// IsRun reports whether the run folder dir holds a ReFL run: its
+// config.json has the watch settings, which no other run's config has.
+func IsRun(dir string) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return false, fmt.Errorf("run %s: %w", dir, err)
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return false, fmt.Errorf("run %s: config.json: %w", dir, err)
+	}
+	_, ok := cfg["watch"] // Options.Watch
+	return ok, nil
+}
 
 // WriteReport writes dir/report.html, one self-contained page for a
 // ReFL run: the loss terms and the dev-val scores over steps (the base's
@@ -53,14 +73,13 @@ func WriteReport(dir string) error {
 // runLog is what the report reads from a run folder.
 type runLog struct {
 	opt    Options
-	byStep map[int]map[string]any // the log's fields by step
-	steps  []int                  // byStep's steps, ascending
-	passes []passScores           // the dev-val passes, by step
-	best   *bestInfo              // nil without best/best.json
+	log    *rundir.ByStep
+	passes []passScores // the dev-val passes, by step
+	best   *bestInfo    // nil without best/best.json
 }
 
 func readRun(dir string) (*runLog, error) {
-	r := &runLog{byStep: map[int]map[string]any{}}
+	r := &runLog{}
 	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", dir, err)
@@ -68,25 +87,11 @@ func readRun(dir string) (*runLog, error) {
 	if err := json.Unmarshal(cfg, &r.opt); err != nil {
 		return nil, fmt.Errorf("report %s: config.json: %w", dir, err)
 	}
-	entries, err := rundir.ReadLog(dir)
-	if err != nil {
+	if r.log, err = rundir.ReadByStep(dir); err != nil {
 		return nil, err
 	}
-	// A resumed run logs steps again; the later line wins.
-	for _, e := range entries {
-		if r.byStep[e.Step] == nil {
-			r.byStep[e.Step] = map[string]any{}
-		}
-		for k, v := range e.Fields {
-			r.byStep[e.Step][k] = v
-		}
-	}
-	for s := range r.byStep {
-		r.steps = append(r.steps, s)
-	}
-	sort.Ints(r.steps)
-	for _, st := range r.steps {
-		if p, ok := passFromLog(rundir.Entry{Step: st, Fields: r.byStep[st]}); ok {
+	for _, st := range r.log.Steps() {
+		if p, ok := passFromLog(rundir.Entry{Step: st, Fields: r.log.Fields(st)}); ok {
 			r.passes = append(r.passes, p)
 		}
 	}
@@ -101,13 +106,8 @@ func readRun(dir string) (*runLog, error) {
 
 // series is the log field key over the steps that have it.
 func (r *runLog) series(key string) report.Series {
-	s := report.Series{Name: key}
-	for _, st := range r.steps {
-		if v, ok := r.byStep[st][key].(float64); ok {
-			s.X, s.Y = append(s.X, float64(st)), append(s.Y, v)
-		}
-	}
-	return s
+	x, y := r.log.Series(key)
+	return report.Series{Name: key, X: x, Y: y}
 }
 
 // chart is one rendered curve of the page.
@@ -162,7 +162,7 @@ type row struct {
 func (r *runLog) rows() []row {
 	var rows []row
 	for _, p := range r.passes {
-		hack, _ := r.byStep[p.Step][KeyHacking].(bool)
+		hack, _ := r.log.Fields(p.Step)[KeyHacking].(bool)
 		f := func(v float64, digits int) string {
 			if math.IsNaN(v) {
 				return "–"
@@ -197,7 +197,7 @@ func (r *runLog) strip(dir string) (template.URL, string) {
 // of step 0, bestStep and last (each LQ | output | GT per face).
 func sampleStrip(dir string, bestStep, last int) ([]byte, error) {
 	read := func(step int) (*tensor.Tensor, error) {
-		return imageio.Read(filepath.Join(dir, "samples", fmt.Sprintf("step-%08d.png", step)))
+		return imageio.Read(rundir.SamplePath(dir, step))
 	}
 	g0, err := read(0)
 	if err != nil {

@@ -1,5 +1,6 @@
 // Package rundir manages a training run's folder: config.json (every
-// setting, resolved), log.jsonl (one line per logged step), checkpoints/
-// (written atomically, the newest found on --resume) and samples/, plus
-// the interrupt handling that lets Ctrl-C save before the process exits.
+// setting, resolved), log.jsonl (one line per logged step, read back in
+// order or merged by step for reports), checkpoints/ (written atomically,
+// the newest found on --resume) and samples/, plus the interrupt handling
+// that lets Ctrl-C save before the process exits.
 package rundir

@@ -100,14 +100,30 @@ func (r *Run) Latest() (path string, step int, ok bool) {
 }
 
 func (r *Run) checkpointSteps() []int {
-	entries, _ := os.ReadDir(filepath.Join(r.Dir, "checkpoints"))
+	return stepFiles(filepath.Join(r.Dir, "checkpoints"), ".safetensors")
+}
+
+// SamplePath is where the sample grid of a step goes in the run folder dir.
+func SamplePath(dir string, step int) string {
+	return filepath.Join(dir, "samples", fmt.Sprintf("step-%08d.png", step))
+}
+
+// SampleSteps are the steps of the sample grids in the run folder dir,
+// ascending (none when it has no samples/).
+func SampleSteps(dir string) []int {
+	return stepFiles(filepath.Join(dir, "samples"), ".png")
+}
+
+// stepFiles are the steps of the files step-N<ext> in folder, ascending.
+func stepFiles(folder, ext string) []int {
+	entries, _ := os.ReadDir(folder)
 	var steps []int
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasPrefix(name, "step-") || !strings.HasSuffix(name, ".safetensors") {
+		if !strings.HasPrefix(name, "step-") || !strings.HasSuffix(name, ext) {
 			continue // temporary files of an interrupted write, or the user's own
 		}
-		if s, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "step-"), ".safetensors")); err == nil {
+		if s, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "step-"), ext)); err == nil {
 			steps = append(steps, s)
 		}
 	}
@@ -153,41 +169,4 @@ func Interruptible(parent context.Context) (context.Context, context.CancelFunc)
 		}
 	}()
 	return ctx, cancel
-}
-
-// Entry is one line of log.jsonl: its step and fields (numbers as float64).
-type Entry struct {
-	Step   int
-	Fields map[string]any
-}
-
-// ReadLog reads a run's log.jsonl in order. A last line cut short by a
-// crash is skipped; any other bad line is an error naming it.
-func ReadLog(dir string) ([]Entry, error) {
-	path := filepath.Join(dir, "log.jsonl")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", dir, err)
-	}
-	lines := strings.Split(string(b), "\n")
-	var out []Entry
-	for i, line := range lines {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var f map[string]any
-		if err := json.Unmarshal([]byte(line), &f); err != nil {
-			if i == len(lines)-1 {
-				break // the unterminated last line of an interrupted write
-			}
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
-		}
-		step, ok := f["step"].(float64)
-		if !ok {
-			return nil, fmt.Errorf("%s line %d: no step", path, i+1)
-		}
-		delete(f, "step")
-		out = append(out, Entry{Step: int(step), Fields: f})
-	}
-	return out, nil
 }

@@ -132,7 +132,7 @@ func (s *Session) Update(clip float64) float64 {
 }
 
 // finish writes the EMA weights alone to the run's model.safetensors, the
-// file later stages and `restore` load.
+// file later stages and `restore` load, and the run's report.html.
 func (s *Session) finish(stdout io.Writer) error {
 	s.ema.Swap()
 	defer s.ema.Swap()
@@ -141,6 +141,7 @@ func (s *Session) finish(stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: at step %d; EMA weights in %s\n", s.run.Dir, s.step, path)
+	s.writeReport(stdout)
 	return nil
 }
 
@@ -161,7 +162,9 @@ type LoopOptions struct {
 // cancelled. step does one update (through s.Update) and returns its loss
 // and what else to log; eval, when not nil, runs every o.EvalEvery steps
 // and at the end. A cancelled loop saves a checkpoint and returns nil; a
-// finished one saves, exports the EMA weights and returns nil.
+// finished one saves, exports the EMA weights and returns nil. The run's
+// report.html is rewritten after every eval pass and when the loop ends
+// either way (writeReport).
 func (s *Session) Loop(ctx context.Context, o LoopOptions, step func() (float32, map[string]any, error), eval func(step int) error, stdout io.Writer) error {
 	bar := progress.New(os.Stderr, o.Label, o.Steps)
 	bar.Resume(s.step)
@@ -174,6 +177,7 @@ func (s *Session) Loop(ctx context.Context, o LoopOptions, step func() (float32,
 				return err
 			}
 			fmt.Fprintf(stdout, "interrupted at step %d; saved %s (continue with --resume)\n", s.step, s.run.CheckpointPath(s.step))
+			s.writeReport(stdout)
 			return nil
 		}
 		loss, fields, err := step()
@@ -195,6 +199,7 @@ func (s *Session) Loop(ctx context.Context, o LoopOptions, step func() (float32,
 			if err := eval(n); err != nil {
 				return err
 			}
+			s.writeReport(stdout)
 		}
 		if n%o.SaveEvery == 0 || n == end {
 			if err := s.save(); err != nil {

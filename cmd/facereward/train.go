@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"facereward/refl"
 	"facereward/rundir"
 	"facereward/train"
 )
@@ -15,7 +18,42 @@ func runTrain(args []string, stdout io.Writer) error {
 		{"restorer", "the stage-1 net and the diffusion restorer (--stage 1|2)", trainRestorer},
 		{"reward", "the Face Reward Model, from preference pairs", trainReward},
 		{"refl", "fine-tune the restorer with reward feedback learning (ReFL)", trainReFL},
+		{"report", "rebuild a run folder's report.html", trainReport},
 	}, args, stdout)
+}
+
+func trainReport(args []string, stdout io.Writer) error {
+	fs := newFlags("train report", "train report RUN", `
+Rebuilds RUN/report.html from the run folder RUN alone (config.json,
+log.jsonl, samples/ and, for ReFL, best/), for any training run: the page
+each run rewrites after every dev-val pass and at its end. A restorer stage
+or reward run gets a chart of every logged term and dev-val score, the
+table of dev-val passes and the newest sample grid; a ReFL run (told by its
+config) gets its own page, as `+"`train refl --report`"+` writes it. Safe while
+the run is training: the page is replaced whole.`, stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("train report: want one run folder, got %d arguments (see --help)", fs.NArg())
+	}
+	dir := fs.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, "log.jsonl")); err != nil {
+		return fmt.Errorf("train report: %s is not a run folder (no log.jsonl): %w", dir, err)
+	}
+	isReFL, err := refl.IsRun(dir)
+	if err != nil {
+		return fmt.Errorf("train report: %w", err)
+	}
+	write := train.WriteReport
+	if isReFL {
+		write = refl.WriteReport
+	}
+	if err := write(dir); err != nil {
+		return fmt.Errorf("train report: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, "report.html"))
+	return nil
 }
 
 func trainReward(args []string, stdout io.Writer) error {
