@@ -18,12 +18,6 @@ import (
 	"facereward/train"
 )
 
-// A ReFL run's checkpoints carry the meta "stage" "refl" (Train). Its
-// report is written by the watch, after every pass and at the end, from
-// the log and best/; train's Loop must not overwrite it with the generic
-// page.
-func init() { train.ReportsItself("refl") }
-
 // IsRun reports whether the run folder dir holds a ReFL run: its
 // config.json has the watch settings, which no other run's config has.
 func IsRun(dir string) (bool, error) {

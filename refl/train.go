@@ -39,6 +39,7 @@ func Train(ctx context.Context, dir string, opt Options, resume bool, stdout io.
 		return err
 	}
 	defer ses.Run().Close()
+	ses.ReportsItself()
 	w, err := newWatch(ses, nets, opt, pd)
 	if err != nil {
 		return err

@@ -65,15 +65,10 @@ func WriteReport(dir string) error {
 	return nil
 }
 
-// reportsItself holds the run kinds (their checkpoints' meta "stage")
-// whose package writes report.html itself, from more than the log, and
-// which writeReport therefore leaves alone.
-var reportsItself = map[string]bool{}
-
-// ReportsItself tells Session.Loop to leave the report of runs whose
-// meta "stage" is stage to their package, which is above train (refl:
-// its page has the hacking flags and the best pass). Call it from init.
-func ReportsItself(stage string) { reportsItself[stage] = true }
+// ReportsItself tells the session that its caller writes report.html
+// from more than the log (refl: its page has the hacking flags and the
+// best pass), so Loop and finish leave the page alone.
+func (s *Session) ReportsItself() { s.ownReport = true }
 
 // writeReport rewrites the run's report.html (WriteReport) unless the
 // run's package writes its own. A failure is printed, not returned: the
@@ -81,7 +76,7 @@ func ReportsItself(stage string) { reportsItself[stage] = true }
 // rebuilds it, so it is no reason to stop a run, and a disk that fails
 // for good fails the next checkpoint anyway.
 func (s *Session) writeReport(stdout io.Writer) {
-	if reportsItself[s.meta["stage"]] {
+	if s.ownReport {
 		return
 	}
 	if err := WriteReport(s.run.Dir); err != nil {

@@ -29,6 +29,8 @@ type Session struct {
 	step  int
 	keep  int
 	meta  map[string]string
+	// ownReport: the caller writes report.html (ReportsItself).
+	ownReport bool
 }
 
 // NewSession opens the run, builds AdamW and the EMA over ps and, with
