@@ -8,7 +8,7 @@ import (
 )
 
 // FeatureTaps are the recognition net's stages whose outputs the feature
-// term compares: the last 32-channel block (36×36 at the net's 150×150
+// term compares: the last 32-channel block (35×35 at the net's 150×150
 // input) and the last 64-channel block (17×17). Early blocks carry edges
 // and texture at the scale of eyes and teeth, where a pixel loss rewards
 // blur; the descriptor alone says nothing about texture.
