@@ -51,8 +51,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) > 1 {
+	if len(args) == 0 || isHelp(args[0]) {
+		// "help help" and "--help -h" ask for the list, not for a command.
+		if len(args) > 1 && !isHelp(args[1]) {
 			return run([]string{args[1], "--help"}, stdout, stderr)
 		}
 		usage(stdout)
@@ -65,6 +66,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "--help" || arg == "-help"
 }
 
 func usage(w io.Writer) {

@@ -41,6 +41,12 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			t.Errorf("%s --help: err %v, output %q", c.name, err, out)
 		}
 	}
+	for _, args := range [][]string{{"help", "help"}, {"--help", "-h"}, {"help", "--help"}} {
+		out, _, err := runCLI(args...)
+		if err != nil || !strings.Contains(out, "Commands:") {
+			t.Errorf("%v: err %v, output %q", args, err, out)
+		}
+	}
 	out, _, _ := runCLI("help", "bench")
 	if !strings.Contains(out, "PyTorch") {
 		t.Errorf("help bench does not explain the benchmark: %q", out)
