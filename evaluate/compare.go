@@ -84,7 +84,7 @@ func Compare(o CompareOptions, stdout, stderr io.Writer) error {
 		rep.Methods = append(rep.Methods, m)
 	}
 
-	page := reportPage(rep, o.Preds[0], gt, lq)
+	page := reportPage(rep, gt, lq)
 	fmt.Fprintln(stdout)
 	report.Markdown(stdout, page)
 	for _, n := range page.Notes {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 
 	"facereward/imageio"
@@ -51,9 +52,11 @@ func addCommonLMD(p *report.Page) (int, bool) {
 }
 
 // reportPage builds the report: the metrics the run has, strips of the three
-// best and worst faces of the first method (by PSNR, or by IDS without
-// ground truth), and notes counting what was left out.
-func reportPage(rep Report, predDir string, gt, lq map[string]string) report.Page {
+// best and worst faces of the ranked method (the first whose folder is not
+// the LQ's or the GT's; by PSNR, or by IDS without ground truth), each
+// strip showing LQ, every method and GT, and notes counting what was left
+// out.
+func reportPage(rep Report, gt, lq map[string]string) report.Page {
 	p := report.Page{Title: "facereward eval"}
 	for _, info := range All {
 		if info.NeedsGT && gt == nil {
@@ -96,23 +99,41 @@ func reportPage(rep Report, predDir string, gt, lq map[string]string) report.Pag
 	if len(p.Methods) == 0 || len(p.Columns) == 0 {
 		return p
 	}
+	// The LQ and GT folders are often passed as rows of their own (to put
+	// their scores in the table); their panels are already in each strip.
+	same := func(a, b string) bool { return a != "" && filepath.Clean(a) == filepath.Clean(b) }
+	var shown []int
+	for i, m := range rep.Methods {
+		if !same(m.Dir, rep.LQ) && !same(m.Dir, rep.GT) {
+			shown = append(shown, i)
+		}
+	}
+	if len(shown) == 0 {
+		shown = []int{0}
+	}
+	idx := make([]map[string]string, len(rep.Methods))
+	for _, i := range shown {
+		idx[i], _ = Index(rep.Methods[i].Dir)
+	}
 	by := p.Columns[0]
-	best, worst := report.BestWorst(p.Methods[0].Rows, by, 3)
-	pred, _ := Index(predDir)
+	ranked := p.Methods[shown[0]]
+	best, worst := report.BestWorst(ranked.Rows, by, 3)
 	for _, set := range []struct {
 		what  string
 		names []string
 	}{{"best", best}, {"worst", worst}} {
 		for _, n := range set.names {
-			s := report.Strip{Caption: fmt.Sprintf("%s %s: %s", set.what, by.Label, n)}
-			for _, panel := range []struct {
-				label string
-				idx   map[string]string
-			}{{"LQ", lq}, {p.Methods[0].Name, pred}, {"GT", gt}} {
-				if png := pngOf(panel.idx, n); png != nil {
-					s.Images = append(s.Images, report.StripImage{Label: panel.label, PNG: png})
+			s := report.Strip{Caption: fmt.Sprintf("%s %s of %s: %s", set.what, by.Label, ranked.Name, n)}
+			add := func(label string, idx map[string]string) {
+				if png := pngOf(idx, n); png != nil {
+					s.Images = append(s.Images, report.StripImage{Label: label, PNG: png})
 				}
 			}
+			add("LQ", lq)
+			for _, i := range shown {
+				add(rep.Methods[i].Name, idx[i])
+			}
+			add("GT", gt)
 			p.Strips = append(p.Strips, s)
 		}
 	}

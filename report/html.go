@@ -90,7 +90,7 @@ func WriteHTML(w io.Writer, p Page) error {
 					vals = append(vals, v)
 				}
 			}
-			data.Hists[c.Label] = append(data.Hists[c.Label], htmlHist{Method: m.Name, SVG: template.HTML(histogram(vals, c.Label+" · "+m.Name, 20))})
+			data.Hists[c.Label] = append(data.Hists[c.Label], htmlHist{Method: m.Name, SVG: template.HTML(histogram(vals, c.Label+" · "+m.Name, histBins(len(vals))))})
 		}
 	}
 	for _, s := range p.Strips {

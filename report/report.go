@@ -132,6 +132,11 @@ func BestWorst(rows []Row, c Column, n int) (best, worst []string) {
 	return best, worst
 }
 
+// histBins is the bar count for n values: about √n, between 4 and 20, so
+// that a handful of faces gives a few readable bars rather than twenty
+// slivers of which most are empty.
+func histBins(n int) int { return min(20, max(4, int(math.Ceil(math.Sqrt(float64(n)))))) }
+
 // histogram returns an inline SVG bar chart of values in bins.
 func histogram(values []float64, label string, bins int) string {
 	var vs []float64

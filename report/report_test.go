@@ -89,3 +89,14 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		}
 	}
 }
+
+func TestHistBins(t *testing.T) {
+	for n, want := range map[int]int{0: 4, 3: 4, 48: 7, 200: 15, 5000: 20} {
+		if got := histBins(n); got != want {
+			t.Errorf("histBins(%d) = %d, want %d", n, got, want)
+		}
+	}
+	if got := strings.Count(histogram([]float64{1, 2, 3}, "x", histBins(3)), "<rect"); got != 4 {
+		t.Errorf("3 values drew %d bars, want 4", got)
+	}
+}

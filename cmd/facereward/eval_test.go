@@ -60,8 +60,37 @@ func TestEvalWritesMetricsAndReport(t *testing.T) {
 		t.Fatalf("csv %q (%v)", csv, err)
 	}
 	html, err := os.ReadFile(filepath.Join(out, "report.html"))
-	if err != nil || !strings.Contains(string(html), "best PSNR: ") {
+	if err != nil || !strings.Contains(string(html), "best PSNR of dimmed: ") {
 		t.Fatalf("report lacks strips (%v)", err)
+	}
+}
+
+// The report's strips show every method beside LQ and GT, ranked by the
+// first method that is not the LQ or GT folder itself.
+func TestEvalStripsShowEveryMethod(t *testing.T) {
+	gt, a, b, out := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	copyFaces(t, gt, 1, "04801", "04850")
+	copyFaces(t, a, 0.95, "04801", "04850")
+	copyFaces(t, b, 0.9, "04801", "04850")
+	_, _, err := runCLI("eval", "--gt", gt, "--pred", gt, "--name", "ground", "--pred", a, "--name", "dimmed", "--pred", b, "--name", "dimmer", "--out", out, "--workers", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(html)
+	if !strings.Contains(page, "best PSNR of dimmed: ") {
+		t.Error("strips are not ranked by the first method other than the GT folder")
+	}
+	for _, label := range []string{"dimmed", "dimmer", "GT"} {
+		if n := strings.Count(page, `alt="`+label+`"`); n != 4 {
+			t.Errorf("%d panels labelled %s; want one in each of the 4 strips", n, label)
+		}
+	}
+	if strings.Contains(page, `alt="ground"`) {
+		t.Error("the GT folder's own row got a strip panel beside the GT panel")
 	}
 }
 
