@@ -2,7 +2,7 @@
 # Scores a restorer on dev-val (ids 04800–04999 of the FFHQ faces in
 # ../shared/data/ffhq128) degraded with one preset at 128×128, fixed seed:
 # LQ, stage 1, stage 2 and GT rows of PSNR, SSIM, IDS, LMD, BRISQUE (and the
-# rest of `facereward eval`'s metrics), with the HTML report beside.
+# rest of `facereward eval`'s metrics, FID-ID against the GT), with the HTML report beside.
 # Usage: bench/quality.sh [--preset diffbir] [--model DIR] [--out DIR] [restore flags…]
 # Without --model the built-in weights are scored.
 set -euo pipefail
@@ -28,4 +28,4 @@ bin/facereward degrade --in "$data" --split devval --preset "$preset" --seed "$s
 bin/facereward restore "$out/pairs/lq" --aligned "${model[@]}" --out "$out/stage2" --save-stage1 "$out/stage1" "$@"
 bin/facereward eval --gt "$out/pairs/gt" --lq "$out/pairs/lq" \
   --pred "$out/pairs/lq" --name LQ --pred "$out/stage1" --name "stage 1" \
-  --pred "$out/stage2" --name "stage 2" --pred "$out/pairs/gt" --name GT --out "$out/eval"
+  --pred "$out/stage2" --name "stage 2" --pred "$out/pairs/gt" --name GT --fid-id --out "$out/eval"

@@ -3,7 +3,6 @@ package restorer
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"facereward/diffusion"
@@ -50,8 +49,10 @@ func (o SampleOptions) Validate() error {
 		return fmt.Errorf("restorer: strength %g outside [0, 1]", o.Strength)
 	case !(o.Guidance >= 0 && o.Guidance <= 1):
 		return fmt.Errorf("restorer: guidance %g outside [0, 1]", o.Guidance)
-	case !(o.Eta >= 0) || math.IsInf(o.Eta, 0):
-		return fmt.Errorf("restorer: eta %g must be finite and >= 0", o.Eta)
+	case !(o.Eta >= 0 && o.Eta <= 1):
+		// Beyond 1 the DDIM step's noise exceeds what the next step's
+		// noise level leaves room for (its square root goes negative).
+		return fmt.Errorf("restorer: eta %g outside [0, 1]", o.Eta)
 	}
 	return nil
 }

@@ -285,3 +285,26 @@ func TestSampleErrors(t *testing.T) {
 		t.Error("unknown prediction accepted")
 	}
 }
+
+// Every setting out of its range is refused before any work, naming it.
+func TestSampleOptionsValidate(t *testing.T) {
+	if err := DefaultSampleOptions().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		edit func(*SampleOptions)
+		want string
+	}{
+		{func(o *SampleOptions) { o.Steps = 0 }, "steps"},
+		{func(o *SampleOptions) { o.Strength = 1.5 }, "strength"},
+		{func(o *SampleOptions) { o.Guidance = 3 }, "guidance"},
+		{func(o *SampleOptions) { o.Eta = 7 }, "eta"},
+		{func(o *SampleOptions) { o.Eta = -0.1 }, "eta"},
+	} {
+		o := DefaultSampleOptions()
+		c.edit(&o)
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error about %s", o, err, c.want)
+		}
+	}
+}
