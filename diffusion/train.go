@@ -53,26 +53,27 @@ type LossOptions struct {
 // returns the mean squared error against the target (ε or v, per m.Pred),
 // ready for g.Backward. The working tensors come from g's pool.
 func (s *Schedule) Loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions) (*nn.Var, error) {
-	loss, _, err := s.loss(g, m, x0, cond, rng, opts, false)
+	loss, _, _, err := s.loss(g, m, x0, cond, rng, opts, false)
 	return loss, err
 }
 
 // LossX0 is Loss that also returns the model's clean-image estimate x0_hat
-// (on the graph, so that terms on it train the model too): what the
-// adversarial and face terms of stage-2 training judge.
-func (s *Schedule) LossX0(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions) (loss, x0hat *nn.Var, err error) {
+// (on the graph, so that terms on it train the model too) and the
+// timesteps drawn: what the adversarial and face terms of stage-2 training
+// judge, and at which noise level each estimate was made.
+func (s *Schedule) LossX0(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions) (loss, x0hat *nn.Var, t []int, err error) {
 	return s.loss(g, m, x0, cond, rng, opts, true)
 }
 
-func (s *Schedule) loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions, wantX0 bool) (loss, x0hat *nn.Var, err error) {
+func (s *Schedule) loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var, rng *rand.Rand, opts LossOptions, wantX0 bool) (loss, x0hat *nn.Var, t []int, err error) {
 	if err := m.Pred.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(x0.Shape) == 0 || x0.Shape[0] == 0 {
-		return nil, nil, fmt.Errorf("diffusion: loss batch has shape %s, want [N,...]", tensor.ShapeString(x0.Shape))
+		return nil, nil, nil, fmt.Errorf("diffusion: loss batch has shape %s, want [N,...]", tensor.ShapeString(x0.Shape))
 	}
 	n := x0.Shape[0]
-	t := s.SampleTimesteps(rng, n, opts.MaxT)
+	t = s.SampleTimesteps(rng, n, opts.MaxT)
 	scratch := func() *tensor.Tensor { return tensor.FromSlice(g.Scratch(x0.Len()), x0.Shape...) }
 	eps := scratch()
 	FillNormal(rng, eps.Data)
@@ -84,14 +85,14 @@ func (s *Schedule) loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var
 	xv := nn.Constant(xt)
 	pred := m.Net(g, xv, t, cond)
 	if !tensor.SameShape(pred.Shape(), x0.Shape) {
-		return nil, nil, fmt.Errorf("diffusion: loss: model returned shape %s for input %s",
+		return nil, nil, nil, fmt.Errorf("diffusion: loss: model returned shape %s for input %s",
 			tensor.ShapeString(pred.Shape()), tensor.ShapeString(x0.Shape))
 	}
 	if wantX0 {
 		x0hat = s.X0FromPredVar(g, m.Pred, xv, pred, t)
 	}
 	if opts.MinSNRGamma <= 0 {
-		return g.MSELoss(pred, nn.Constant(target)), x0hat, nil
+		return g.MSELoss(pred, nn.Constant(target)), x0hat, t, nil
 	}
 	shape := make([]int, len(x0.Shape))
 	for i := range shape {
@@ -103,7 +104,7 @@ func (s *Schedule) loss(g *nn.Graph, m Denoiser, x0 *tensor.Tensor, cond *nn.Var
 		w.Data[i] = float32(s.minSNRWeight(m.Pred, ti, opts.MinSNRGamma))
 	}
 	d := g.Sub(pred, nn.Constant(target))
-	return g.Mean(g.Mul(g.Mul(d, d), nn.Constant(w))), x0hat, nil
+	return g.Mean(g.Mul(g.Mul(d, d), nn.Constant(w))), x0hat, t, nil
 }
 
 // minSNRWeight converts the x0-space weight min(SNR, γ) into the weight of

@@ -3,6 +3,7 @@ package diffusion
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"facereward/nn"
@@ -133,12 +134,15 @@ func TestLossOracle(t *testing.T) {
 		g.Reset()
 		// LossX0 draws as Loss does, and the oracle's clean-image estimate
 		// is the image, at timesteps below MaxT.
-		loss2, x0hat, err := s.LossX0(g, pointOracle(s, p, star), star, nil, rand.New(rand.NewPCG(25, 0)), LossOptions{MaxT: 200})
+		loss2, x0hat, ts, err := s.LossX0(g, pointOracle(s, p, star), star, nil, rand.New(rand.NewPCG(25, 0)), LossOptions{MaxT: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if l := loss2.Value.Data[0]; l > 1e-8 {
 			t.Errorf("%s: LossX0 oracle loss %g", p, l)
+		}
+		if len(ts) != star.Shape[0] || slices.Max(ts) >= 200 {
+			t.Errorf("%s: LossX0 timesteps %v, want %d below 200", p, ts, star.Shape[0])
 		}
 		for i, v := range x0hat.Value.Data {
 			if math.Abs(float64(v-star.Data[i])) > 1e-3 {

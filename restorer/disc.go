@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"facereward/nn"
+	"facereward/tensor"
 )
 
 // DiscConfig sizes the patch discriminator of stage 2's adversarial term.
@@ -97,10 +98,37 @@ func (d *Discriminator) Forward(g *nn.Graph, x *nn.Var) *nn.Var {
 }
 
 // HingeD is the discriminator's hinge loss: mean(relu(1 − D(real))) +
-// mean(relu(1 + D(fake))).
-func HingeD(g *nn.Graph, real, fake *nn.Var) *nn.Var {
-	return g.Add(g.Mean(g.ReLU(g.AddScalar(g.Scale(real, -1), 1))), g.Mean(g.ReLU(g.AddScalar(fake, 1))))
+// mean(relu(1 + D(fake))), the fake faces weighted by w (see HingeG).
+func HingeD(g *nn.Graph, real, fake *nn.Var, w []float32) *nn.Var {
+	return g.Add(g.Mean(g.ReLU(g.AddScalar(g.Scale(real, -1), 1))), weightedMean(g, g.ReLU(g.AddScalar(fake, 1)), w))
 }
 
-// HingeG is the generator's side of the hinge GAN: −mean(D(fake)).
-func HingeG(g *nn.Graph, fake *nn.Var) *nn.Var { return g.Scale(g.Mean(fake), -1) }
+// HingeG is the generator's side of the hinge GAN: −mean(D(fake)), each
+// face's logits weighted by w (nil: all 1; a face of weight 0 is left out
+// of the mean).
+func HingeG(g *nn.Graph, fake *nn.Var, w []float32) *nn.Var {
+	return g.Scale(weightedMean(g, fake, w), -1)
+}
+
+// weightedMean is Σ_i w_i·Σ x_i / (Σ_i w_i · per-face size) over the batch
+// x [N,…], the plain mean when w is nil.
+func weightedMean(g *nn.Graph, x *nn.Var, w []float32) *nn.Var {
+	if w == nil {
+		return g.Mean(x)
+	}
+	s := x.Shape()
+	if len(w) != s[0] {
+		panic(fmt.Sprintf("restorer: %d weights for a batch of %d", len(w), s[0]))
+	}
+	shape := make([]int, len(s))
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0] = s[0]
+	var total float64
+	for _, v := range w {
+		total += float64(v)
+	}
+	per := x.Value.Len() / s[0]
+	return g.Scale(g.Sum(g.Mul(x, nn.Constant(tensor.FromSlice(w, shape...)))), float32(1/(total*float64(per))))
+}

@@ -38,10 +38,18 @@ func TestHinge(t *testing.T) {
 	real := nn.Constant(tensor.FromSlice([]float32{2, 0.5, -1, 1}, 4))
 	fake := nn.Constant(tensor.FromSlice([]float32{-3, 0, 0.5, -1}, 4))
 	// real: max(0, 1−r) = 0, 0.5, 2, 0 → 0.625; fake: max(0, 1+f) = 0, 1, 1.5, 0 → 0.625.
-	if got := HingeD(g, real, fake).Value.Data[0]; math.Abs(float64(got)-1.25) > 1e-6 {
+	if got := HingeD(g, real, fake, nil).Value.Data[0]; math.Abs(float64(got)-1.25) > 1e-6 {
 		t.Errorf("HingeD %v, want 1.25", got)
 	}
-	if got := HingeG(g, fake).Value.Data[0]; math.Abs(float64(got)-0.875) > 1e-6 {
+	if got := HingeG(g, fake, nil).Value.Data[0]; math.Abs(float64(got)-0.875) > 1e-6 {
 		t.Errorf("HingeG %v, want 0.875", got)
+	}
+	// Weights leave faces out: fakes 2 and 3 only (0.5 and −1 → 1.5 and 0).
+	w := []float32{0, 0, 1, 1}
+	if got := HingeD(g, real, fake, w).Value.Data[0]; math.Abs(float64(got)-(0.625+0.75)) > 1e-6 {
+		t.Errorf("weighted HingeD %v, want 1.375", got)
+	}
+	if got := HingeG(g, fake, w).Value.Data[0]; math.Abs(float64(got)-0.25) > 1e-6 {
+		t.Errorf("weighted HingeG %v, want 0.25", got)
 	}
 }

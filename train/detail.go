@@ -3,8 +3,10 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"facereward/checkpoint"
+	"facereward/diffusion"
 	"facereward/facenet"
 	"facereward/nn"
 	"facereward/optim"
@@ -26,6 +28,12 @@ type DetailOptions struct {
 	Disc restorer.DiscConfig `json:"disc"`
 	// DiscLR is the discriminator's Adam learning rate (constant).
 	DiscLR float64 `json:"disc_lr"`
+	// AdvMinT: the adversarial term, and the discriminator's fakes, use
+	// only the estimates made at t ≥ AdvMinT·T. Below, x_t is so little
+	// noised that x0_hat is the ground truth up to the noise, and a
+	// discriminator fed those learns nothing: where the blur comes from is
+	// the high-noise steps restore starts with.
+	AdvMinT float64 `json:"adv_min_t"`
 }
 
 // On reports whether any detail term is weighted.
@@ -34,8 +42,8 @@ func (o DetailOptions) On() bool { return o.Adv > 0 || o.ID > 0 || o.Feat > 0 }
 // Validate checks the weights and, with the adversarial term on, the
 // discriminator.
 func (o DetailOptions) Validate() error {
-	if !(o.Adv >= 0 && o.ID >= 0 && o.Feat >= 0) {
-		return fmt.Errorf("detail weights adv %v, id %v, feat %v: want >= 0", o.Adv, o.ID, o.Feat)
+	if !(o.Adv >= 0 && o.ID >= 0 && o.Feat >= 0) || !(o.AdvMinT >= 0 && o.AdvMinT < 1) {
+		return fmt.Errorf("detail weights adv %v, id %v, feat %v (want >= 0), adv_min_t %v (want in [0, 1))", o.Adv, o.ID, o.Feat, o.AdvMinT)
 	}
 	if o.Adv > 0 {
 		if !(o.DiscLR > 0) {
@@ -55,8 +63,10 @@ type detail struct {
 	face facenet.FaceLoss
 	dg   *nn.Graph
 	// fake is the last generator pass's x0_hat, which the discriminator
-	// step then learns to tell from the ground truth.
-	fake *tensor.Tensor
+	// step then learns to tell from the ground truth, and fakeW its faces'
+	// weights (1 at t ≥ AdvMinT·T, else 0).
+	fake  *tensor.Tensor
+	fakeW []float32
 }
 
 // newDetail builds the terms of o for size×size faces and returns the
@@ -95,11 +105,20 @@ func newDetail(o DetailOptions, size int, seed uint64) (*detail, map[string]opti
 	return d, parts, nil
 }
 
-// generator returns the weighted detail terms on x0hat against hq (both in
-// the restorer's [-1,1]; hq is data) and their unweighted values for the
-// log, and keeps x0_hat for the discriminator step.
-func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, hq *tensor.Tensor) (*nn.Var, map[string]any) {
+// generator returns the weighted detail terms on x0hat, made at timesteps
+// t, against hq (both in the restorer's [-1,1]; hq is data) and their
+// unweighted values for the log, and keeps x0_hat for the discriminator
+// step.
+func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, t []int, hq *tensor.Tensor) (*nn.Var, map[string]any) {
 	d.fake = x0hat.Value.Clone()
+	d.fakeW = make([]float32, len(t))
+	n := 0
+	for i, ti := range t {
+		if float64(ti) >= d.opt.AdvMinT*diffusion.DefaultT {
+			d.fakeW[i] = 1
+			n++
+		}
+	}
 	fields := map[string]any{}
 	var total *nn.Var
 	add := func(key string, w float64, v *nn.Var) {
@@ -111,8 +130,8 @@ func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, hq *tensor.Tensor) (*nn.V
 			total = g.Add(total, t)
 		}
 	}
-	if d.disc != nil {
-		add(KeyAdv, d.opt.Adv, restorer.HingeG(g, d.disc.Forward(g, x0hat)))
+	if d.disc != nil && n > 0 {
+		add(KeyAdv, d.opt.Adv, restorer.HingeG(g, d.disc.Forward(g, x0hat), d.fakeW))
 	}
 	if d.face.Rec != nil {
 		unit := func(v *nn.Var) *nn.Var { return g.Scale(g.AddScalar(v, 1), 0.5) }
@@ -128,7 +147,7 @@ func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, hq *tensor.Tensor) (*nn.V
 // discStep takes one discriminator update, the ground truth hq as real and
 // the last generator pass's x0_hat as fake, and adds its log fields.
 func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
-	if d.disc == nil {
+	if d.disc == nil || !slices.Contains(d.fakeW, 1) {
 		return
 	}
 	g := d.dg
@@ -137,10 +156,10 @@ func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
 	defer nn.Freeze(d.disc)
 	real := d.disc.Forward(g, nn.Constant(hq))
 	fake := d.disc.Forward(g, nn.Constant(d.fake))
-	loss := restorer.HingeD(g, real, fake)
+	loss := restorer.HingeD(g, real, fake, d.fakeW)
 	fields[KeyDiscLoss] = loss.Value.Data[0]
-	fields[KeyDiscReal] = meanOf(real.Value.Data)
-	fields[KeyDiscFake] = meanOf(fake.Value.Data)
+	fields[KeyDiscReal] = meanOf(real.Value.Data, nil)
+	fields[KeyDiscFake] = meanOf(fake.Value.Data, d.fakeW)
 	g.Backward(loss)
 	g.Reset()
 	optim.ClipGradNorm(ps, 1)
@@ -148,10 +167,21 @@ func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
 	nn.ZeroGrad(ps)
 }
 
-func meanOf(xs []float32) float64 {
-	var s float64
-	for _, x := range xs {
-		s += float64(x)
+// meanOf is the mean of a batch's logits xs, each face weighted by w
+// (nil: all 1).
+func meanOf(xs []float32, w []float32) float64 {
+	var s, n float64
+	per := len(xs)
+	if w != nil {
+		per /= len(w)
 	}
-	return s / float64(len(xs))
+	for i, x := range xs {
+		wi := 1.0
+		if w != nil {
+			wi = float64(w[i/per])
+		}
+		s += wi * float64(x)
+		n += wi
+	}
+	return s / n
 }

@@ -78,7 +78,7 @@ func DefaultStage2Options(data string) Stage2Options {
 		Schedule: diffusion.DefaultBetaSchedule, Preset: "diffbir", Seed: 1,
 		Steps: 5000, Batch: 8, LR: 2e-4, Warmup: 500, Clip: 1, EMA: 0.999,
 		EvalEvery: 2000, EvalFaces: 32, SampleSteps: 20, SaveEvery: 250, KeepCheckpts: 3,
-		Detail: DetailOptions{Disc: restorer.DefaultDisc(), DiscLR: 1e-4},
+		Detail: DetailOptions{Disc: restorer.DefaultDisc(), DiscLR: 1e-4, AdvMinT: 0.2},
 	}
 }
 
@@ -262,13 +262,16 @@ func (s *Stage2Stepper) Grad(lq, hq *tensor.Tensor, rng *rand.Rand) (float32, ma
 			return 0, nil, err
 		}
 	} else {
-		if loss, x0hat, err = m.Schedule.LossX0(g, den, s.hq, cond, rng, lo); err != nil {
+		var t []int
+		if loss, x0hat, t, err = m.Schedule.LossX0(g, den, s.hq, cond, rng, lo); err != nil {
 			return 0, nil, err
 		}
 		fields[KeyDiffusion] = loss.Value.Data[0]
-		terms, f := s.det.generator(g, x0hat, s.hq)
+		terms, f := s.det.generator(g, x0hat, t, s.hq)
 		maps.Copy(fields, f)
-		loss = g.Add(loss, terms)
+		if terms != nil {
+			loss = g.Add(loss, terms)
+		}
 	}
 	v := loss.Value.Data[0]
 	g.Backward(loss)
