@@ -2,6 +2,7 @@ package photo
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,16 @@ import (
 	"facereward/restorer/restorertest"
 	"facereward/tensor"
 )
+
+// plan is planOutputs for inputs that no folder argument holds.
+func plan(t *testing.T, in []dataset.File, o Options) []target {
+	t.Helper()
+	ts, _, err := planOutputs(nil, in, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
 
 // tinyRestorer is an untrained 16×16 restorer: the pipeline, not the
 // quality, is under test here.
@@ -51,15 +62,18 @@ func TestRestoreAllAligned(t *testing.T) {
 	}
 	both, alone := t.TempDir(), t.TempDir()
 	var log bytes.Buffer
-	o := Options{Aligned: true, Seed: 7, Out: both, Stage1: filepath.Join(both, "stage1")}
-	if done, skipped := r.RestoreAll([]dataset.File{a, broken, b}, o, &log); done != 2 || skipped != 1 {
-		t.Fatalf("%d restored, %d skipped", done, skipped)
+	o := DefaultOptions()
+	o.Aligned, o.Seed, o.Out, o.Stage1 = true, 7, both, filepath.Join(both, "stage1")
+	all := []dataset.File{a, broken, b}
+	rep := r.RestoreAll(all, plan(t, all, o), o, io.Discard, &log)
+	if rep.Failed != 1 || len(rep.Inputs) != 3 {
+		t.Fatalf("%d of %d failed", rep.Failed, len(rep.Inputs))
 	}
-	if !strings.Contains(log.String(), "restore: skipping "+broken.Path) {
-		t.Errorf("log %q", log.String())
+	if !strings.Contains(log.String(), "restore: "+broken.Path) || rep.Inputs[1].Error == "" {
+		t.Errorf("log %q, report %+v", log.String(), rep.Inputs[1])
 	}
 	o.Out, o.Stage1 = alone, ""
-	if done, _ := r.RestoreAll([]dataset.File{b}, o, &bytes.Buffer{}); done != 1 {
+	if rep := r.RestoreAll([]dataset.File{b}, plan(t, []dataset.File{b}, o), o, io.Discard, io.Discard); rep.Failed != 0 {
 		t.Fatal("b not restored alone")
 	}
 	x, err := os.ReadFile(filepath.Join(both, "b.png"))

@@ -2,12 +2,16 @@ package photo
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"facereward/facenet"
 	"facereward/faces"
 	"facereward/imgproc"
+	"facereward/metrics"
 	"facereward/restorer"
+	"facereward/reward"
 	"facereward/tensor"
 )
 
@@ -16,6 +20,17 @@ type Restorer struct {
 	Sampler *restorer.Sampler
 	// Landmarks places the faces of whole photos; Aligned does not need it.
 	Landmarks *facenet.Landmarks68
+	// Detect, Upscale (≥ 1) and OnlyCenter are the whole-photo settings.
+	Detect     faces.Options
+	Upscale    int
+	OnlyCenter bool
+	// FRM and Rec gate each face of a photo: the restoration is pasted
+	// only if the reward model scores it above the input face and its
+	// face descriptor's cosine to the input's is at least MinIdentity.
+	// A nil FRM pastes every restoration.
+	FRM         *reward.FRM
+	Rec         *facenet.Recognition
+	MinIdentity float64
 }
 
 // size is the side of the faces the model restores.
@@ -41,12 +56,25 @@ func (r *Restorer) Aligned(img *tensor.Tensor, rng *rand.Rand) (est, res *tensor
 	return est, res, nil
 }
 
-// Photo restores every face found in img, in detection order (one draw
-// of rng after another), and returns the photo with them pasted back; a
-// photo without a usable face is an error that says why.
-func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, error) {
-	size := r.size()
-	found, err := faces.DefaultOptions().Detect(img)
+// PhotoResult is a restored photo with what happened to each face.
+type PhotoResult struct {
+	Image *tensor.Tensor
+	Faces []Face
+	// Crops and Restored are each face's aligned crop and its restoration
+	// at the model's size, in the order of Faces.
+	Crops, Restored []*tensor.Tensor
+	Skipped         []faces.Skipped
+}
+
+// Photo restores the faces found in img, in detection order (one draw of
+// rng after another), and returns the photo upscaled by r.Upscale with
+// them pasted back. Each face is restored at the model's size, then
+// blended at the output's resolution with the input's own detail above
+// that size (blend, detailWeight), matched to the photo's colour, and
+// gated (r.FRM). A photo without a usable face is an error that says why.
+func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*PhotoResult, error) {
+	size, up := r.size(), max(1, r.Upscale)
+	found, err := r.Detect.Detect(img)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +85,17 @@ func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, er
 		}
 		return nil, errors.New(why)
 	}
-	photo := img
-	for _, f := range found.Faces {
+	fs := found.Faces
+	if r.OnlyCenter {
+		fs = fs[centerFace(fs, img.Shape[1], img.Shape[0]) : centerFace(fs, img.Shape[1], img.Shape[0])+1]
+	}
+	grey := isGrey(img)
+	base := img
+	if up > 1 {
+		base = imgproc.Resize(img, img.Shape[0]*up, img.Shape[1]*up, imgproc.Cubic)
+	}
+	res := &PhotoResult{Image: base, Skipped: found.Skipped}
+	for _, f := range fs {
 		if err := faces.RefinePoints(img, &f, r.Landmarks); err != nil {
 			return nil, err
 		}
@@ -70,9 +107,75 @@ func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, er
 		if err != nil {
 			return nil, err
 		}
-		if photo, err = faces.PasteBack(photo, tensor.FromSlice(out.Data, size, size, 3), m); err != nil {
+		restored := tensor.FromSlice(out.Data, size, size, 3)
+		if grey {
+			toGrey(restored)
+		}
+		face, pasted, err := r.face(img, base, res.Image, f, m, crop, restored, up)
+		if err != nil {
 			return nil, err
 		}
+		if face.Restored {
+			res.Image = pasted
+		}
+		res.Faces = append(res.Faces, face)
+		res.Crops, res.Restored = append(res.Crops, crop), append(res.Restored, restored)
 	}
-	return photo, nil
+	if grey {
+		toGrey(res.Image)
+	}
+	return res, nil
+}
+
+// face blends, matches, gates and pastes one restored face (restored, at
+// the model's size, of crop, aligned from img by m) into a copy of into,
+// the photo so far at upscale up; the face at the output's resolution is
+// cut from base (img upscaled, no face pasted yet). It returns the face's
+// record and the photo with it pasted (nil when the input face is kept).
+func (r *Restorer) face(img, base, into *tensor.Tensor, f faces.Face, m faces.Affine, crop, restored *tensor.Tensor, up int) (Face, *tensor.Tensor, error) {
+	size := r.size()
+	rec := Face{Box: [3]float32{f.X, f.Y, f.Size}, Score: f.Score}
+	// The face's side in input pixels, and at the output's resolution.
+	native := max(size/2, int(math.Round(float64(size)/m.Scale())))
+	rec.Side = native * up
+	inCrop, _, err := faces.Align(img, f.Points, native)
+	if err != nil {
+		return rec, nil, err
+	}
+	rec.Detail = detailWeight(inCrop)
+	var pts [5]faces.Point
+	for i, p := range f.Points {
+		pts[i] = faces.Point{p[0] * float32(up), p[1] * float32(up)}
+	}
+	outCrop, mOut, err := faces.Align(base, pts, rec.Side)
+	if err != nil {
+		return rec, nil, err
+	}
+	final := blend(outCrop, restored, rec.Detail)
+	matchColour(final, outCrop)
+	if r.FRM != nil {
+		small := imgproc.Resize(final, size, size, imgproc.Area)
+		scores := r.FRM.Score(tensor.Stack([]*tensor.Tensor{crop, small}), 2)
+		rec.RewardBefore, rec.RewardAfter = scores[0], scores[1]
+		a, _, _ := facenet.AlignedCrop(crop)
+		b, _, _ := facenet.AlignedCrop(small)
+		da, db := r.Rec.DescriptorCrop(a), r.Rec.DescriptorCrop(b)
+		if rec.Identity, _, err = metrics.IDS(da[:], db[:]); err != nil {
+			return rec, nil, err
+		}
+		switch {
+		case rec.RewardAfter <= rec.RewardBefore:
+			rec.Reason = fmt.Sprintf("the reward model prefers the input face (%.2f ≥ %.2f)", rec.RewardBefore, rec.RewardAfter)
+			return rec, nil, nil
+		case rec.Identity < r.MinIdentity:
+			rec.Reason = fmt.Sprintf("identity not kept (descriptor cosine %.3f < %.3f)", rec.Identity, r.MinIdentity)
+			return rec, nil, nil
+		}
+	}
+	pasted, err := faces.PasteBack(into, final, mOut)
+	if err != nil {
+		return rec, nil, err
+	}
+	rec.Restored = true
+	return rec, pasted, nil
 }

@@ -1,40 +1,110 @@
 package photo
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"facereward/atomicfile"
 	"facereward/dataset"
 	"facereward/degrade"
 	"facereward/facenet"
+	"facereward/faces"
 	"facereward/imageio"
 	"facereward/progress"
 	"facereward/restorer"
+	"facereward/reward"
 	"facereward/tensor"
 )
 
 // Options are a restore run's model, sampler settings and outputs.
 type Options struct {
-	Model   string                 // model directory or builtin:NAME; "" for the default
+	Model string // model directory or builtin:NAME; "" for the default
 	// RewardStrength, when set, scales the reward's effect (see
 	// restorer.LoadReward) against RewardBase ("" for the built-in base).
 	RewardStrength *float64
 	RewardBase     string
-	Sampler restorer.SampleOptions // the sampler's settings
-	Seed    uint64
-	Aligned bool   // inputs are aligned face crops: no detection
-	Out     string // folder of the restorations
-	Stage1  string // with Aligned, also write the stage-1 estimates here; "" for none
+	Sampler        restorer.SampleOptions // the sampler's settings
+	Seed           uint64
+	Aligned        bool   // inputs are aligned face crops: no detection
+	Out            string // folder of the restorations
+	Stage1         string // with Aligned, also write the stage-1 estimates here; "" for none
+
+	// Whole photos: Upscale multiplies the photo's size (faces are
+	// restored at the output's resolution); MinFace is the smallest face
+	// side restored (pixels); OnlyCenter restores only the face nearest
+	// the centre; NoGate pastes every restoration (else a face whose
+	// restoration the reward model does not prefer, or that loses the
+	// person, MinIdentity, keeps its input).
+	Upscale     int
+	MinFace     int
+	OnlyCenter  bool
+	NoGate      bool
+	MinIdentity float64
+	// Ext is the restored image's format: auto (the input's: PNG or
+	// JPEG), png or jpg; Suffix is appended to output names.
+	Ext, Suffix string
 }
 
-// Run loads the model (and, for whole photos, the landmark net), restores
-// every image of paths (files, or folders searched recursively) with
-// RestoreAll, and prints how many were restored.
+// DefaultOptions are restore's defaults: the peers' ×2 upscale, faces of
+// 32 px and more, the gate on at a descriptor cosine of 0.9 (two photos of
+// one person score about 0.95 on aligned faces, two people 0.86).
+func DefaultOptions() Options {
+	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, MinFace: 32, MinIdentity: 0.9, Ext: "auto"}
+}
+
+// Validate checks every setting before any work is done.
+func (o Options) Validate() error {
+	if err := o.Sampler.Validate(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	switch {
+	case o.Out == "":
+		return fmt.Errorf("restore: no output folder (--out)")
+	case o.Upscale < 1 || o.Upscale > 8:
+		return fmt.Errorf("restore: --upscale %d outside [1, 8]", o.Upscale)
+	case o.MinFace < 8:
+		return fmt.Errorf("restore: --min-face %d below 8 pixels", o.MinFace)
+	case !(o.MinIdentity >= 0 && o.MinIdentity <= 1):
+		return fmt.Errorf("restore: --min-identity %v outside [0, 1]", o.MinIdentity)
+	case !slices.Contains(Extensions, o.Ext):
+		return fmt.Errorf("restore: --ext %q (want auto, png or jpg)", o.Ext)
+	case strings.ContainsAny(o.Suffix, `/\`):
+		return fmt.Errorf("restore: --suffix %q holds a path separator", o.Suffix)
+	case o.Stage1 != "" && !o.Aligned:
+		return fmt.Errorf("restore: --save-stage1 needs --aligned (a photo's stage-1 estimate is of its aligned crop)")
+	}
+	return nil
+}
+
+// Run checks o, plans every output name, loads the model (and, for whole
+// photos, the face nets and the reward model of the gate), restores every
+// image of paths (files, or folders searched recursively) with RestoreAll,
+// writes report.json and prints a summary. It fails when any input did.
 func Run(paths []string, o Options, stdout, stderr io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	inputs, err := dataset.Inputs(paths)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if len(inputs) == 0 {
+		return fmt.Errorf("restore: no images in %s", strings.Join(paths, ", "))
+	}
+	targets, notes, err := planOutputs(paths, inputs, o)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "restore: %s\n", n)
+	}
 	strength := 1.0
 	if o.RewardStrength != nil {
 		strength = *o.RewardStrength
@@ -47,72 +117,201 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	r := &Restorer{Sampler: s}
+	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions()}
+	r.Detect.MinFace = o.MinFace
 	if !o.Aligned {
-		if r.Landmarks, _, err = facenet.Load(); err != nil {
+		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
 			return err
 		}
+		if !o.NoGate {
+			if r.FRM, err = reward.LoadOrBuiltin(""); err != nil {
+				return err
+			}
+			if r.FRM.Config.ImageSize != r.size() {
+				return fmt.Errorf("restore: the reward model reads %d×%d faces and %s restores %d×%d ones; the gate needs both at one size (--no-gate pastes every restoration)",
+					r.FRM.Config.ImageSize, r.FRM.Config.ImageSize, m.Name, r.size(), r.size())
+			}
+		}
 	}
-	inputs, err := dataset.Inputs(paths)
-	if err != nil {
+	rep := r.RestoreAll(inputs, targets, o, stdout, stderr)
+	if err := rep.write(filepath.Join(o.Out, "report.json")); err != nil {
 		return err
 	}
-	done, skipped := r.RestoreAll(inputs, o, stderr)
-	fmt.Fprintf(stdout, "restore: %d images restored into %s", done, o.Out)
-	if skipped > 0 {
-		fmt.Fprintf(stdout, "; %d skipped", skipped)
-	}
-	fmt.Fprintln(stdout)
-	if done == 0 {
-		return fmt.Errorf("restore: nothing restored")
+	fmt.Fprintln(stdout, rep.summary(o.Out))
+	if rep.Failed > 0 {
+		return fmt.Errorf("restore: %d of %d inputs failed (see above)", rep.Failed, len(inputs))
 	}
 	return nil
 }
 
+// Report is a run's report.json: every input with its faces.
+type Report struct {
+	Inputs                 []InputReport `json:"inputs"`
+	Restored, Kept, Failed int           `json:"-"`
+}
+
+// InputReport is one input: its output, faces and any error.
+type InputReport struct {
+	Input   string          `json:"input"`
+	Output  string          `json:"output,omitempty"`
+	Faces   []Face          `json:"faces,omitempty"`
+	Skipped []faces.Skipped `json:"skipped,omitempty"`
+	Error   string          `json:"error,omitempty"`
+}
+
+func (rep *Report) write(path string) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+func (rep *Report) summary(out string) string {
+	s := fmt.Sprintf("restore: %s written to %s", plural(len(rep.Inputs)-rep.Failed, "image"), out)
+	if rep.Restored+rep.Kept > 0 {
+		s += fmt.Sprintf("; %s restored, %d kept as they were", plural(rep.Restored, "face"), rep.Kept)
+	}
+	if rep.Failed > 0 {
+		s += fmt.Sprintf("; %d failed", rep.Failed)
+	}
+	return s + " (report.json)"
+}
+
 // RestoreAll restores every input (an aligned crop with o.Aligned, else a
-// whole photo) and writes it under o.Out with the input's relative name as
-// PNG, with a progress bar on stderr. An input that cannot be read or
-// restored is reported on stderr and skipped; it returns how many were
-// restored and skipped.
-func (r *Restorer) RestoreAll(inputs []dataset.File, o Options, stderr io.Writer) (done, skipped int) {
+// whole photo) into its target, with a progress bar on stderr and, for
+// photos, one line per photo on stdout saying how many faces were found,
+// restored, kept and skipped. An input that cannot be read or restored is
+// reported and counted as failed.
+func (r *Restorer) RestoreAll(inputs []dataset.File, targets []target, o Options, stdout, stderr io.Writer) *Report {
+	rep := &Report{}
 	bar := progress.New(stderr, "restore", len(inputs))
-	for _, in := range inputs {
+	for i, in := range inputs {
 		// One random stream per input name: results do not depend on
 		// which other files were given.
 		rng := rand.New(rand.NewPCG(o.Seed, degrade.Stream(in.Rel)))
-		img, err := imageio.Read(in.Path)
-		var res, est *tensor.Tensor
-		if err == nil {
-			if o.Aligned {
-				est, res, err = r.Aligned(img, rng)
+		ir := InputReport{Input: in.Path}
+		err := r.restoreOne(in, targets[i], o, rng, &ir)
+		if err != nil {
+			ir.Error = err.Error()
+			rep.Failed++
+			fmt.Fprintf(stderr, "\nrestore: %s: %v\n", in.Path, err)
+		}
+		for _, f := range ir.Faces {
+			if f.Restored {
+				rep.Restored++
 			} else {
-				res, err = r.Photo(img, rng)
+				rep.Kept++
 			}
 		}
-		name := strings.TrimSuffix(in.Rel, filepath.Ext(in.Rel)) + ".png"
-		if err == nil {
-			err = writeUnder(o.Out, name, res)
+		if !o.Aligned && err == nil {
+			fmt.Fprintln(stdout, photoLine(ir))
 		}
-		if err == nil && o.Stage1 != "" {
-			err = writeUnder(o.Stage1, name, est)
-		}
-		if err != nil {
-			skipped++
-			fmt.Fprintf(stderr, "\nrestore: skipping %s: %v\n", in.Path, err)
-		} else {
-			done++
-		}
+		rep.Inputs = append(rep.Inputs, ir)
 		bar.Add(1)
 	}
 	bar.Finish()
-	return done, skipped
+	return rep
 }
 
-// writeUnder writes img as dir/rel, making the folders on the way.
-func writeUnder(dir, rel string, img *tensor.Tensor) error {
-	path := filepath.Join(dir, filepath.FromSlash(rel))
+// restoreOne restores one input and writes its files, filling ir.
+func (r *Restorer) restoreOne(in dataset.File, t target, o Options, rng *rand.Rand, ir *InputReport) error {
+	img, err := imageio.Read(in.Path)
+	if err != nil {
+		return err
+	}
+	ir.Output = o.imagePath(t)
+	if o.Aligned {
+		est, res, err := r.Aligned(img, rng)
+		if err != nil {
+			return err
+		}
+		if err := writeImage(ir.Output, res); err != nil {
+			return err
+		}
+		if o.Stage1 != "" {
+			return writeImage(filepath.Join(o.Stage1, filepath.FromSlash(t.Stem)+".png"), est)
+		}
+		return nil
+	}
+	pr, err := r.Photo(img, rng)
+	if err != nil {
+		return err
+	}
+	ir.Faces, ir.Skipped = pr.Faces, pr.Skipped
+	for i := range pr.Faces {
+		restored, cropped, compared := o.facePaths(t, i)
+		for _, w := range []struct {
+			path string
+			img  *tensor.Tensor
+		}{{restored, pr.Restored[i]}, {cropped, pr.Crops[i]}, {compared, sideBySide(pr.Crops[i], pr.Restored[i])}} {
+			if err := writeImage(w.path, w.img); err != nil {
+				return err
+			}
+		}
+	}
+	return writeImage(ir.Output, pr.Image)
+}
+
+// photoLine is a photo's line on stdout.
+func photoLine(ir InputReport) string {
+	var restored, kept int
+	var why []string
+	for _, f := range ir.Faces {
+		if f.Restored {
+			restored++
+		} else {
+			kept++
+			why = append(why, f.Reason)
+		}
+	}
+	s := fmt.Sprintf("%s: %s, %d restored", ir.Input, plural(len(ir.Faces), "face"), restored)
+	if kept > 0 {
+		s += fmt.Sprintf(", %d kept as they were (%s)", kept, strings.Join(why, "; "))
+	}
+	if len(ir.Skipped) > 0 {
+		reasons := map[string]int{}
+		for _, sk := range ir.Skipped {
+			reasons[sk.Reason]++
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(reasons)) {
+			parts = append(parts, fmt.Sprintf("%d %s", reasons[k], k))
+		}
+		s += fmt.Sprintf("; %s skipped (%s)", plural(len(ir.Skipped), "detection"), strings.Join(parts, ", "))
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// sideBySide lays two images of one height next to each other.
+func sideBySide(a, b *tensor.Tensor) *tensor.Tensor {
+	h, wa, wb := a.Shape[0], a.Shape[1], b.Shape[1]
+	out := tensor.New(h, wa+wb, 3)
+	for y := range h {
+		copy(out.Data[y*(wa+wb)*3:], a.Data[y*wa*3:(y+1)*wa*3])
+		copy(out.Data[(y*(wa+wb)+wa)*3:], b.Data[y*wb*3:(y+1)*wb*3])
+	}
+	return out
+}
+
+// writeImage writes img to path as PNG or JPEG (quality 95) by its
+// extension, making the folders on the way.
+func writeImage(path string, img *tensor.Tensor) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
+	}
+	if strings.HasSuffix(path, ".jpg") {
+		return imageio.WriteJPEG(path, img, 95)
 	}
 	return imageio.WritePNG(path, img)
 }

@@ -30,7 +30,7 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 	if img, err := imageio.Read(filepath.Join(est, "04850.png")); err != nil || !tensor.SameShape(img.Shape, []int{128, 128, 3}) {
 		t.Fatalf("stage-1 estimate: %v %v", err, img)
 	}
-	if !strings.Contains(stdout, "2 images restored") {
+	if !strings.Contains(stdout, "2 images written") {
 		t.Errorf("summary %q", stdout)
 	}
 	img, err := imageio.Read(filepath.Join(out, "04801.png"))
@@ -38,8 +38,9 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 		t.Fatalf("aligned output: %v %v", err, img)
 	}
 
-	// A whole photo: detected, aligned, restored and pasted back at its own
-	// size; a blank image has no face and is skipped with the reason.
+	// A whole photo: detected, aligned, restored and pasted back, twice
+	// its size; a blank image has no face: it fails, with the reason, and
+	// the run's exit status says so once the other photo is written.
 	photos := t.TempDir()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "faces", "grace_hopper_512x512.jpg"))
 	if err != nil {
@@ -49,16 +50,30 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 	blank := tensor.New(64, 64, 3)
 	imageio.WritePNG(filepath.Join(photos, "blank.png"), blank)
 	out2 := t.TempDir()
-	stdout, _, err = runCLI("restore", photos, "--model", model, "--out", out2, "--steps", "2")
-	if err != nil {
-		t.Fatal(err)
+	stdout, _, err = runCLI("restore", photos, "--model", model, "--out", out2, "--steps", "2", "--no-gate")
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 inputs failed") {
+		t.Errorf("a photo without a face: %v", err)
 	}
-	if !strings.Contains(stdout, "1 images restored") || !strings.Contains(stdout, "1 skipped") {
-		t.Errorf("summary %q", stdout)
+	if !strings.Contains(stdout, "1 image written") || !strings.Contains(stdout, "1 failed") || !strings.Contains(stdout, "hopper.jpg: 1 face, 1 restored") {
+		t.Errorf("stdout %q", stdout)
 	}
-	res, err := imageio.Read(filepath.Join(out2, "hopper.png"))
-	if err != nil || !tensor.SameShape(res.Shape, []int{512, 512, 3}) {
+	res, err := imageio.Read(filepath.Join(out2, "restored_imgs", "hopper.jpg"))
+	if err != nil || !tensor.SameShape(res.Shape, []int{1024, 1024, 3}) {
 		t.Fatalf("photo output: %v", err)
+	}
+	for _, p := range []string{"restored_faces/hopper_00.png", "cropped_faces/hopper_00.png", "cmp/hopper_00.png", "report.json"} {
+		if _, err := os.Stat(filepath.Join(out2, filepath.FromSlash(p))); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	rep, err := os.ReadFile(filepath.Join(out2, "report.json"))
+	if err != nil || !strings.Contains(string(rep), `"restored": true`) || !strings.Contains(string(rep), "no face found") {
+		t.Errorf("report.json %s (%v)", rep, err)
+	}
+	// The reward model's gate needs faces of its size.
+	_, _, err = runCLI("restore", photos, "--model", model, "--out", t.TempDir(), "--steps", "2")
+	if err == nil || !strings.Contains(err.Error(), "--no-gate") {
+		t.Errorf("gate with a 16×16 model: %v", err)
 	}
 }
 

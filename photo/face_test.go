@@ -1,0 +1,101 @@
+package photo
+
+import (
+	"math"
+	"testing"
+
+	"facereward/imgproc"
+	"facereward/nn"
+	"facereward/tensor"
+)
+
+func texture(n int, seed uint64) *tensor.Tensor {
+	img := tensor.New(n, n, 3)
+	rng := nn.NewRNG(seed)
+	for y := range n {
+		for x := range n {
+			v := 0.5 + 0.3*math.Sin(float64(x)/3)*math.Cos(float64(y)/5)
+			for c := range 3 {
+				img.Data[(y*n+x)*3+c] = float32(v + 0.02*rng.NormFloat64()*float64(c+1)/3)
+			}
+		}
+	}
+	return img
+}
+
+// The blend keeps the input's detail above the model's resolution: a
+// restoration that is exactly the input at the model's size gives back
+// the input itself at weight 1, and the restoration upsampled at weight 0.
+func TestBlend(t *testing.T) {
+	crop := texture(256, 1)
+	res := imgproc.Resize(crop, 128, 128, imgproc.Area)
+	got := blend(crop, res, 1)
+	for i := range got.Data {
+		if math.Abs(float64(got.Data[i]-crop.Data[i])) > 1e-5 {
+			t.Fatalf("value %d: %v, want the input's %v", i, got.Data[i], crop.Data[i])
+		}
+	}
+	up := imgproc.Resize(res, 256, 256, imgproc.Cubic)
+	got = blend(crop, res, 0)
+	for i := range got.Data {
+		if got.Data[i] != up.Data[i] {
+			t.Fatal("weight 0 is not the upsampled restoration")
+		}
+	}
+	if small := blend(imgproc.Resize(crop, 100, 100, imgproc.Area), res, 1); small.Shape[0] != 100 {
+		t.Errorf("a face smaller than the model: %v", small.Shape)
+	}
+}
+
+// The noise estimate finds added Gaussian noise on a smooth image, and
+// the detail weight falls from 1 (clean) to 0 (noisy).
+func TestNoiseSigma(t *testing.T) {
+	clean := tensor.New(128, 128, 3)
+	for y := range 128 {
+		for x := range 128 {
+			for c := range 3 {
+				clean.Data[(y*128+x)*3+c] = float32(0.5 + 0.3*math.Sin(float64(x+y)/20))
+			}
+		}
+	}
+	if s := noiseSigma(clean); s > 0.002 {
+		t.Errorf("smooth image: sigma %v", s)
+	}
+	if w := detailWeight(clean); w != 1 {
+		t.Errorf("smooth image: detail weight %v, want 1", w)
+	}
+	noisy := clean.Clone()
+	rng := nn.NewRNG(2)
+	for i := 0; i < len(noisy.Data); i += 3 {
+		n := float32(0.05 * rng.NormFloat64()) // grey noise: the luma sees it whole
+		for c := range 3 {
+			noisy.Data[i+c] += n
+		}
+	}
+	if s := noiseSigma(noisy); math.Abs(s-0.05) > 0.008 {
+		t.Errorf("sigma 0.05 noise: estimated %v", s)
+	}
+	if w := detailWeight(noisy); w != 0 {
+		t.Errorf("noisy image: detail weight %v, want 0", w)
+	}
+}
+
+func TestColourAndGrey(t *testing.T) {
+	crop, res := texture(64, 3), texture(64, 3)
+	for i := range res.Data {
+		res.Data[i] += float32(0.1 * float64(i%3))
+	}
+	matchColour(res, crop)
+	for i := range res.Data {
+		if math.Abs(float64(res.Data[i]-crop.Data[i])) > 1e-5 {
+			t.Fatalf("value %d: %v after matching, want %v", i, res.Data[i], crop.Data[i])
+		}
+	}
+	if isGrey(crop) {
+		t.Error("a colour image taken for grey")
+	}
+	toGrey(crop)
+	if !isGrey(crop) {
+		t.Error("toGrey left colour")
+	}
+}
