@@ -18,12 +18,16 @@ var landmarkFile []byte
 //go:embed weights/recognition.safetensors
 var recognitionFile []byte
 
+//go:embed weights/ssd_mobilenetv1.safetensors
+var ssdFile []byte
+
 // The sha256 of the embedded weights, as tools/faceapi/convert printed
 // them. Checking at load catches a weight file replaced or damaged in the
 // repository before it silently changes every LMD/IDS figure.
 const (
 	landmarkSHA256    = "b95c54e692226761cebca556869be25fd928af3ef1eae2100f3d9fb7e9b19b5a"
 	recognitionSHA256 = "683241d0e257c6042c772358553d4879de3f9698d32a46a6f506ff9bc0d91d1f"
+	ssdSHA256         = "d43722f840d510d8c4f84dc989ff128bd3a90ea5ce5d187629b929c5893624d1"
 )
 
 // meanRGB is face-api's per-channel mean, in 0–255 units, subtracted from
@@ -42,6 +46,9 @@ func Load() (*Landmarks68, *Recognition, error) {
 	}
 	return lm, rec, nil
 }
+
+// LoadSSD builds the face detector from the embedded weights.
+func LoadSSD() (*SSD, error) { return newSSD(ssdFile) }
 
 // openWeights checks data against its expected sha256 and decodes it.
 func openWeights(name string, data []byte, want string) (*weightSet, error) {

@@ -8,10 +8,14 @@ import (
 // go test ./faces/ -run '^$' -bench . -benchtime 20x
 func BenchmarkDetect512(b *testing.B) {
 	photo := readPhoto(b, "grace_hopper_512x512.jpg")
-	for _, pad := range []float64{0, 0.1} {
-		b.Run(fmt.Sprintf("pad=%.1f", pad), func(b *testing.B) {
+	for _, c := range []struct {
+		det string
+		pad float64
+	}{{DetectorSSD, 0}, {DetectorPigo, 0}, {DetectorPigo, 0.1}} {
+		b.Run(fmt.Sprintf("%s/pad=%.1f", c.det, c.pad), func(b *testing.B) {
 			o := DefaultOptions()
-			o.Pad = pad
+			o.Detector = c.det
+			o.Pad = c.pad
 			for b.Loop() {
 				if r, err := o.Detect(photo); err != nil || len(r.Faces) != 1 {
 					b.Fatalf("%d faces, err %v", len(r.Faces), err)

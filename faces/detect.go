@@ -10,6 +10,7 @@ import (
 
 	pigo "github.com/esimov/pigo/core"
 
+	"facereward/facenet"
 	"facereward/tensor"
 )
 
@@ -28,11 +29,18 @@ type Point = [2]float32
 
 // Face is one detection in photo coordinates.
 type Face struct {
-	// X, Y is the top-left corner and Size the side of pigo's square box,
-	// which spans roughly brows to chin. For a face cut by the photo edge
-	// the box reaches past it (X or Y negative, or beyond the far side).
+	// X, Y is the top-left corner and Size the side of a square box in
+	// pigo's convention, which spans roughly brows to chin: pigo's own box,
+	// or for the SSD the square that puts the FFHQ template where pigo's
+	// box would (ssdFace). For a face cut by the photo edge the box
+	// reaches past it (X or Y negative, or beyond the far side).
 	X, Y, Size float32
-	// Score is pigo's summed cascade output; below ~20 detections are often false.
+	// Box is the detector's own box, x, y, w, h: pigo's square (the same as
+	// X, Y, Size), or the SSD's rectangle (hairline to chin, not clipped to
+	// the photo).
+	Box [4]float32
+	// Score is pigo's summed cascade output (below ~20 detections are often
+	// false), or the SSD's face probability in (0, 1).
 	Score float32
 	// Eyes holds the pupils found by puploc, image-left first; EyesFound says
 	// whether both were located inside the box.
@@ -53,12 +61,36 @@ type Skipped struct {
 	Reason string
 }
 
+// The detectors Options.Detector names.
+const (
+	// DetectorSSD is face-api's SSD MobileNet v1 (facenet.SSD): on the
+	// labelled photos of testdata/detect it finds more faces than pigo,
+	// turned and tilted ones too, with fewer false ones (tools/detecteval).
+	DetectorSSD = "ssd"
+	// DetectorPigo is pigo's cascade: no network, faster on small photos
+	// and slower on large ones (its scan grows with the photo; the SSD
+	// always sees 512×512), but frontal and upright faces only.
+	DetectorPigo = "pigo"
+)
+
 // Options tunes Detect. The zero value is not useful; start from
 // DefaultOptions.
 type Options struct {
-	// MinFace is the smallest face side (pixels) returned; smaller detections
-	// go to Skipped, since a restorer cannot do much with them.
+	// Detector is DetectorSSD or DetectorPigo; empty means DetectorSSD.
+	Detector string
+	// MinFace is the smallest face side (pixels, Face.Size) returned;
+	// smaller detections go to Skipped, since a restorer cannot do much
+	// with them.
 	MinFace int
+	// MinConfidence is the SSD's score threshold (face-api's default 0.5).
+	// SSD boxes scoring above half of it but not above it go to Skipped, so
+	// that a photo without a face can say how near one came.
+	MinConfidence float32
+	// Pupils runs puploc inside each face box.
+	Pupils bool
+
+	// The rest tune pigo only.
+
 	// ScanMin is the smallest window scanned, as a fraction of the shorter
 	// image side, but never below 20 px (pigo's cascade is trained at ~24).
 	// It is smaller than MinFace so that tiny faces are seen and reported.
@@ -70,8 +102,6 @@ type Options struct {
 	IoU float64
 	// MinScore drops weak detections (pigo warns that < ~20 is often false).
 	MinScore float32
-	// Pupils runs puploc inside each face box.
-	Pupils bool
 	// Pad extends the photo by this fraction of its shorter side on every
 	// edge (repeating the edge pixels) so that a face cut by the border can
 	// still fill a detection window; pigo only tries windows wholly inside
@@ -81,8 +111,15 @@ type Options struct {
 }
 
 // DefaultOptions returns the settings the tests were measured with.
+// MinFace is 40 px, the size under which testdata/detect calls a face
+// small: at 48 px, the limit before the SSD, a face of 50 px (the
+// astronaut at 256×256) flipped between detectors, whose sizes for one
+// face differ by about 10%.
 func DefaultOptions() Options {
-	return Options{MinFace: 48, ScanMin: 0.04, Shift: 0.05, Scale: 1.1, IoU: 0.2, MinScore: 20, Pupils: true, Pad: 0.1}
+	return Options{
+		Detector: DetectorSSD, MinFace: 40, MinConfidence: 0.5, Pupils: true,
+		ScanMin: 0.04, Shift: 0.05, Scale: 1.1, IoU: 0.2, MinScore: 20, Pad: 0.1,
+	}
 }
 
 // Result lists the faces found, largest-score first, and those skipped.
@@ -203,13 +240,25 @@ func noFace(r Result) error {
 	return fmt.Errorf("faces: %w (%d skipped, first: %s)", ErrNoFace, len(r.Skipped), r.Skipped[0].Reason)
 }
 
-// Detect runs the cascade over img [H,W,3] in [0,1]. An empty Result is not
-// an error; only a malformed image or cascade is.
+// Detect finds the faces of img [H,W,3] in [0,1] with o.Detector. An
+// empty Result is not an error; only a malformed image or options, or
+// damaged embedded cascades or weights are.
 func (o Options) Detect(img *tensor.Tensor) (Result, error) {
 	h, w, err := rgbDims(img)
 	if err != nil {
 		return Result{}, err
 	}
+	switch o.Detector {
+	case DetectorSSD, "":
+		return o.detectSSD(img, h, w)
+	case DetectorPigo:
+		return o.detectPigo(img, h, w)
+	}
+	return Result{}, fmt.Errorf("faces: unknown detector %q (want %q or %q)", o.Detector, DetectorSSD, DetectorPigo)
+}
+
+// detectPigo runs the cascade over the photo.
+func (o Options) detectPigo(img *tensor.Tensor, h, w int) (Result, error) {
 	ff, pl, err := cascades()
 	if err != nil {
 		return Result{}, err
@@ -236,6 +285,7 @@ func (o Options) Detect(img *tensor.Tensor) (Result, error) {
 			Size:  float32(d.Scale),
 			Score: d.Q,
 		}
+		f.Box = [4]float32{f.X, f.Y, f.Size, f.Size}
 		switch {
 		case d.Q < o.MinScore:
 			// Weak windows are mostly texture; dropping them silently would
@@ -252,7 +302,13 @@ func (o Options) Detect(img *tensor.Tensor) (Result, error) {
 		f.Points = estimatePoints(f)
 		r.Faces = append(r.Faces, f)
 	}
-	// Score first, size breaking ties, so callers that want "the" face take [0].
+	r.sort()
+	return r, nil
+}
+
+// sort puts faces score first, size breaking ties, so callers that want
+// "the" face take [0]; and skipped detections best first.
+func (r *Result) sort() {
 	sort.SliceStable(r.Faces, func(i, j int) bool {
 		if r.Faces[i].Score != r.Faces[j].Score {
 			return r.Faces[i].Score > r.Faces[j].Score
@@ -260,7 +316,103 @@ func (o Options) Detect(img *tensor.Tensor) (Result, error) {
 		return r.Faces[i].Size > r.Faces[j].Size
 	})
 	sort.SliceStable(r.Skipped, func(i, j int) bool { return r.Skipped[i].Score > r.Skipped[j].Score })
+}
+
+// Where the SSD's box sits on an FFHQ-aligned face, in 512-template
+// pixels: the mean over the dev-val crops (ffhq128 ids 04800–04999) that it
+// detects, with √(w·h) as its side (w 322, h 374 on average).
+// TestFFHQRealign logs it again.
+const (
+	ssdCentreX512 = 247.1
+	ssdCentreY512 = 286.7
+	ssdSide512    = 346.4
+)
+
+var (
+	ssdOnce sync.Once
+	ssdNet  *facenet.SSD
+	ssdErr  error
+)
+
+// ssd loads the detector's embedded weights once; the net is read-only
+// afterwards, so concurrent Detect calls can share it.
+func ssd() (*facenet.SSD, error) {
+	ssdOnce.Do(func() {
+		ssdNet, ssdErr = facenet.LoadSSD()
+		if ssdErr != nil {
+			ssdErr = fmt.Errorf("faces: %w", ssdErr)
+		}
+	})
+	return ssdNet, ssdErr
+}
+
+// detectSSD runs face-api's SSD over the photo. Boxes scoring above half
+// of MinConfidence are kept to report near misses; non-max suppression
+// keeps the better box first, so the lower floor changes nothing above
+// MinConfidence.
+func (o Options) detectSSD(img *tensor.Tensor, h, w int) (Result, error) {
+	if !(o.MinConfidence > 0 && o.MinConfidence < 1) {
+		return Result{}, fmt.Errorf("faces: MinConfidence %v, want it in (0, 1)", o.MinConfidence)
+	}
+	m, err := ssd()
+	if err != nil {
+		return Result{}, err
+	}
+	dets, err := m.Detect(img, facenet.SSDOptions{MinConfidence: o.MinConfidence / 2, MaxResults: 100})
+	if err != nil {
+		return Result{}, fmt.Errorf("faces: %w", err)
+	}
+	var pl *pigo.PuplocCascade
+	var params pigo.ImageParams
+	if o.Pupils {
+		if _, pl, err = cascades(); err != nil {
+			return Result{}, err
+		}
+		params = pigo.ImageParams{Pixels: grayscale(img), Rows: h, Cols: w, Dim: w}
+	}
+	var r Result
+	for _, d := range dets {
+		f := ssdFace(d)
+		switch {
+		case d.Score <= o.MinConfidence:
+			r.Skipped = append(r.Skipped, Skipped{f, fmt.Sprintf("score %.2f not above %.2f", d.Score, o.MinConfidence)})
+			continue
+		case f.Size < float32(o.MinFace):
+			r.Skipped = append(r.Skipped, Skipped{f, fmt.Sprintf("face %.0f px below minimum %d px", f.Size, o.MinFace)})
+			continue
+		}
+		if o.Pupils {
+			// puploc starts from pigo's offsets within a pigo-style box.
+			sq := pigo.Detection{
+				Row:   int(math.Round(float64(f.Y + f.Size/2))),
+				Col:   int(math.Round(float64(f.X + f.Size/2))),
+				Scale: int(math.Round(float64(f.Size))),
+			}
+			f.Eyes, f.EyesFound = findPupils(pl, params, sq, 0, h, w)
+		}
+		f.Points = estimatePoints(f)
+		r.Faces = append(r.Faces, f)
+	}
+	r.sort()
 	return r, nil
+}
+
+// ssdFace turns an SSD detection into a Face whose square sits on the face
+// as pigo's box would, so that the template fitted to it (estimatePoints)
+// lands where it does for pigo: the SSD's box is taller (hairline to chin)
+// and centred lower. It starts from the box before face-api's clipping, so
+// a face cut by the photo edge keeps its size and reaches past the edge.
+func ssdFace(d facenet.Detection) Face {
+	x, y, bw, bh := d.Raw[0], d.Raw[1], d.Raw[2], d.Raw[3]
+	k := math.Sqrt(max(bw, 0)*max(bh, 0)) / ssdSide512
+	side := boxSide512 * k
+	cx := x + bw/2 + (boxCentreX512-ssdCentreX512)*k
+	cy := y + bh/2 + (boxCentreY512-ssdCentreY512)*k
+	return Face{
+		X: float32(cx - side/2), Y: float32(cy - side/2), Size: float32(side),
+		Box:   [4]float32{float32(x), float32(y), float32(bw), float32(bh)},
+		Score: d.Score,
+	}
 }
 
 // findPupils runs puploc from pigo's own starting offsets. puploc perturbs its

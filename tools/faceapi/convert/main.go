@@ -1,16 +1,19 @@
 // Command convert turns the TF.js weights of @vladmandic/face-api@1.7.15's
-// 68-point landmark and face recognition nets into safetensors files in
-// facenet's layouts:
+// 68-point landmark net, face recognition net and SSD MobileNet v1 face
+// detector into safetensors files in facenet's layouts:
 //
 //	npm pack @vladmandic/face-api@1.7.15
 //	go run ./tools/faceapi/convert -tgz vladmandic-face-api-1.7.15.tgz -out facenet/weights
 //
-// It reads model/face_landmark_68_model* and model/face_recognition_model*
-// straight from the tarball, dequantises uint8 weights the way tfjs-core's
+// It reads model/face_landmark_68_model*, model/face_recognition_model* and
+// model/ssd_mobilenetv1_model* straight from the tarball, dequantises uint8 weights the way tfjs-core's
 // decodeWeights does (byte·scale + min, rounded to float32), keeps the
 // manifest's names, and drops the trailing channel multiplier of 1 from
 // depthwise kernels ([kh,kw,C,1] → [kh,kw,C], nn.DepthwiseConv2D's layout).
 // Every other layout (conv [kh,kw,Cin,Cout], fc [in,out]) is already ours.
+// The SSD manifest also lists int32 constants of the exported TF graph
+// (slice begins, stack sizes, the preprocessor's resize size) that
+// face-api never reads; they are skipped.
 // Weights are stored as F32: the dequantised values are not F16-exact. It
 // also copies the package's LICENSE and prints the outputs' sha256 for
 // facenet/weights.go.
@@ -45,6 +48,7 @@ const tgzSHA256 = "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b
 var nets = []struct{ model, out string }{
 	{"face_landmark_68_model", "landmark68.safetensors"},
 	{"face_recognition_model", "recognition.safetensors"},
+	{"ssd_mobilenetv1_model", "ssd_mobilenetv1.safetensors"},
 }
 
 type manifest []struct {
@@ -131,7 +135,7 @@ func readTarball(path string) (map[string][]byte, string, error) {
 			return nil, "", fmt.Errorf("%s: %w", path, err)
 		}
 		name := strings.TrimPrefix(hd.Name, "package/")
-		if name != "LICENSE" && !strings.HasPrefix(name, "model/face_landmark_68_model") && !strings.HasPrefix(name, "model/face_recognition_model") {
+		if name != "LICENSE" && !wanted(name) {
 			continue
 		}
 		if files[name], err = io.ReadAll(tr); err != nil {
@@ -139,6 +143,16 @@ func readTarball(path string) (map[string][]byte, string, error) {
 		}
 	}
 	return files, hex.EncodeToString(h[:]), nil
+}
+
+// wanted reports whether a tarball file belongs to one of the nets.
+func wanted(name string) bool {
+	for _, n := range nets {
+		if strings.HasPrefix(name, "model/"+n.model) {
+			return true
+		}
+	}
+	return false
 }
 
 // convert decodes one net's manifest and weight shards into named tensors.
@@ -164,10 +178,24 @@ func convert(files map[string][]byte, model string) (map[string]*tensor.Tensor, 
 		}
 		off := 0
 		for _, w := range group.Weights {
+			n := tensor.Numel(w.Shape)
+			if w.DType == "int32" {
+				// A graph constant face-api never reads: step over its bytes.
+				size := 4 * n
+				if q := w.Quantization; q != nil && q.DType == "uint8" {
+					size = n
+				} else if q != nil {
+					return nil, fmt.Errorf("%s: quantisation %s not handled", w.Name, q.DType)
+				}
+				if off+size > len(data) {
+					return nil, fmt.Errorf("%s: cannot skip int32 constant", w.Name)
+				}
+				off += size
+				continue
+			}
 			if w.DType != "float32" {
 				return nil, fmt.Errorf("%s: dtype %s", w.Name, w.DType)
 			}
-			n := tensor.Numel(w.Shape)
 			vals := make([]float32, n)
 			switch q := w.Quantization; {
 			case q == nil:
@@ -190,7 +218,9 @@ func convert(files map[string][]byte, model string) (map[string]*tensor.Tensor, 
 				return nil, fmt.Errorf("%s: quantisation %s not handled", w.Name, q.DType)
 			}
 			shape := w.Shape
-			if strings.HasSuffix(w.Name, "/depthwise_filter") {
+			// The landmark net names its depthwise kernels depthwise_filter,
+			// the SSD (a TF object-detection export) depthwise_weights.
+			if strings.HasSuffix(w.Name, "/depthwise_filter") || strings.HasSuffix(w.Name, "/depthwise_weights") {
 				if len(shape) != 4 || shape[3] != 1 {
 					return nil, fmt.Errorf("%s: depthwise shape %v, want [kh,kw,C,1]", w.Name, shape)
 				}
