@@ -68,6 +68,8 @@ func TestValidate(t *testing.T) {
 		{func(o *Options) { o.Sampler.Guidance = 3 }, "guidance"},
 		{func(o *Options) { o.Sampler.Steps = 0 }, "steps"},
 		{func(o *Options) { o.Upscale = 0 }, "--upscale"},
+		{func(o *Options) { o.Detector = "haar" }, "--detector"},
+		{func(o *Options) { o.MinScore = 1 }, "--min-score"},
 		{func(o *Options) { o.Ext = "gif" }, "--ext"},
 		{func(o *Options) { o.MinIdentity = 2 }, "--min-identity"},
 		{func(o *Options) { o.Suffix = "a/b" }, "--suffix"},

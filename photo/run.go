@@ -43,7 +43,9 @@ type Options struct {
 	// restoration the reward model does not prefer, or that loses the
 	// person, MinIdentity, keeps its input).
 	Upscale     int
-	MinFace     int
+	Detector    string  // faces.DetectorSSD or faces.DetectorPigo
+	MinFace     int     // pixels
+	MinScore    float32 // the SSD's score threshold
 	OnlyCenter  bool
 	NoGate      bool
 	MinIdentity float64
@@ -52,11 +54,13 @@ type Options struct {
 	Ext, Suffix string
 }
 
-// DefaultOptions are restore's defaults: the peers' ×2 upscale, faces of
-// 32 px and more, the gate on at a descriptor cosine of 0.9 (two photos of
-// one person score about 0.95 on aligned faces, two people 0.86).
+// DefaultOptions are restore's defaults: the peers' ×2 upscale, the
+// detector's defaults (faces.DefaultOptions), the gate on at a descriptor
+// cosine of 0.9 (two photos of one person score about 0.95 on aligned
+// faces, two people 0.86).
 func DefaultOptions() Options {
-	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, MinFace: 32, MinIdentity: 0.9, Ext: "auto"}
+	d := faces.DefaultOptions()
+	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
 }
 
 // Validate checks every setting before any work is done.
@@ -71,6 +75,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("restore: --upscale %d outside [1, 8]", o.Upscale)
 	case o.MinFace < 8:
 		return fmt.Errorf("restore: --min-face %d below 8 pixels", o.MinFace)
+	case o.Detector != faces.DetectorSSD && o.Detector != faces.DetectorPigo:
+		return fmt.Errorf("restore: --detector %q (want %s or %s)", o.Detector, faces.DetectorSSD, faces.DetectorPigo)
+	case !(o.MinScore > 0 && o.MinScore < 1):
+		return fmt.Errorf("restore: --min-score %v outside (0, 1)", o.MinScore)
 	case !(o.MinIdentity >= 0 && o.MinIdentity <= 1):
 		return fmt.Errorf("restore: --min-identity %v outside [0, 1]", o.MinIdentity)
 	case !slices.Contains(Extensions, o.Ext):
@@ -118,7 +126,7 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions()}
-	r.Detect.MinFace = o.MinFace
+	r.Detect.Detector, r.Detect.MinFace, r.Detect.MinConfidence = o.Detector, o.MinFace, o.MinScore
 	if !o.Aligned {
 		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
 			return err

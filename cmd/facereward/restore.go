@@ -13,8 +13,9 @@ func runRestore(args []string, stdout io.Writer) error {
 Restores faces. IN are image files or folders (searched recursively; PNG,
 JPEG, WebP).
 
-Whole photos (the default): faces are detected, placed with the 68-point
-landmark net, aligned to the model's size (128×128) and restored; each
+Whole photos (the default): faces are detected (--detector), placed with
+the 68-point landmark net, aligned to the model's size (128×128) and
+restored; each
 restoration is then blended with the photo's own detail above the model's
 resolution (all of it on a clean photo, none on a noisy one), matched to
 the photo's colour, and pasted back into the photo upscaled by --upscale.
@@ -54,7 +55,10 @@ writes from a stage-2 training run.`, stdout)
 	fs.StringVar(&o.RewardBase, "reward-base", "", "with --reward-strength: the model --model was ReFL-tuned from (default for the\nbuilt-in: builtin:base)")
 	fs.StringVar(&o.Stage1, "save-stage1", "", "with --aligned, also write the stage-1 estimates to this folder")
 	fs.IntVar(&o.Upscale, "upscale", o.Upscale, "whole photos: output size as a multiple of the input's, in [1, 8]")
+	fs.StringVar(&o.Detector, "detector", o.Detector, "whole photos: face detector, ssd (face-api's SSD MobileNet v1) or pigo (README:\nrecall and false positives of both)")
 	fs.IntVar(&o.MinFace, "min-face", o.MinFace, "whole photos: smallest face side restored, in pixels (≥ 8)")
+	var minScore float64 = float64(o.MinScore)
+	fs.Float64Var(&minScore, "min-score", minScore, "whole photos: the SSD detector's score threshold, in (0, 1)")
 	fs.BoolVar(&o.OnlyCenter, "only-center-face", false, "whole photos: restore only the face nearest the centre")
 	fs.BoolVar(&o.NoGate, "no-gate", false, "whole photos: paste every restoration, even where the input face scores higher")
 	fs.Float64Var(&o.MinIdentity, "min-identity", o.MinIdentity, "whole photos: keep the input face when the restoration's descriptor cosine to it is\nbelow this, in [0, 1]")
@@ -67,6 +71,6 @@ writes from a stage-2 training run.`, stdout)
 	if len(paths) == 0 || o.Out == "" {
 		return fmt.Errorf("restore: give input images or folders and --out (see --help)")
 	}
-	o.RewardStrength = reward
+	o.RewardStrength, o.MinScore = reward, float32(minScore)
 	return photo.Run(paths, o, stdout, os.Stderr)
 }
