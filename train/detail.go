@@ -26,8 +26,13 @@ type DetailOptions struct {
 	ID   float64             `json:"id"`   // λ of the squared descriptor distance to the GT's
 	Feat float64             `json:"feat"` // λ of the L1 between early recognition-net activations
 	Disc restorer.DiscConfig `json:"disc"`
-	// DiscLR is the discriminator's Adam learning rate (constant).
-	DiscLR float64 `json:"disc_lr"`
+	// DiscLR is the discriminator's Adam learning rate (constant), and
+	// DiscSteps the updates it takes per restorer step, on that step's
+	// batch: a spectral-norm critic learns slowly (its logits stay in the
+	// hinge's linear range, as a WGAN critic's), and its steps cost a
+	// twentieth of the restorer's.
+	DiscLR    float64 `json:"disc_lr"`
+	DiscSteps int     `json:"disc_steps"`
 	// AdvMinT: the adversarial term, and the discriminator's fakes, use
 	// only the estimates made at t ≥ AdvMinT·T. Below, x_t is so little
 	// noised that x0_hat is the ground truth up to the noise, and a
@@ -46,8 +51,8 @@ func (o DetailOptions) Validate() error {
 		return fmt.Errorf("detail weights adv %v, id %v, feat %v (want >= 0), adv_min_t %v (want in [0, 1))", o.Adv, o.ID, o.Feat, o.AdvMinT)
 	}
 	if o.Adv > 0 {
-		if !(o.DiscLR > 0) {
-			return fmt.Errorf("discriminator learning rate %v: want > 0", o.DiscLR)
+		if !(o.DiscLR > 0) || o.DiscSteps < 1 {
+			return fmt.Errorf("discriminator learning rate %v (want > 0), steps %d (want >= 1)", o.DiscLR, o.DiscSteps)
 		}
 		return o.Disc.Validate()
 	}
@@ -144,8 +149,9 @@ func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, t []int, hq *tensor.Tenso
 	return total, fields
 }
 
-// discStep takes one discriminator update, the ground truth hq as real and
-// the last generator pass's x0_hat as fake, and adds its log fields.
+// discStep takes the discriminator's updates, the ground truth hq as real
+// and the last generator pass's x0_hat as fake, and adds the first one's
+// log fields.
 func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
 	if d.disc == nil || !slices.Contains(d.fakeW, 1) {
 		return
@@ -154,17 +160,21 @@ func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
 	ps := d.disc.Params()
 	nn.Unfreeze(d.disc)
 	defer nn.Freeze(d.disc)
-	real := d.disc.Forward(g, nn.Constant(hq))
-	fake := d.disc.Forward(g, nn.Constant(d.fake))
-	loss := restorer.HingeD(g, real, fake, d.fakeW)
-	fields[KeyDiscLoss] = loss.Value.Data[0]
-	fields[KeyDiscReal] = meanOf(real.Value.Data, nil)
-	fields[KeyDiscFake] = meanOf(fake.Value.Data, d.fakeW)
-	g.Backward(loss)
-	g.Reset()
-	optim.ClipGradNorm(ps, 1)
-	d.dopt.Step()
-	nn.ZeroGrad(ps)
+	for i := range d.opt.DiscSteps {
+		real := d.disc.Forward(g, nn.Constant(hq))
+		fake := d.disc.Forward(g, nn.Constant(d.fake))
+		loss := restorer.HingeD(g, real, fake, d.fakeW)
+		if i == 0 {
+			fields[KeyDiscLoss] = loss.Value.Data[0]
+			fields[KeyDiscReal] = meanOf(real.Value.Data, nil)
+			fields[KeyDiscFake] = meanOf(fake.Value.Data, d.fakeW)
+		}
+		g.Backward(loss)
+		g.Reset()
+		optim.ClipGradNorm(ps, 1)
+		d.dopt.Step()
+		nn.ZeroGrad(ps)
+	}
 }
 
 // meanOf is the mean of a batch's logits xs, each face weighted by w

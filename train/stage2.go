@@ -78,7 +78,7 @@ func DefaultStage2Options(data string) Stage2Options {
 		Schedule: diffusion.DefaultBetaSchedule, Preset: "diffbir", Seed: 1,
 		Steps: 5000, Batch: 8, LR: 2e-4, Warmup: 500, Clip: 1, EMA: 0.999,
 		EvalEvery: 2000, EvalFaces: 32, SampleSteps: 20, SaveEvery: 250, KeepCheckpts: 3,
-		Detail: DetailOptions{Disc: restorer.DefaultDisc(), DiscLR: 1e-4, AdvMinT: 0.2},
+		Detail: DetailOptions{Disc: restorer.DefaultDisc(), DiscLR: 1e-4, DiscSteps: 1, AdvMinT: 0.2},
 	}
 }
 

@@ -116,7 +116,7 @@ func TestStage2DetailResumes(t *testing.T) {
 	opts := func() Stage2Options {
 		o := tinyStage2(data, 4)
 		o.Mode, o.Init, o.TMax = ModeJoint, initDir, 0.5
-		o.Detail.Adv, o.Detail.ID, o.Detail.Feat = 0.1, 0.1, 0.1
+		o.Detail.Adv, o.Detail.ID, o.Detail.Feat, o.Detail.DiscSteps = 0.1, 0.1, 0.1, 2
 		return o
 	}
 	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")

@@ -164,6 +164,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	idw := fs.Float64("id-weight", 0, "stage 2: weight of the identity term (squared face-descriptor distance to the GT)")
 	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
 	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
+	discSteps := fs.Int("disc-steps", 0, "stage 2: discriminator updates per restorer step (default 1)")
 	advMinT := fs.Float64("adv-min-t", 0, "stage 2: the adversarial term judges x0_hat made at t ≥ this fraction of T\nonly (default 0.2; below, x0_hat is the ground truth up to little noise)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -192,6 +193,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	o2.Detail.Adv, o2.Detail.ID, o2.Detail.Feat = *adv, *idw, *feat
 	override(set["disc-lr"], *discLR, &o2.Detail.DiscLR)
 	override(set["adv-min-t"], *advMinT, &o2.Detail.AdvMinT)
+	override(set["disc-steps"], *discSteps, &o2.Detail.DiscSteps)
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
 	switch *stage {
