@@ -1,0 +1,60 @@
+package train
+
+import (
+	"testing"
+
+	"facereward/nn"
+	"facereward/restorer"
+	"facereward/tensor"
+)
+
+// The discriminator step trains the discriminator (its weights move, and
+// on a fixed pair of batches its hinge loss falls), and only on the faces
+// whose estimates were made at t >= AdvMinT·T.
+func TestDiscStepLearns(t *testing.T) {
+	o := DefaultStage2Options("").Detail
+	o.Adv, o.DiscSteps, o.DiscLR = 0.1, 1, 1e-3
+	o.Disc = restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 8}
+	d, _, err := newDetail(o, 16, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := nn.NewRNG(4)
+	real, fake := tensor.New(4, 16, 16, 3), tensor.New(4, 16, 16, 3)
+	nn.Normal(real, 0.5, rng) // rough "detail"
+	for i := range fake.Data {
+		fake.Data[i] = real.Data[i] * 0.2 // the same faces, smoothed away
+	}
+	before := d.disc.Params()[0].Value.Clone()
+	g := nn.NewGraph()
+	loss := func() float32 {
+		lg := nn.NewGraph()
+		lg.NoGrad = true
+		return restorer.HingeD(lg, d.disc.Forward(lg, nn.Constant(real)), d.disc.Forward(lg, nn.Constant(fake)), nil).Value.Data[0]
+	}
+	first := loss()
+	for range 30 {
+		total, _ := d.generator(g, nn.Constant(fake), []int{999, 999, 999, 999}, real)
+		_ = total
+		g.Reset()
+		fields := map[string]any{}
+		d.discStep(real, fields)
+		if _, ok := fields[KeyDiscLoss]; !ok {
+			t.Fatal("no discriminator step")
+		}
+	}
+	if after := d.disc.Params()[0].Value; tensor.SameShape(after.Shape, before.Shape) && after.Data[0] == before.Data[0] && after.Data[1] == before.Data[1] {
+		t.Fatal("the discriminator's weights did not move")
+	}
+	if last := loss(); !(last < first-0.2) {
+		t.Errorf("hinge loss %v after 30 steps, %v before: the discriminator does not learn", last, first)
+	}
+	// Estimates from low-noise steps only: no discriminator step at all.
+	d.generator(g, nn.Constant(fake), []int{10, 20, 30, 40}, real)
+	g.Reset()
+	fields := map[string]any{}
+	d.discStep(real, fields)
+	if _, ok := fields[KeyDiscLoss]; ok {
+		t.Error("a discriminator step on estimates below AdvMinT")
+	}
+}
