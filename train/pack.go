@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"facereward/checkpoint"
 	"facereward/nn"
+	"facereward/optim"
 	"facereward/restorer"
 )
 
@@ -16,7 +18,11 @@ import (
 // estimates the run was conditioned on, which is the one the control
 // branch learned to read, on the run's β schedule. A run started with
 // --init keeps that model's stage 1.
-func Pack(stage2Run string) (*restorer.Model, error) {
+//
+// With ckpt (a file of the run's checkpoints/), the UNet and control
+// branch are that checkpoint's EMA weights instead of the finished run's:
+// a run can be measured, or shipped, at any step it saved.
+func Pack(stage2Run, ckpt string) (*restorer.Model, error) {
 	fail := func(err error) (*restorer.Model, error) {
 		return nil, fmt.Errorf("pack %s: %w", stage2Run, err)
 	}
@@ -39,7 +45,7 @@ func Pack(stage2Run string) (*restorer.Model, error) {
 		if err != nil {
 			return fail(err)
 		}
-		if err := loadWeights(weights, nn.Collect(m.UNet, m.Control)); err != nil {
+		if err := loadTrained(weights, ckpt, nn.Collect(m.UNet, m.Control)); err != nil {
 			return fail(err)
 		}
 		return m, nil
@@ -52,13 +58,37 @@ func Pack(stage2Run string) (*restorer.Model, error) {
 	if o.Mode == ModeControl {
 		unet = o.UNet
 	}
-	for _, src := range []struct {
-		path string
-		mod  nn.Module
-	}{{o.Stage1, m.Stage1}, {unet, m.UNet}, {weights, m.Control}} {
-		if err := loadWeights(src.path, src.mod.Params()); err != nil {
+	if err := loadWeights(o.Stage1, m.Stage1.Params()); err != nil {
+		return fail(err)
+	}
+	if o.Mode == ModeControl {
+		if err := loadWeights(unet, m.UNet.Params()); err != nil {
 			return fail(err)
 		}
+		if err := loadTrained(weights, ckpt, m.Control.Params()); err != nil {
+			return fail(err)
+		}
+		return m, nil
+	}
+	if err := loadTrained(weights, ckpt, nn.Collect(m.UNet, m.Control)); err != nil {
+		return fail(err)
 	}
 	return m, nil
+}
+
+// loadTrained fills ps, the parameters a run trained, from its final
+// weights, or from the EMA weights of the checkpoint ckpt when that is set.
+func loadTrained(weights, ckpt string, ps []*nn.Param) error {
+	if ckpt == "" {
+		return loadWeights(weights, ps)
+	}
+	ema, err := optim.NewEMA(ps, 0.5, false)
+	if err != nil {
+		return err
+	}
+	if _, err := checkpoint.LoadParts(ckpt, ps, map[string]optim.Stateful{"ema": ema}, checkpoint.Options{AllowUnexpected: true}); err != nil {
+		return err
+	}
+	ema.Swap()
+	return nil
 }

@@ -72,7 +72,7 @@ func TestStage2UNetThenControl(t *testing.T) {
 
 	// Pack assembles the control run's model: its stage 1, the UNet it
 	// started from, its own control branch; a UNet-only run has no branch.
-	pm, err := Pack(ctl)
+	pm, err := Pack(ctl, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestStage2UNetThenControl(t *testing.T) {
 			t.Fatalf("packed %s is not the trained tensor (found: %v)", p.Name, ok)
 		}
 	}
-	if _, err := Pack(straight); err == nil || !strings.Contains(err.Error(), "no control branch") {
+	if _, err := Pack(straight, ""); err == nil || !strings.Contains(err.Error(), "no control branch") {
 		t.Errorf("packing a UNet-only run: %v", err)
 	}
 
@@ -142,9 +142,17 @@ func TestStage2DetailResumes(t *testing.T) {
 			t.Errorf("log has no %s", key)
 		}
 	}
-	m, err := Pack(straight)
+	m, err := Pack(straight, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The last checkpoint's EMA weights are the finished run's.
+	mc, err := Pack(split, filepath.Join(split, "checkpoints", "step-00000004.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, differ := traintest.FirstDiff(tensorsOf(m.Params()), tensorsOf(mc.Params())); differ {
+		t.Errorf("%s differs between the run's model and its last checkpoint's EMA weights", name)
 	}
 	ref := restorertest.Model(t, 5, 0.05)
 	if name, differ := traintest.FirstDiff(tensorsOf(m.Stage1.Params()), tensorsOf(ref.Stage1.Params())); differ {

@@ -15,9 +15,11 @@ Assembles a model directory (what restore --model reads) from a finished
 stage-2 run: config.json, stage1/unet/control .safetensors. The stage-1 net
 is the one the run was conditioned on (its --stage1); in control mode the
 UNet is the run's --unet. --model instead rewrites a model directory (a
-ReFL run's model/ or best/, or builtin:NAME). --f16 stores the weights as
+ReFL run's model/ or best/, or builtin:NAME). --checkpoint packs a run
+that is still going, or measures it at a step it saved. --f16 stores the weights as
 float16, half the size; the built-in weights are stored that way.`, stdout)
 	run := fs.String("run", "", "stage-2 run folder (joint or control mode) with its model.safetensors")
+	ckpt := fs.String("checkpoint", "", "with --run: take the EMA weights of this checkpoint file instead of the finished run's")
 	model := fs.String("model", "", "model directory to rewrite instead of a stage-2 run")
 	out := fs.String("out", "", "model directory to write")
 	f16 := fs.Bool("f16", false, "store the weights as float16")
@@ -30,7 +32,7 @@ float16, half the size; the built-in weights are stored that way.`, stdout)
 	var m *restorer.Model
 	var err error
 	if *run != "" {
-		m, err = train.Pack(*run)
+		m, err = train.Pack(*run, *ckpt)
 	} else {
 		m, err = restorer.Load(*model)
 	}
