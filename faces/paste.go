@@ -17,6 +17,20 @@ import (
 // over a band proportional to the face size. Only the face's bounding box
 // (plus the feather margin) is touched.
 func PasteBack(photo, crop *tensor.Tensor, m Affine) (*tensor.Tensor, error) {
+	return paste(photo, crop, m, false)
+}
+
+// PasteDelta is PasteBack for a change rather than a face: delta [S,S,3]
+// (restored minus input, in the crop's frame) is warped back and added
+// under the same feathered mask. Only the change goes through the two
+// resamplings (photo → crop → photo); the photo's own pixels stay as they
+// are, so detail the restoration kept from the input is not softened by
+// them.
+func PasteDelta(photo, delta *tensor.Tensor, m Affine) (*tensor.Tensor, error) {
+	return paste(photo, delta, m, true)
+}
+
+func paste(photo, crop *tensor.Tensor, m Affine, delta bool) (*tensor.Tensor, error) {
 	ph, pw, err := rgbDims(photo)
 	if err != nil {
 		return nil, fmt.Errorf("faces: paste back: %w", err)
@@ -87,7 +101,11 @@ func PasteBack(photo, crop *tensor.Tensor, m Affine) (*tensor.Tensor, error) {
 				// facexlib blends mask·face, not face, so the fringe
 				// of the bilinear warp cannot darken the seam.
 				f := mask[i] * face.Data[i*3+c]
-				out.Data[o+c] = a*f + (1-a)*out.Data[o+c]
+				if delta {
+					out.Data[o+c] += a * f
+				} else {
+					out.Data[o+c] = a*f + (1-a)*out.Data[o+c]
+				}
 			}
 		}
 	}

@@ -117,3 +117,43 @@ func TestPasteBackAtPhotoEdge(t *testing.T) {
 func tensorEqualShape(a, b *tensor.Tensor) bool {
 	return len(a.Shape) == len(b.Shape) && a.Shape[0] == b.Shape[0] && a.Shape[1] == b.Shape[1] && a.Shape[2] == b.Shape[2]
 }
+
+// A zero change leaves the photo exactly as it was, and a constant change
+// adds itself inside the face, fading out over the seam.
+func TestPasteDelta(t *testing.T) {
+	photo := readPhoto(t, "grace_hopper_512x512.jpg")
+	faces, err := Detect(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := faces[0]
+	_, m, err := Align(photo, f.Points, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := PasteDelta(photo, tensor.New(256, 256, 3), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range out.Data {
+		if out.Data[i] != photo.Data[i] {
+			t.Fatalf("a zero change moved value %d: %v → %v", i, photo.Data[i], out.Data[i])
+		}
+	}
+	d := tensor.New(256, 256, 3)
+	for i := range d.Data {
+		d.Data[i] = 0.1
+	}
+	out, err = PasteDelta(photo, d, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cx, cy := int(f.X+f.Size/2), int(f.Y+f.Size/2)
+	i := (cy*512 + cx) * 3
+	if got := out.Data[i] - photo.Data[i]; math.Abs(float64(got)-0.1) > 1e-4 {
+		t.Errorf("face centre moved by %v, want 0.1", got)
+	}
+	if out.Data[0] != photo.Data[0] {
+		t.Error("the photo's corner moved")
+	}
+}

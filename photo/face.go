@@ -43,6 +43,35 @@ const (
 	noiseDirty = 0.02
 )
 
+// minSharpness is the least high-frequency energy a restored face of a
+// clean photo may keep, as a fraction of the input face's at the same
+// resolution (hfRatio): below it the input was the sharper face.
+const minSharpness = 0.95
+
+// hfRatio is the high-frequency energy of a over that of b (both F×F
+// faces), inside the central box where the face is: the mean squared
+// Laplacian of the luma, which weighs the finest detail most.
+func hfRatio(a, b *tensor.Tensor) float64 {
+	return hfEnergy(a) / math.Max(hfEnergy(b), 1e-12)
+}
+
+func hfEnergy(img *tensor.Tensor) float64 {
+	f := img.Shape[0]
+	luma := func(y, x int) float64 {
+		i := (y*f + x) * 3
+		return 0.299*float64(img.Data[i]) + 0.587*float64(img.Data[i+1]) + 0.114*float64(img.Data[i+2])
+	}
+	lo, hi := max(1, f/5), min(f-1, f-f/5)
+	var e float64
+	for y := lo; y < hi; y++ {
+		for x := lo; x < hi; x++ {
+			l := 4*luma(y, x) - luma(y-1, x) - luma(y+1, x) - luma(y, x-1) - luma(y, x+1)
+			e += l * l
+		}
+	}
+	return e / float64(max(1, (hi-lo)*(hi-lo)))
+}
+
 // detailWeight is how much of img's own high band to keep.
 func detailWeight(img *tensor.Tensor) float64 {
 	s := noiseSigma(img)

@@ -153,6 +153,12 @@ func (r *Restorer) face(img, base, into *tensor.Tensor, f faces.Face, m faces.Af
 	}
 	final := blend(outCrop, restored, rec.Detail)
 	matchColour(final, outCrop)
+	// A clean photo's face must not come back softer: on a noisy one, the
+	// high band lost is the noise.
+	if r := hfRatio(final, outCrop); rec.Detail >= 0.5 && r < minSharpness {
+		rec.Reason = fmt.Sprintf("the input face is sharper (high-frequency energy ratio %.2f < %.2f)", r, minSharpness)
+		return rec, nil, nil
+	}
 	if r.FRM != nil {
 		small := imgproc.Resize(final, size, size, imgproc.Area)
 		scores := r.FRM.Score(tensor.Stack([]*tensor.Tensor{crop, small}), 2)
@@ -172,7 +178,13 @@ func (r *Restorer) face(img, base, into *tensor.Tensor, f faces.Face, m faces.Af
 			return rec, nil, nil
 		}
 	}
-	pasted, err := faces.PasteBack(into, final, mOut)
+	// Paste the change, not the face: the input's own pixels, detail above
+	// the model's resolution included, then go through no resampling.
+	delta := final.Clone()
+	for i := range delta.Data {
+		delta.Data[i] -= outCrop.Data[i]
+	}
+	pasted, err := faces.PasteDelta(into, delta, mOut)
 	if err != nil {
 		return rec, nil, err
 	}
