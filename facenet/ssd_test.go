@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,24 +180,12 @@ func TestSSDNonMaxSuppression(t *testing.T) {
 	scores := []float32{0.9, 0.8, 0.85, 0.5, 0.6, 0.7}
 	got := nonMaxSuppression(boxes, scores, 100, 0.5, 0.5)
 	want := []int{0, 1, 5, 4}
-	if !equalInts(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("kept %v, want %v", got, want)
 	}
-	if got := nonMaxSuppression(boxes, scores, 2, 0.5, 0.5); !equalInts(got, want[:2]) {
+	if got := nonMaxSuppression(boxes, scores, 2, 0.5, 0.5); !slices.Equal(got, want[:2]) {
 		t.Fatalf("capped at 2: kept %v, want %v", got, want[:2])
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSSDBadInput(t *testing.T) {
