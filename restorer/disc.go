@@ -18,6 +18,14 @@ type DiscConfig struct {
 	// weight's spectral norm, from a fixed start every step (stateless, so
 	// a resumed run continues exactly).
 	PowerIters int `json:"power_iters"`
+	// HighPass, when > 0, shows the discriminator only the detail bands of
+	// a face: the face minus its à-trous wavelet lowpass of this many
+	// levels (scaled by HighPassGain). A discriminator that sees the whole
+	// face can be fooled by colour and contrast, which the restorer shifts
+	// in a few steps; one that sees only the fine bands must be fooled by
+	// texture.
+	HighPass     int     `json:"high_pass,omitempty"`
+	HighPassGain float64 `json:"high_pass_gain,omitempty"`
 }
 
 // DefaultDisc is Real-ESRGAN's idea at CPU scale: three spectral-norm
@@ -28,8 +36,8 @@ func DefaultDisc() DiscConfig { return DiscConfig{Widths: []int{64, 128, 256}, P
 
 // Validate checks the config.
 func (c DiscConfig) Validate() error {
-	if len(c.Widths) == 0 || c.PowerIters < 1 {
-		return fmt.Errorf("restorer: discriminator needs at least one level and one power iteration (widths %v, power_iters %d)", c.Widths, c.PowerIters)
+	if len(c.Widths) == 0 || c.PowerIters < 1 || c.HighPass < 0 || (c.HighPass > 0 && !(c.HighPassGain > 0)) {
+		return fmt.Errorf("restorer: discriminator needs at least one level, one power iteration and a positive high-pass gain (widths %v, power_iters %d, high_pass %d, gain %v)", c.Widths, c.PowerIters, c.HighPass, c.HighPassGain)
 	}
 	for _, w := range c.Widths {
 		if w < 1 {
@@ -90,6 +98,9 @@ func (d *Discriminator) FLOPs() float64 { return float64(d.flops) }
 func (d *Discriminator) Forward(g *nn.Graph, x *nn.Var) *nn.Var {
 	conv := func(c *nn.Conv2d, x *nn.Var) *nn.Var {
 		return g.Conv2D(x, g.SpectralNorm(c.W.Var, d.Config.PowerIters), c.B.Var, c.Stride, c.Pad)
+	}
+	if d.Config.HighPass > 0 {
+		x = g.Scale(g.Sub(x, g.WaveletLowpass(x, d.Config.HighPass)), float32(d.Config.HighPassGain))
 	}
 	for _, c := range d.Convs {
 		x = g.LeakyReLU(conv(c, x), 0.2)

@@ -53,3 +53,32 @@ func TestHinge(t *testing.T) {
 		t.Errorf("weighted HingeG %v, want 0.25", got)
 	}
 }
+
+// With HighPass a flat face and the same face shifted in brightness are
+// the same to the discriminator: it sees only the detail bands.
+func TestDiscriminatorHighPass(t *testing.T) {
+	c := DefaultDisc()
+	c.HighPass, c.HighPassGain = 2, 4
+	d, err := NewDiscriminator(c, 32, nn.NewRNG(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := nn.NewRNG(3)
+	x := tensor.New(1, 32, 32, 3)
+	nn.Normal(x, 0.3, rng)
+	y := x.Clone()
+	for i := range y.Data {
+		y.Data[i] += 0.2
+	}
+	g := nn.NewGraph()
+	a, b := d.Forward(g, nn.Constant(x)), d.Forward(g, nn.Constant(y))
+	for i := range a.Value.Data {
+		if math.Abs(float64(a.Value.Data[i]-b.Value.Data[i])) > 1e-5 {
+			t.Fatalf("logit %d: %v and %v for faces that differ only in brightness", i, a.Value.Data[i], b.Value.Data[i])
+		}
+	}
+	c.HighPassGain = 0
+	if _, err := NewDiscriminator(c, 32, nn.NewRNG(2)); err == nil {
+		t.Error("a high pass without a gain was accepted")
+	}
+}

@@ -165,6 +165,8 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
 	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
 	discSteps := fs.Int("disc-steps", 0, "stage 2: discriminator updates per restorer step (default 1)")
+	discHP := fs.Int("disc-high-pass", 0, "stage 2: show the discriminator only the face minus its wavelet lowpass of this\nmany levels (0: the whole face)")
+	discHPGain := fs.Float64("disc-high-pass-gain", 4, "stage 2: with --disc-high-pass, the detail bands' gain")
 	advMinT := fs.Float64("adv-min-t", 0, "stage 2: the adversarial term judges x0_hat made at t ≥ this fraction of T\nonly (default 0.2; below, x0_hat is the ground truth up to little noise)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -194,6 +196,9 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	override(set["disc-lr"], *discLR, &o2.Detail.DiscLR)
 	override(set["adv-min-t"], *advMinT, &o2.Detail.AdvMinT)
 	override(set["disc-steps"], *discSteps, &o2.Detail.DiscSteps)
+	if *discHP > 0 {
+		o2.Detail.Disc.HighPass, o2.Detail.Disc.HighPassGain = *discHP, *discHPGain
+	}
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
 	switch *stage {
