@@ -7,6 +7,7 @@ import (
 	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/tensor"
+	"facereward/upscale"
 )
 
 func texture(n int, seed uint64) *tensor.Tensor {
@@ -97,5 +98,39 @@ func TestColourAndGrey(t *testing.T) {
 	toGrey(crop)
 	if !isGrey(crop) {
 		t.Error("toGrey left colour")
+	}
+}
+
+// The background network upscales by its factor as often as it fits, and
+// cubic interpolation does the rest.
+func TestUpscaleBackground(t *testing.T) {
+	net, err := upscale.Load(upscale.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := texture(12, 5)
+	r := &Restorer{Background: net}
+	want, err := net.Upscale(img, upscale.DefaultTile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.upscale(img, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatal("×2 is not the network's output")
+		}
+	}
+	for _, up := range []int{3, 4} {
+		out, err := r.upscale(img, up)
+		if err != nil || out.Shape[0] != 12*up || out.Shape[1] != 12*up {
+			t.Errorf("×%d: %v, %v", up, err, out.Shape)
+		}
+	}
+	cubic, _ := (&Restorer{}).upscale(img, 2)
+	if cubic.Data[40] == got.Data[40] && cubic.Data[41] == got.Data[41] {
+		t.Error("the network's ×2 equals cubic interpolation")
 	}
 }

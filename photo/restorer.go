@@ -13,6 +13,7 @@ import (
 	"facereward/restorer"
 	"facereward/reward"
 	"facereward/tensor"
+	"facereward/upscale"
 )
 
 // Restorer restores faces with a sampler at its model's size.
@@ -24,6 +25,9 @@ type Restorer struct {
 	Detect     faces.Options
 	Upscale    int
 	OnlyCenter bool
+	// Background, when set, upscales the photo around the faces (by 2 per
+	// pass, cubic for what is left); nil is cubic interpolation.
+	Background *upscale.Net
 	// FRM and Rec gate each face of a photo: the restoration is pasted
 	// only if the reward model scores it above the input face and its
 	// face descriptor's cosine to the input's is at least MinIdentity.
@@ -90,9 +94,9 @@ func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*PhotoResult, erro
 		fs = fs[centerFace(fs, img.Shape[1], img.Shape[0]) : centerFace(fs, img.Shape[1], img.Shape[0])+1]
 	}
 	grey := isGrey(img)
-	base := img
-	if up > 1 {
-		base = imgproc.Resize(img, img.Shape[0]*up, img.Shape[1]*up, imgproc.Cubic)
+	base, err := r.upscale(img, up)
+	if err != nil {
+		return nil, err
 	}
 	res := &PhotoResult{Image: base, Skipped: found.Skipped}
 	for _, f := range fs {
@@ -125,6 +129,24 @@ func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*PhotoResult, erro
 		toGrey(res.Image)
 	}
 	return res, nil
+}
+
+// upscale enlarges img up times: with r.Background by its factor while
+// that fits, then cubic for the rest.
+func (r *Restorer) upscale(img *tensor.Tensor, up int) (*tensor.Tensor, error) {
+	h, w := img.Shape[0]*up, img.Shape[1]*up
+	if r.Background != nil {
+		for f := r.Background.Scale; up%f == 0 && up > 1; up /= f {
+			var err error
+			if img, err = r.Background.Upscale(img, upscale.DefaultTile, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if img.Shape[0] == h && img.Shape[1] == w {
+		return img, nil
+	}
+	return imgproc.Resize(img, h, w, imgproc.Cubic), nil
 }
 
 // face blends, matches, gates and pastes one restored face (restored, at

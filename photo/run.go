@@ -21,6 +21,7 @@ import (
 	"facereward/restorer"
 	"facereward/reward"
 	"facereward/tensor"
+	"facereward/upscale"
 )
 
 // Options are a restore run's model, sampler settings and outputs.
@@ -42,7 +43,11 @@ type Options struct {
 	// the centre; NoGate pastes every restoration (else a face whose
 	// restoration the reward model does not prefer, or that loses the
 	// person, MinIdentity, keeps its input).
-	Upscale     int
+	Upscale int
+	// Background is how the photo is upscaled around the faces: "cubic",
+	// or "esrgan" (upscale.Default, a super-resolution network: sharper,
+	// and about a minute per output megapixel on two cores).
+	Background  string
 	Detector    string  // faces.DetectorSSD or faces.DetectorPigo
 	MinFace     int     // pixels
 	MinScore    float32 // the SSD's score threshold
@@ -54,13 +59,19 @@ type Options struct {
 	Ext, Suffix string
 }
 
+// The background upsamplers of Options.Background.
+const (
+	BackgroundCubic  = "cubic"
+	BackgroundESRGAN = "esrgan"
+)
+
 // DefaultOptions are restore's defaults: the peers' ×2 upscale, the
 // detector's defaults (faces.DefaultOptions), the gate on at a descriptor
 // cosine of 0.9 (two photos of one person score about 0.95 on aligned
 // faces, two people 0.86).
 func DefaultOptions() Options {
 	d := faces.DefaultOptions()
-	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
+	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
 }
 
 // Validate checks every setting before any work is done.
@@ -73,6 +84,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("restore: no output folder (--out)")
 	case o.Upscale < 1 || o.Upscale > 8:
 		return fmt.Errorf("restore: --upscale %d outside [1, 8]", o.Upscale)
+	case o.Background != BackgroundCubic && o.Background != BackgroundESRGAN:
+		return fmt.Errorf("restore: --bg-upsampler %q (want %s or %s)", o.Background, BackgroundCubic, BackgroundESRGAN)
 	case o.MinFace < 8:
 		return fmt.Errorf("restore: --min-face %d below 8 pixels", o.MinFace)
 	case o.Detector != faces.DetectorSSD && o.Detector != faces.DetectorPigo:
@@ -130,6 +143,11 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 	if !o.Aligned {
 		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
 			return err
+		}
+		if o.Background == BackgroundESRGAN && o.Upscale > 1 {
+			if r.Background, err = upscale.Load(upscale.Default); err != nil {
+				return err
+			}
 		}
 		if !o.NoGate {
 			if r.FRM, err = reward.LoadOrBuiltin(""); err != nil {
