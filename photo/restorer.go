@@ -29,9 +29,10 @@ type Restorer struct {
 	// pass, cubic for what is left); nil is cubic interpolation.
 	Background *upscale.Net
 	// FRM and Rec gate each face of a photo: the restoration is pasted
-	// only if the reward model scores it above the input face and its
-	// face descriptor's cosine to the input's is at least MinIdentity.
-	// A nil FRM pastes every restoration.
+	// only if it is not softer than a clean input face (minSharpness), the
+	// reward model scores it above the input face and its face
+	// descriptor's cosine to the input's is at least MinIdentity. A nil
+	// FRM pastes every restoration.
 	FRM         *reward.FRM
 	Rec         *facenet.Recognition
 	MinIdentity float64
@@ -175,13 +176,13 @@ func (r *Restorer) face(img, base, into *tensor.Tensor, f faces.Face, m faces.Af
 	}
 	final := blend(outCrop, restored, rec.Detail)
 	matchColour(final, outCrop)
-	// A clean photo's face must not come back softer: on a noisy one, the
-	// high band lost is the noise.
-	if r := hfRatio(final, outCrop); rec.Detail >= 0.5 && r < minSharpness {
-		rec.Reason = fmt.Sprintf("the input face is sharper (high-frequency energy ratio %.2f < %.2f)", r, minSharpness)
-		return rec, nil, nil
-	}
 	if r.FRM != nil {
+		// A clean photo's face must not come back softer: on a noisy one,
+		// the high band lost is the noise.
+		if r := hfRatio(final, outCrop); rec.Detail >= 0.5 && r < minSharpness {
+			rec.Reason = fmt.Sprintf("the input face is sharper (high-frequency energy ratio %.2f < %.2f)", r, minSharpness)
+			return rec, nil, nil
+		}
 		small := imgproc.Resize(final, size, size, imgproc.Area)
 		scores := r.FRM.Score(tensor.Stack([]*tensor.Tensor{crop, small}), 2)
 		rec.RewardBefore, rec.RewardAfter = scores[0], scores[1]
