@@ -92,7 +92,8 @@ func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*PhotoResult, erro
 	}
 	fs := found.Faces
 	if r.OnlyCenter {
-		fs = fs[centerFace(fs, img.Shape[1], img.Shape[0]) : centerFace(fs, img.Shape[1], img.Shape[0])+1]
+		c := centerFace(fs, img.Shape[1], img.Shape[0])
+		fs = fs[c : c+1]
 	}
 	grey := isGrey(img)
 	base, err := r.upscale(img, up)

@@ -46,7 +46,7 @@ type Options struct {
 	Upscale int
 	// Background is how the photo is upscaled around the faces: "cubic",
 	// or "esrgan" (upscale.Default, a super-resolution network: sharper,
-	// and about a minute per output megapixel on two cores).
+	// and 3.6 TFLOP per output megapixel: slow on a CPU).
 	Background  string
 	Detector    string  // faces.DetectorSSD or faces.DetectorPigo
 	MinFace     int     // pixels

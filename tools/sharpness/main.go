@@ -21,7 +21,6 @@ import (
 	"facereward/imageio"
 	"facereward/imgproc"
 	"facereward/photo"
-	"facereward/tensor"
 )
 
 func main() {
@@ -65,7 +64,8 @@ func measure(run string, minSide float64) error {
 				continue
 			}
 			x0, y0, s := float64(f.Box[0])*k, float64(f.Box[1])*k, float64(f.Box[2])*k
-			r := hfEnergy(out, x0, y0, s) / hfEnergy(ref, x0, y0, s)
+			xi, yi, si := int(x0), int(y0), int(math.Ceil(s))
+			r := photo.HFEnergy(out, xi, yi, si) / photo.HFEnergy(ref, xi, yi, si)
 			ratios = append(ratios, r)
 			fmt.Printf("| %s | %d | %.0f | %v | %.2f | %.3f |\n", filepath.Base(in.Input), i, f.Box[2], f.Restored, f.Detail, r)
 		}
@@ -80,26 +80,4 @@ func measure(run string, minSide float64) error {
 	}
 	fmt.Printf("\n%d faces: HF ratio min %.3f, median %.3f, mean %.3f\n", len(ratios), ratios[0], ratios[len(ratios)/2], sum/float64(len(ratios)))
 	return nil
-}
-
-// hfEnergy is the mean squared 4-neighbour Laplacian of the luma over the
-// box (x0, y0, side s) clipped to the image.
-func hfEnergy(img *tensor.Tensor, x0, y0, s float64) float64 {
-	h, w := img.Shape[0], img.Shape[1]
-	luma := func(y, x int) float64 {
-		i := (y*w + x) * 3
-		return 0.299*float64(img.Data[i]) + 0.587*float64(img.Data[i+1]) + 0.114*float64(img.Data[i+2])
-	}
-	ya, yb := max(1, int(y0)), min(h-1, int(math.Ceil(y0+s)))
-	xa, xb := max(1, int(x0)), min(w-1, int(math.Ceil(x0+s)))
-	var e float64
-	n := 0
-	for y := ya; y < yb; y++ {
-		for x := xa; x < xb; x++ {
-			l := 4*luma(y, x) - luma(y-1, x) - luma(y+1, x) - luma(y, x-1) - luma(y, x+1)
-			e += l * l
-			n++
-		}
-	}
-	return e / float64(max(n, 1))
 }
