@@ -131,17 +131,8 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 
 	// All steps from pure noise, unguided and deterministic: the work the
 	// PyTorch side times.
-	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: restorerSteps, Strength: 1})
-	if err != nil {
-		panic(err)
-	}
-	face := img(1)
-	t.Restore = median(func() {
-		if _, _, err := smp.Restore(face, rng); err != nil {
-			panic(err)
-		}
-	}, warmup, iters)
-	return t, nil
+	t.Restore, err = timeFace(m, warmup, iters)
+	return t, err
 }
 
 // detailOptions are the stage-2 settings the detail row times: restoring's

@@ -126,38 +126,9 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 	for _, n := range notes {
 		fmt.Fprintf(stdout, "restore: %s\n", n)
 	}
-	strength := 1.0
-	if o.RewardStrength != nil {
-		strength = *o.RewardStrength
-	}
-	m, err := restorer.LoadReward(o.Model, strength, o.RewardBase)
+	r, err := NewRestorer(o)
 	if err != nil {
 		return err
-	}
-	s, err := restorer.NewSampler(m, o.Sampler)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions()}
-	r.Detect.Detector, r.Detect.MinFace, r.Detect.MinConfidence = o.Detector, o.MinFace, o.MinScore
-	if !o.Aligned {
-		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
-			return err
-		}
-		if o.Background == BackgroundESRGAN && o.Upscale > 1 {
-			if r.Background, err = upscale.Load(upscale.Default); err != nil {
-				return err
-			}
-		}
-		if !o.NoGate {
-			if r.FRM, err = reward.LoadOrBuiltin(""); err != nil {
-				return err
-			}
-			if r.FRM.Config.ImageSize != r.size() {
-				return fmt.Errorf("restore: the reward model reads %d×%d faces and %s restores %d×%d ones; the gate needs both at one size (--no-gate pastes every restoration)",
-					r.FRM.Config.ImageSize, r.FRM.Config.ImageSize, m.Name, r.size(), r.size())
-			}
-		}
 	}
 	rep := r.RestoreAll(inputs, targets, o, stdout, stderr)
 	if err := rep.write(filepath.Join(o.Out, "report.json")); err != nil {
@@ -168,6 +139,46 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("restore: %d of %d inputs failed (see above)", rep.Failed, len(inputs))
 	}
 	return nil
+}
+
+// NewRestorer loads what o needs: the model (with o's reward strength),
+// its sampler and, for whole photos, the landmark and recognition nets,
+// the background upsampler and the gate's reward model.
+func NewRestorer(o Options) (*Restorer, error) {
+	strength := 1.0
+	if o.RewardStrength != nil {
+		strength = *o.RewardStrength
+	}
+	m, err := restorer.LoadReward(o.Model, strength, o.RewardBase)
+	if err != nil {
+		return nil, err
+	}
+	s, err := restorer.NewSampler(m, o.Sampler)
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions()}
+	r.Detect.Detector, r.Detect.MinFace, r.Detect.MinConfidence = o.Detector, o.MinFace, o.MinScore
+	if !o.Aligned {
+		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
+			return nil, err
+		}
+		if o.Background == BackgroundESRGAN && o.Upscale > 1 {
+			if r.Background, err = upscale.Load(upscale.Default); err != nil {
+				return nil, err
+			}
+		}
+		if !o.NoGate {
+			if r.FRM, err = reward.LoadOrBuiltin(""); err != nil {
+				return nil, err
+			}
+			if r.FRM.Config.ImageSize != r.size() {
+				return nil, fmt.Errorf("restore: the reward model reads %d×%d faces and %s restores %d×%d ones; the gate needs both at one size (--no-gate pastes every restoration)",
+					r.FRM.Config.ImageSize, r.FRM.Config.ImageSize, m.Name, r.size(), r.size())
+			}
+		}
+	}
+	return r, nil
 }
 
 // Report is a run's report.json: every input with its faces.

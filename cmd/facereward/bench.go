@@ -12,6 +12,7 @@ func runBench(args []string, stdout io.Writer) error {
 	return dispatch("bench", "Speed against PyTorch, in one run.", []subcommand{
 		{"engine", "the engine's nets A and B against PyTorch", benchEngine},
 		{"restorer", "the default restorer's training steps and restore time against PyTorch", benchRestorer},
+		{"photo", "restore's whole-photo pipeline per photo and per face, beside the peers' published CPU figures", benchPhoto},
 		{"refl", "one ReFL step (batch 4) and one dynamic FRM update against PyTorch", benchReFL},
 	}, args, stdout)
 }
