@@ -2,6 +2,7 @@ package photo
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"facereward/imgproc"
@@ -132,5 +133,15 @@ func TestUpscaleBackground(t *testing.T) {
 	cubic, _ := (&Restorer{}).upscale(img, 2)
 	if cubic.Data[40] == got.Data[40] && cubic.Data[41] == got.Data[41] {
 		t.Error("the network's ×2 equals cubic interpolation")
+	}
+	// With Progress set, the network's passes draw a bar there: ×4 is two
+	// passes of one tile each.
+	var bars strings.Builder
+	r.Progress = &bars
+	if _, err := r.upscale(img, 4); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(bars.String(), "background ×2 [========================] 1/1"); n != 2 {
+		t.Errorf("want two finished one-tile bars, got %d in %q", n, bars.String())
 	}
 }

@@ -3,6 +3,7 @@ package photo
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 
@@ -10,6 +11,7 @@ import (
 	"facereward/faces"
 	"facereward/imgproc"
 	"facereward/metrics"
+	"facereward/progress"
 	"facereward/restorer"
 	"facereward/reward"
 	"facereward/tensor"
@@ -28,6 +30,9 @@ type Restorer struct {
 	// Background, when set, upscales the photo around the faces (by 2 per
 	// pass, cubic for what is left); nil is cubic interpolation.
 	Background *upscale.Net
+	// Progress, when set, shows a bar for the background upsampler (about
+	// a minute per output megapixel on two cores).
+	Progress io.Writer
 	// FRM and Rec gate each face of a photo: the restoration is pasted
 	// only if it is not softer than a clean input face (minSharpness), the
 	// reward model scores it above the input face and its face
@@ -140,8 +145,21 @@ func (r *Restorer) upscale(img *tensor.Tensor, up int) (*tensor.Tensor, error) {
 	if r.Background != nil {
 		for f := r.Background.Scale; up%f == 0 && up > 1; up /= f {
 			var err error
-			if img, err = r.Background.Upscale(img, upscale.DefaultTile, nil); err != nil {
+			var bar *progress.Bar
+			tick := func(done, total int) {
+				if bar == nil {
+					bar = progress.New(r.Progress, fmt.Sprintf("background ×%d", r.Background.Scale), total)
+				}
+				bar.Add(1)
+			}
+			if r.Progress == nil {
+				tick = nil
+			}
+			if img, err = r.Background.Upscale(img, upscale.DefaultTile, tick); err != nil {
 				return nil, err
+			}
+			if bar != nil {
+				bar.Finish()
 			}
 		}
 	}

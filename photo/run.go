@@ -130,6 +130,7 @@ func Run(paths []string, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r.Progress = stderr
 	rep := r.RestoreAll(inputs, targets, o, stdout, stderr)
 	if err := rep.write(filepath.Join(o.Out, "report.json")); err != nil {
 		return err
