@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,21 +31,16 @@ PyTorch runs first, in its own process, so the two never share the cores.
 Without python3-torch the Go side is still timed and the ratios are left out.
 bench/engine.sh runs this for the fast, plain and openblas builds.`, stdout)
 	quick := fs.Bool("quick", false, "a short run: 1 warm-up and 3 timed iterations")
-	iters := fs.Int("iters", 10, "timed iterations per measurement (the median is reported)")
-	warmup := fs.Int("warmup", 3, "untimed iterations first")
 	nets := fs.String("nets", "A,B", "which nets to time")
-	python := fs.String("python", bench.DefaultPython(), "Python interpreter with torch")
-	script := fs.String("torch-script", "bench/engine_torch.py", "the PyTorch side of the benchmark")
-	noTorch := fs.Bool("no-torch", false, "skip PyTorch")
-	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	o, check := benchOptions(fs, 10, 3, "bench/engine_torch.py")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *quick {
-		*iters, *warmup = 3, 1
+		o.Iters, o.Warmup = 3, 1
 	}
-	if *iters < 1 || *warmup < 0 {
-		return fmt.Errorf("bench engine: --iters must be ≥ 1 and --warmup ≥ 0")
+	if err := check("engine"); err != nil {
+		return err
 	}
 	names := strings.Split(*nets, ",")
 	for _, n := range names {
@@ -52,6 +48,24 @@ bench/engine.sh runs this for the fast, plain and openblas builds.`, stdout)
 			return fmt.Errorf("bench engine: unknown net %q (want A or B)", n)
 		}
 	}
-	return bench.Engine(bench.EngineOptions{Nets: names, Options: bench.Options{Iters: *iters, Warmup: *warmup, Python: *python,
-		Script: *script, NoTorch: *noTorch, JSON: *jsonOut}}, stdout)
+	return bench.Engine(bench.EngineOptions{Nets: names, Options: *o}, stdout)
+}
+
+// benchOptions declares the flags every benchmark against PyTorch takes
+// (iterations, warm-up, the PyTorch side, --json); check validates them
+// after fs.Parse.
+func benchOptions(fs *flag.FlagSet, iters, warmup int, script string) (o *bench.Options, check func(name string) error) {
+	o = &bench.Options{}
+	fs.IntVar(&o.Iters, "iters", iters, "timed iterations per measurement (the median is reported)")
+	fs.IntVar(&o.Warmup, "warmup", warmup, "untimed iterations first")
+	fs.StringVar(&o.Python, "python", bench.DefaultPython(), "Python interpreter with torch")
+	fs.StringVar(&o.Script, "torch-script", script, "the PyTorch side of the benchmark")
+	fs.BoolVar(&o.NoTorch, "no-torch", false, "skip PyTorch")
+	fs.StringVar(&o.JSON, "json", "", "also write the results as JSON to this file")
+	return o, func(name string) error {
+		if o.Iters < 1 || o.Warmup < 0 {
+			return fmt.Errorf("bench %s: --iters must be ≥ 1 and --warmup ≥ 0", name)
+		}
+		return nil
+	}
 }

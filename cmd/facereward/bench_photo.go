@@ -18,19 +18,16 @@ upsampler on an N×N crop, per output megapixel. Beside them, the peers'
 published CPU figures (quoted, not measured), and the network's share:
 one face restored (20 steps from noise) in this build and in PyTorch
 (bench/restorer_torch.py --only restore), as a ratio.`, stdout)
-	iters := fs.Int("iters", 3, "timed iterations per measurement (the median is reported)")
-	warmup := fs.Int("warmup", 1, "untimed iterations first")
+	o, check := benchOptions(fs, 3, 1, "bench/restorer_torch.py")
 	esrgan := fs.Int("esrgan", 0, "time the ESRGAN background on an N×N centre crop of the first photo (0: skip)")
-	python := fs.String("python", bench.DefaultPython(), "Python interpreter with torch")
-	script := fs.String("torch-script", "bench/restorer_torch.py", "the PyTorch side (its restore part)")
-	noTorch := fs.Bool("no-torch", false, "skip PyTorch")
-	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *iters < 1 || *warmup < 0 || *esrgan < 0 {
-		return fmt.Errorf("bench photo: --iters must be ≥ 1, --warmup and --esrgan ≥ 0")
+	if err := check("photo"); err != nil {
+		return err
 	}
-	return bench.Photo(bench.PhotoOptions{Photos: fs.Args(), ESRGAN: *esrgan, Options: bench.Options{Iters: *iters, Warmup: *warmup,
-		Python: *python, Script: *script, NoTorch: *noTorch, JSON: *jsonOut}}, stdout)
+	if *esrgan < 0 {
+		return fmt.Errorf("bench photo: --esrgan must be ≥ 0")
+	}
+	return bench.Photo(bench.PhotoOptions{Photos: fs.Args(), ESRGAN: *esrgan, Options: *o}, stdout)
 }

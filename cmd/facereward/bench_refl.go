@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"facereward/bench"
@@ -24,17 +23,12 @@ threads as this process has) in the same run, and prints Go / PyTorch:
 Training draws m from the last two steps; the benchmark fixes the last one,
 the dearer. PyTorch runs first, in its own process. bench/refl_step.sh
 runs this for the fast and plain builds.`, stdout)
-	iters := fs.Int("iters", 5, "timed iterations per measurement (the median is reported)")
-	warmup := fs.Int("warmup", 1, "untimed iterations first")
-	python := fs.String("python", bench.DefaultPython(), "Python interpreter with torch")
-	script := fs.String("torch-script", "bench/refl_torch.py", "the PyTorch side of the benchmark")
-	noTorch := fs.Bool("no-torch", false, "skip PyTorch")
-	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	o, check := benchOptions(fs, 5, 1, "bench/refl_torch.py")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *iters < 1 || *warmup < 0 {
-		return fmt.Errorf("bench refl: --iters must be ≥ 1 and --warmup ≥ 0")
+	if err := check("refl"); err != nil {
+		return err
 	}
-	return bench.ReFL(bench.Options{Iters: *iters, Warmup: *warmup, Python: *python, Script: *script, NoTorch: *noTorch, JSON: *jsonOut}, stdout)
+	return bench.ReFL(*o, stdout)
 }

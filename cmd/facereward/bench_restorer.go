@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"facereward/bench"
@@ -25,17 +24,12 @@ The two sides' parameter counts are compared first: the PyTorch script
 must model the same networks. PyTorch runs first, in its own process, so
 the two never share the cores. bench/restorer.sh runs this for the fast and
 plain builds.`, stdout)
-	iters := fs.Int("iters", 5, "timed iterations per measurement (the median is reported)")
-	warmup := fs.Int("warmup", 1, "untimed iterations first")
-	python := fs.String("python", bench.DefaultPython(), "Python interpreter with torch")
-	script := fs.String("torch-script", "bench/restorer_torch.py", "the PyTorch side of the benchmark")
-	noTorch := fs.Bool("no-torch", false, "skip PyTorch")
-	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	o, check := benchOptions(fs, 5, 1, "bench/restorer_torch.py")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *iters < 1 || *warmup < 0 {
-		return fmt.Errorf("bench restorer: --iters must be ≥ 1 and --warmup ≥ 0")
+	if err := check("restorer"); err != nil {
+		return err
 	}
-	return bench.Restorer(bench.Options{Iters: *iters, Warmup: *warmup, Python: *python, Script: *script, NoTorch: *noTorch, JSON: *jsonOut}, stdout)
+	return bench.Restorer(*o, stdout)
 }
