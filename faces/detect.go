@@ -69,7 +69,8 @@ const (
 	DetectorSSD = "ssd"
 	// DetectorPigo is pigo's cascade: no network, faster on small photos
 	// and slower on large ones (its scan grows with the photo; the SSD
-	// always sees 512×512), but frontal and upright faces only.
+	// sees 512×512, plus tiles in a large photo when Options.Tile is
+	// set), but frontal and upright faces only.
 	DetectorPigo = "pigo"
 )
 
@@ -88,6 +89,15 @@ type Options struct {
 	MinConfidence float32
 	// Pupils runs puploc inside each face box.
 	Pupils bool
+	// Tile makes the SSD also read overlapping tiles of a photo whose
+	// long side exceeds the tile side, max(512, MinFace·512/24) px (more
+	// in photos over about 6 tile sides; tile.go). Above that, the pass
+	// over the whole photo, which the SSD sees at 512 px, would shrink a
+	// face of MinFace below 24 px, where the SSD begins to miss faces.
+	// Each tile costs about one more pass (16 more for a 2560-px photo
+	// at MinFace 40). Smaller photos are read once either way; false
+	// reads every photo once. pigo ignores it.
+	Tile bool
 
 	// The rest tune pigo only.
 
@@ -117,7 +127,7 @@ type Options struct {
 // face differ by about 10%.
 func DefaultOptions() Options {
 	return Options{
-		Detector: DetectorSSD, MinFace: 40, MinConfidence: 0.5, Pupils: true,
+		Detector: DetectorSSD, MinFace: 40, MinConfidence: 0.5, Pupils: true, Tile: true,
 		ScanMin: 0.04, Shift: 0.05, Scale: 1.1, IoU: 0.2, MinScore: 20, Pad: 0.1,
 	}
 }
@@ -346,10 +356,11 @@ func ssd() (*facenet.SSD, error) {
 	return ssdNet, ssdErr
 }
 
-// detectSSD runs face-api's SSD over the photo. Boxes scoring above half
-// of MinConfidence are kept to report near misses; non-max suppression
-// keeps the better box first, so the lower floor changes nothing above
-// MinConfidence.
+// detectSSD runs face-api's SSD over the photo, and over tiles of it
+// when o.Tile asks and the photo is large (tile.go). Boxes scoring above
+// half of MinConfidence are kept to report near misses; non-max
+// suppression, and the merge of tiles, keep the better box first, so the
+// lower floor changes nothing above MinConfidence.
 func (o Options) detectSSD(img *tensor.Tensor, h, w int) (Result, error) {
 	if !(o.MinConfidence > 0 && o.MinConfidence < 1) {
 		return Result{}, fmt.Errorf("faces: MinConfidence %v, want it in (0, 1)", o.MinConfidence)
@@ -358,9 +369,17 @@ func (o Options) detectSSD(img *tensor.Tensor, h, w int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	dets, err := m.Detect(img, facenet.SSDOptions{MinConfidence: o.MinConfidence / 2, MaxResults: 100})
+	so := facenet.SSDOptions{MinConfidence: o.MinConfidence / 2, MaxResults: 100}
+	dets, err := m.Detect(img, so)
 	if err != nil {
 		return Result{}, fmt.Errorf("faces: %w", err)
+	}
+	if tiles := tileGrid(h, w, o.MinFace); o.Tile && tiles != nil {
+		found, err := detectTiles(m, img, tiles, so)
+		if err != nil {
+			return Result{}, err
+		}
+		dets = mergeTiles(dets, found, max(h, w), o.MinConfidence)
 	}
 	var pl *pigo.PuplocCascade
 	var params pigo.ImageParams

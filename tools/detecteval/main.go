@@ -2,11 +2,13 @@
 // photos and prints the result as a Markdown table:
 //
 //	go run ./tools/detecteval                      # testdata/detect/labels.json
+//	go run ./tools/detecteval -canvas 3072         # also: ×0.25 copies on a 3072-px canvas
 //	go run ./tools/detecteval -labels L.json -root DIR -v -draw /tmp/boxes
 //
 // Each detector runs with faces.DefaultOptions() and only Detector changed
 // (and MinFace, by -minface: the labels hold faces smaller than the
-// package's 48 px on purpose, to measure what the detectors see). A
+// package's 40 px on purpose, to measure what the detectors see); the SSD
+// runs twice, with tiling (the default, Options.Tile) and without. A
 // detection matches a labelled face when their boxes overlap by IoU ≥ 0.5
 // (-iou); detections are matched best score first, each face once. The
 // detection's box is the detector's own (Face.Box): pigo's square, the
@@ -16,6 +18,12 @@
 // here from the box as measured, so that downscaled copies get it), profile
 // and rotated (from the labels). Times are wall-clock per photo, after one
 // warm-up run that loads the cascades and weights.
+//
+// -canvas N adds a second table: each photo that has a ×0.25 copy in the
+// labels is pasted at that scale into an N×N mid-grey canvas, the k-th of
+// n photos with its top-left corner at (N−w, N−h)·(2k+1)/(2n), so that
+// the copies sit at different places relative to the SSD's tiles. There a
+// face of 40–75 px is 1.5–3% of the canvas side, as in a large group photo.
 package main
 
 import (
@@ -55,6 +63,8 @@ type photo struct {
 	name  string
 	img   *tensor.Tensor
 	faces []face
+	// scale is the factor it was resized by from the labelled file.
+	scale float64
 }
 
 type face struct {
@@ -81,26 +91,52 @@ func main() {
 	minFace := flag.Int("minface", 0, "faces.Options.MinFace for both detectors; -1 keeps DefaultOptions'")
 	iou := flag.Float64("iou", 0.5, "overlap for a detection to match a face")
 	verbose := flag.Bool("v", false, "print one line per photo and detector")
-	draw := flag.String("draw", "", "write each photo with its labels (green), pigo's (blue) and the SSD's (red) boxes as PNG into this directory")
+	draw := flag.String("draw", "", "write each photo with its labels (green), pigo's (blue) and the tiled SSD's (red) boxes as PNG into this directory")
+	canvas := flag.Int("canvas", 0, "also measure each photo's ×0.25 copy pasted into an N×N grey canvas (0: not)")
 	flag.Parse()
-	if err := run(*labels, *root, *minFace, *iou, *verbose, *draw); err != nil {
+	if err := run(*labels, *root, *minFace, *iou, *canvas, *verbose, *draw); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(labelPath, root string, minFace int, iou float64, verbose bool, drawDir string) error {
+// The rows of the table: the SSD with and without tiling.
+const (
+	rowSSDTiled   = "ssd tiled"
+	rowSSDUntiled = "ssd untiled"
+)
+
+func run(labelPath, root string, minFace int, iou float64, canvas int, verbose bool, drawDir string) error {
 	photos, err := readPhotos(labelPath, root)
 	if err != nil {
 		return err
 	}
+	if err := measure(labelPath, photos, minFace, iou, verbose, drawDir); err != nil {
+		return err
+	}
+	if canvas <= 0 {
+		return nil
+	}
+	onCanvas, err := canvasPhotos(photos, canvas)
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	return measure(fmt.Sprintf("×0.25 copies on a %d×%d canvas", canvas, canvas), onCanvas, minFace, iou, verbose, drawDir)
+}
+
+// measure runs every detector on photos and prints the table, titled.
+func measure(title string, photos []photo, minFace int, iou float64, verbose bool, drawDir string) error {
 	var tallies []*tally
-	for _, det := range []string{faces.DetectorPigo, faces.DetectorSSD} {
+	for _, row := range []struct {
+		name, det string
+		tile      bool
+	}{{faces.DetectorPigo, faces.DetectorPigo, false}, {rowSSDUntiled, faces.DetectorSSD, false}, {rowSSDTiled, faces.DetectorSSD, true}} {
 		o := faces.DefaultOptions()
-		o.Detector = det
+		o.Detector, o.Tile = row.det, row.tile
 		if minFace >= 0 {
 			o.MinFace = minFace
 		}
-		tallies = append(tallies, &tally{name: det, opts: o, tagged: map[string]int{}, tagOK: map[string]int{}})
+		tallies = append(tallies, &tally{name: row.name, opts: o, tagged: map[string]int{}, tagOK: map[string]int{}})
 	}
 	for _, t := range tallies {
 		// Warm up: the first call unpacks cascades and loads weights.
@@ -137,16 +173,16 @@ func run(labelPath, root string, minFace int, iou float64, verbose bool, drawDir
 			}
 			t.found += hits
 			if verbose {
-				fmt.Printf("%-44s %-4s %d/%d faces, %d false, %.2f s\n", p.name, t.name, hits, len(p.faces), fp, took.Seconds())
+				fmt.Printf("%-44s %-11s %d/%d faces, %d false, %.2f s\n", p.name, t.name, hits, len(p.faces), fp, took.Seconds())
 			}
 		}
 		if drawDir != "" {
-			if err := drawBoxes(drawDir, p, found[faces.DetectorPigo], found[faces.DetectorSSD]); err != nil {
+			if err := drawBoxes(drawDir, p, found[faces.DetectorPigo], found[rowSSDTiled]); err != nil {
 				return err
 			}
 		}
 	}
-	printTable(labelPath, photos, tallies, iou)
+	printTable(title, photos, tallies, iou)
 	return nil
 }
 
@@ -177,7 +213,7 @@ func readPhotos(labelPath, root string) ([]photo, error) {
 			}
 			fs = append(fs, face{box: f.Box, tags: tags})
 		}
-		out = append(out, withSmall(photo{name: lp.File, img: img, faces: fs}))
+		out = append(out, withSmall(photo{name: lp.File, img: img, faces: fs, scale: 1}))
 		for _, s := range lp.Scales {
 			h, w := img.Shape[0], img.Shape[1]
 			sh, sw := int(math.Round(float64(h)*s)), int(math.Round(float64(w)*s))
@@ -191,11 +227,48 @@ func readPhotos(labelPath, root string) ([]photo, error) {
 				name:  fmt.Sprintf("%s ×%g (%d×%d)", lp.File, s, sw, sh),
 				img:   imgproc.Resize(img, sh, sw, imgproc.Area),
 				faces: scaled,
+				scale: s,
 			}))
 		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no photos", labelPath)
+	}
+	return out, nil
+}
+
+// canvasPhotos pastes the ×0.25 copies into n×n mid-grey canvases, the
+// k-th of m at (n−w, n−h)·(2k+1)/(2m), and moves their boxes alike.
+func canvasPhotos(photos []photo, n int) ([]photo, error) {
+	var quarters []photo
+	for _, p := range photos {
+		if p.scale == 0.25 {
+			quarters = append(quarters, p)
+		}
+	}
+	if len(quarters) == 0 {
+		return nil, fmt.Errorf("-canvas: no photo has a ×0.25 copy (labels' scales)")
+	}
+	var out []photo
+	for k, q := range quarters {
+		h, w := q.img.Shape[0], q.img.Shape[1]
+		if h > n || w > n {
+			return nil, fmt.Errorf("-canvas %d: %s does not fit", n, q.name)
+		}
+		x0, y0 := (n-w)*(2*k+1)/(2*len(quarters)), (n-h)*(2*k+1)/(2*len(quarters))
+		img := tensor.New(n, n, 3)
+		for i := range img.Data {
+			img.Data[i] = 0.5
+		}
+		for y := range h {
+			copy(img.Data[((y0+y)*n+x0)*3:((y0+y)*n+x0+w)*3], q.img.Data[y*w*3:(y+1)*w*3])
+		}
+		var moved []face
+		for _, f := range q.faces {
+			b := f.box
+			moved = append(moved, face{box: [4]float64{b[0] + float64(x0), b[1] + float64(y0), b[2], b[3]}, tags: clone(f.tags)})
+		}
+		out = append(out, photo{name: fmt.Sprintf("%s at (%d, %d) on %d×%d", q.name, x0, y0, n, n), img: img, faces: moved})
 	}
 	return out, nil
 }
@@ -257,7 +330,7 @@ func boxIoU(a, b [4]float64) float64 {
 	return inter / (a[2]*a[3] + b[2]*b[3] - inter)
 }
 
-func printTable(labelPath string, photos []photo, tallies []*tally, iou float64) {
+func printTable(title string, photos []photo, tallies []*tally, iou float64) {
 	counts := map[string]int{}
 	n := 0
 	for _, p := range photos {
@@ -273,7 +346,7 @@ func printTable(labelPath string, photos []photo, tallies []*tally, iou float64)
 		tagDesc = append(tagDesc, fmt.Sprintf("%d %s", counts[t], t))
 	}
 	fmt.Printf("%s: %d images, %d faces (%s); match at IoU ≥ %.2g; MinFace %d\n\n",
-		labelPath, len(photos), n, strings.Join(tagDesc, ", "), iou, tallies[0].opts.MinFace)
+		title, len(photos), n, strings.Join(tagDesc, ", "), iou, tallies[0].opts.MinFace)
 	fmt.Println("| detector | found | recall | false positives | small | profile | rotated | time per photo |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, t := range tallies {
