@@ -89,8 +89,17 @@ func ParallelTasks(tasks int, fn func(task int)) {
 		}
 	}
 	j.run()
-	// Hand the helpers back to the job this one interrupted, if any.
-	helpers.cur.CompareAndSwap(j, j.prev)
+	// Hand the helpers back to the job this one interrupted, if any. With
+	// concurrent (not nested) callers that job may have finished since:
+	// skip finished ones, or cur would keep a dead job, and through its
+	// closure its buffers, reachable (and the next job would chain onto
+	// it). A job that finishes between the check and the swap is dropped
+	// at the next call's hand-back, so at most one dead job is held.
+	prev := j.prev
+	for prev != nil && prev.unpublished.Load() {
+		prev = prev.prev
+	}
+	helpers.cur.CompareAndSwap(j, prev)
 	j.unpublished.Store(true)
 	for j.refs.Load() != 0 {
 		runtime.Gosched()

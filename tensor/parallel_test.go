@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -52,5 +54,46 @@ func TestParallelSmallRunsInline(t *testing.T) {
 	})
 	if calls != 1 {
 		t.Fatalf("small loop ran in %d pieces", calls)
+	}
+}
+
+// Two callers on separate goroutines, the first finishing while the second
+// still runs: when the second hands the helpers back, the first is done, so
+// no job may stay published (a published dead job keeps its closure's
+// buffers reachable; restore's server leaked hundreds of MB that way).
+func TestParallelConcurrentCallersLeaveNoJob(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS ≥ 2 for the helpers to exist")
+	}
+	ParallelTasks(2, func(int) {}) // start from no published job
+	if j := helpers.cur.Load(); j != nil {
+		t.Fatalf("a lone call left job %p published", j)
+	}
+	for round := range 20 {
+		bStarted, aDone := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // A: published first, finishes first
+			defer wg.Done()
+			defer close(aDone)
+			ParallelTasks(2, func(task int) {
+				if task == 0 {
+					<-bStarted
+				}
+			})
+		}()
+		for helpers.cur.Load() == nil {
+			runtime.Gosched()
+		}
+		ParallelTasks(2, func(task int) { // B: interrupts A, outlives it
+			if task == 0 {
+				close(bStarted)
+				<-aDone
+			}
+		})
+		wg.Wait()
+		if j := helpers.cur.Load(); j != nil {
+			t.Fatalf("round %d: a finished job is still published (unpublished=%v)", round, j.unpublished.Load())
+		}
 	}
 }
