@@ -109,6 +109,7 @@ async function restore() {
 }
 
 function show(data) {
+  $('viewer').style.width = `${data.width}px`;
   $('before').src = beforeURL;
   $('after').src = data.image;
   const link = $('download');
