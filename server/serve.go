@@ -138,7 +138,11 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 		IdleTimeout:  2 * time.Minute,
 	}
 	a := ln.Addr().(*net.TCPAddr)
-	fmt.Fprintf(stdout, "serve: restore at %s (%d workers, %d waiting at most; Ctrl-C to stop)\n", pageURL(a, "/restore"), o.Workers, c.Queue)
+	workers := "1 worker"
+	if o.Workers != 1 {
+		workers = fmt.Sprintf("%d workers", o.Workers)
+	}
+	fmt.Fprintf(stdout, "serve: restore at %s (%s, %d waiting at most; Ctrl-C to stop)\n", pageURL(a, "/restore"), workers, c.Queue)
 	if o.DB != "" {
 		fmt.Fprintf(stdout, "serve: open %s\n", pageURL(a, "/annotate"))
 	}

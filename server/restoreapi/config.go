@@ -40,8 +40,9 @@ type Config struct {
 	// Token, when set, must come as "Authorization: Bearer TOKEN" with
 	// POST /api/restore and as ?token= (or that header) with GET /restore.
 	Token string
-	// Debug adds GET /debug/runtime (a garbage collection, then the
-	// goroutine count and heap), for the load test's growth check.
+	// Debug adds GET /debug/runtime (garbage collection, then the
+	// goroutine count and heap), for the load test's growth check, and
+	// GET /debug/pprof/heap, to find what holds the heap when it grows.
 	Debug bool
 	// Version is what GET /api/version reports.
 	Version string

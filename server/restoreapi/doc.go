@@ -14,6 +14,7 @@
 //	GET  /api/version        the build, the limits and the default settings
 //	GET  /metrics            Prometheus text format: requests, latencies, queue, faces
 //	GET  /debug/runtime      with Config.Debug only: goroutines and heap after a GC
+//	GET  /debug/pprof/heap   with Config.Debug only: the heap profile
 //
 // Settings (steps, strength, guidance, eta, seed, upscale) come as query
 // parameters or form fields; restore's defaults stand for those missing.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ func New(cfg Config, engines []Engine) (*Handler, error) {
 	h.mux.Handle("GET /metrics", h.m.handler())
 	if cfg.Debug {
 		h.mux.HandleFunc("GET /debug/runtime", debugRuntime)
+		h.mux.Handle("GET /debug/pprof/heap", pprof.Handler("heap"))
 	}
 	return h, nil
 }
@@ -67,7 +69,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 // Register adds the handler's routes to mux, for a server that serves
 // other pages too.
 func (h *Handler) Register(mux *http.ServeMux) {
-	for _, p := range []string{"/restore", "/restore/", "/api/restore", "/api/health", "/api/version", "/metrics", "/debug/runtime"} {
+	for _, p := range []string{"/restore", "/restore/", "/api/restore", "/api/health", "/api/version", "/metrics", "/debug/"} {
 		mux.Handle(p, h)
 	}
 }
@@ -151,7 +153,7 @@ func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// RuntimeStats is GET /debug/runtime's answer, measured after a garbage
+// RuntimeStats is GET /debug/runtime's answer, measured after garbage
 // collection so that two readings compare what is live.
 type RuntimeStats struct {
 	Goroutines  int    `json:"goroutines"`
@@ -161,6 +163,9 @@ type RuntimeStats struct {
 }
 
 func debugRuntime(w http.ResponseWriter, r *http.Request) {
+	// Twice: the engine's sync.Pools (convolution and GEMM scratch) keep
+	// what one collection frees in their victim caches until the next.
+	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
