@@ -22,8 +22,9 @@ var photoEngine = sync.OnceValues(func() (*PhotoEngine, error) {
 
 // The whole way with the built-in weights: the astronaut photo in, JSON
 // out with the photo upscaled ×2 and its one face restored or kept with a
-// report whose scores are the gate's; a photo of no face is a 422 from
-// the real detector; the metrics count the face.
+// report whose scores are the gate's; a photo of no face, or of more
+// faces than the limit, is a 422 from the real detector; the metrics
+// count the face.
 func TestRestoreEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restores a photo with the real model (seconds)")
@@ -66,6 +67,13 @@ func TestRestoreEndToEnd(t *testing.T) {
 	outcome := map[bool]string{true: "restored", false: "kept"}[f.Restored]
 	if line := metricLine(t, srv.URL, `facereward_faces_total{outcome="`+outcome+`"}`); !strings.HasSuffix(line, " 1") {
 		t.Errorf("metrics: %q, want 1 face %s", line, outcome)
+	}
+
+	// The real detector counts the faces before any restore: one is too
+	// many for an engine that takes none.
+	_, strict := serve(t, DefaultConfig(), &PhotoEngine{r: e.r, maxFaces: 0})
+	if r := post(t, strict.URL+"/api/restore", in); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Error(), "too many faces: 1 found") {
+		t.Errorf("more faces than the limit: %s", r)
 	}
 
 	// A flat grey photo has no face: the detector says so, and so does the 422.

@@ -136,6 +136,7 @@ func TestBadInput(t *testing.T) {
 		{"a GIF", func() reply { return post(t, srv.URL+"/api/restore", []byte("GIF89a\x01\x00\x01\x00")) }, 400, "GIF"},
 		{"an empty body", func() reply { return post(t, srv.URL+"/api/restore", nil) }, 400, "no image"},
 		{"a pixel bomb", func() reply { return post(t, srv.URL+"/api/restore", pixelBomb(50000, 50000)) }, 413, "2500000000 pixels"},
+		{"above --max-pixels", func() reply { return post(t, srv.URL+"/api/restore", pixelBomb(300, 300)) }, 413, "90000 pixels, limit 65536"},
 		{"a huge body, with its length", func() reply { return post(t, srv.URL+"/api/restore", huge) }, 413, "above this server's limit"},
 		{"a huge body, chunked", func() reply {
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/restore", bufio.NewReader(bytes.NewReader(huge)))

@@ -138,8 +138,10 @@ function show(data) {
     image(f.crop, `face ${i + 1} as sent`);
     image(f.restoration, `face ${i + 1} restored`);
     cell(f.detection_score.toFixed(2));
-    cell(`${f.reward_before.toFixed(2)} → ${f.reward_after.toFixed(2)}`);
-    cell(f.identity.toFixed(3));
+    // A face the sharpness test kept was never scored: its zeros mean "not measured".
+    const scored = f.restored || f.reward_before || f.reward_after || f.identity;
+    cell(scored ? `${f.reward_before.toFixed(2)} → ${f.reward_after.toFixed(2)}` : '—');
+    cell(scored ? f.identity.toFixed(3) : '—');
     cell(f.restored ? 'restored' : `kept: ${f.reason}`, f.restored ? 'restored' : 'kept');
     return tr;
   });
