@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,35 +11,144 @@ import (
 	"strconv"
 	"time"
 
+	"facereward/photo"
 	"facereward/prefs"
+	"facereward/server/restoreapi"
 )
 
-// Serve serves the annotation page of the database dsn, whose pairs'
-// images are in the folder store, on addr until ctx is done, then lets the
-// verdicts in flight finish. It prints the page's address on stdout.
-func Serve(ctx context.Context, dsn, store, addr string, stdout io.Writer) error {
-	// Checked before opening the database, which would create a SQLite
-	// file for a command that cannot run.
-	if st, err := os.Stat(store); err != nil {
-		return fmt.Errorf("serve: image store: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("serve: image store %s is not a directory", store)
-	}
-	db, err := prefs.Open(dsn)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer db.Close()
+// Options are what Serve serves and how.
+type Options struct {
+	// Addr is host:port to listen on. A host other than a loopback address
+	// needs Public: binding elsewhere exposes the server to the network.
+	Addr   string
+	Public bool
+	// DB (a preference database, as prefs.Open takes) and Store (its image
+	// folder), given together, add the annotation page and its API; with
+	// neither only the restore service is served.
+	DB, Store string
+	// Restore holds the restore service's limits; Workers is how many
+	// photos it restores at once, each worker with a model of its own.
+	Restore restoreapi.Config
+	Workers int
+	// Model is the restorer of the photo pipeline (photo.Options.Model).
+	// NewEngine, when set, makes each worker's engine instead (tests).
+	Model     string
+	NewEngine func() (restoreapi.Engine, error)
+}
 
-	ln, err := net.Listen("tcp", addr)
+// MaxWorkers bounds Options.Workers: each worker holds a model and one
+// photo's tensors.
+const MaxWorkers = 64
+
+// Validate checks everything that can be checked before loading a model
+// or opening a database.
+func (o Options) Validate() error {
+	if err := o.Restore.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case o.Workers < 1 || o.Workers > MaxWorkers:
+		return fmt.Errorf("--workers %d outside [1, %d]", o.Workers, MaxWorkers)
+	case (o.DB == "") != (o.Store == ""):
+		return errors.New("--db and --store go together: both for the annotation page, neither for restore alone")
+	}
+	if o.Store != "" {
+		if st, err := os.Stat(o.Store); err != nil {
+			return fmt.Errorf("image store: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("image store %s is not a directory", o.Store)
+		}
+	}
+	return checkBind(o.Addr, o.Public)
+}
+
+// checkBind refuses an address beyond this machine unless public is set.
+// A host name other than localhost counts as beyond: it may resolve to
+// any interface.
+func checkBind(addr string, public bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("--addr %q: port %q is not in [0, 65535]", addr, port)
+	}
+	if public {
+		return nil
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("--addr %q listens beyond this machine: add --public to mean it (and consider --token)", addr)
+}
+
+// Serve serves the restore page and API, and the annotation page when
+// o.DB and o.Store are given, on o.Addr until ctx is done; then it stops
+// listening and finishes the work it accepted (restores and verdicts in
+// flight or queued) before it returns. It prints the pages' addresses on
+// stdout.
+func Serve(ctx context.Context, o Options, stdout io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	newEngine := o.NewEngine
+	if newEngine == nil {
+		newEngine = func() (restoreapi.Engine, error) {
+			po := photo.DefaultOptions()
+			po.Model = o.Model
+			return restoreapi.NewPhotoEngine(po, o.Restore.MaxFaces)
+		}
+	}
+	engines := make([]restoreapi.Engine, o.Workers)
+	for i := range engines {
+		var err error
+		if engines[i], err = newEngine(); err != nil {
+			return fmt.Errorf("serve: loading worker %d's model: %w", i+1, err)
+		}
+	}
+	restore, err := restoreapi.New(o.Restore, engines)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           New(db, prefs.Store{Dir: store}, Config{}),
-		ReadHeaderTimeout: 10 * time.Second,
+
+	mux := http.NewServeMux()
+	restore.Register(mux)
+	if o.DB != "" {
+		db, err := prefs.Open(o.DB)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer db.Close()
+		mux.Handle("/", New(db, prefs.Store{Dir: o.Store}, Config{})) // its own "/" leads to /annotate
+	} else {
+		mux.Handle("GET /{$}", http.RedirectHandler("/restore", http.StatusFound))
 	}
-	fmt.Fprintf(stdout, "serve: open %s (Ctrl-C to stop)\n", pageURL(ln.Addr().(*net.TCPAddr)))
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	c := o.Restore
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Long enough for a body, the queue, the restore and the answer;
+		// it also ends a client that never reads its answer.
+		WriteTimeout: c.ReadTimeout + c.Timeout + time.Minute,
+		IdleTimeout:  2 * time.Minute,
+	}
+	a := ln.Addr().(*net.TCPAddr)
+	workers := "1 worker"
+	if o.Workers != 1 {
+		workers = fmt.Sprintf("%d workers", o.Workers)
+	}
+	fmt.Fprintf(stdout, "serve: restore at %s (%s, %d waiting at most; Ctrl-C to stop)\n", pageURL(a, "/restore"), workers, c.Queue)
+	if o.DB != "" {
+		fmt.Fprintf(stdout, "serve: open %s\n", pageURL(a, "/annotate"))
+	}
+	if o.Public && c.Token == "" {
+		fmt.Fprintln(stdout, "serve: listening beyond this machine without --token: anyone who reaches it may restore photos")
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -47,22 +157,32 @@ func Serve(ctx context.Context, dsn, store, addr string, stdout io.Writer) error
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// Let verdicts in flight finish: each is a commit an annotator waits on.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Accepted work finishes: refuse new restores, stop listening, let the
+	// handlers answer, then wait for restores that outlived their request
+	// (a timeout cannot interrupt one). Each is bounded by the timeouts.
+	fmt.Fprintf(stdout, "serve: stopping; finishing %d accepted restore requests\n", restore.Admitted())
+	drained := restore.Drain()
+	grace := c.ReadTimeout + c.Timeout + 10*time.Second
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("serve: stopping: %w", err)
+	}
+	select {
+	case <-drained:
+	case <-shutdownCtx.Done():
+		return fmt.Errorf("serve: stopping: restores still running after %v", grace)
 	}
 	fmt.Fprintln(stdout, "serve: stopped")
 	return nil
 }
 
-// pageURL is the annotation page's address for a browser: a listener on
-// every interface (":8080") is reached as localhost.
-func pageURL(a *net.TCPAddr) string {
+// pageURL is a page's address for a browser: a listener on every
+// interface (":8080") is reached as localhost.
+func pageURL(a *net.TCPAddr, path string) string {
 	host := a.IP.String()
 	if a.IP.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)) + "/annotate"
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(a.Port)) + path
 }

@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// serve refuses to start without what it needs, naming it, and creates no
-// database file when it cannot run.
+// serve refuses to start without what it needs or with a limit out of
+// range, naming the flag, before loading a model or listening, and creates
+// no database file when it cannot run.
 func TestServeArguments(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "prefs.db")
@@ -19,10 +20,21 @@ func TestServeArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--store", dir}, "--db and --store are required"},
-		{[]string{"--db", dbPath}, "--db and --store are required"},
+		{[]string{"--store", dir}, "--db and --store go together"},
+		{[]string{"--db", dbPath}, "--db and --store go together"},
 		{[]string{"--db", dbPath, "--store", filepath.Join(dir, "missing")}, "missing"},
 		{[]string{"--db", dbPath, "--store", dir, "extra"}, `unexpected argument "extra"`},
+		{[]string{"--addr", ":8080"}, "add --public"},
+		{[]string{"--addr", "0.0.0.0:8080"}, "add --public"},
+		{[]string{"--addr", "nonsense"}, "--addr"},
+		{[]string{"--workers", "0"}, "--workers 0 outside [1, 64]"},
+		{[]string{"--queue", "-1"}, "--queue -1"},
+		{[]string{"--max-body", "10"}, "--max-body 10"},
+		{[]string{"--max-pixels", "100"}, "--max-pixels 100"},
+		{[]string{"--max-faces", "0"}, "--max-faces 0"},
+		{[]string{"--max-steps", "5"}, "steps 20 above this server's limit 5"},
+		{[]string{"--timeout", "10ms"}, "--timeout 10ms"},
+		{[]string{"--read-timeout", "0s"}, "read timeout"},
 	} {
 		var out bytes.Buffer
 		err := runServe(c.args, &out)
@@ -35,10 +47,17 @@ func TestServeArguments(t *testing.T) {
 	}
 }
 
+// --help names the routes, says the annotation page needs --db and
+// --store, and gives every limit's range.
 func TestServeHelp(t *testing.T) {
 	var out bytes.Buffer
-	if err := runServe([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) ||
-		!strings.Contains(out.String(), "Usage: facereward serve") || !strings.Contains(out.String(), "-store") {
-		t.Errorf("serve --help: %v\n%s", err, out.String())
+	if err := runServe([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("serve --help: %v", err)
+	}
+	for _, want := range []string{"Usage: facereward serve", "/restore", "POST /api/restore", "/metrics", "With --db and --store",
+		"-public", "-token", "-workers", "in [1, 64]", "-queue", "-max-body", "-max-pixels", "-max-faces", "-max-steps", "-timeout", "in [1s, 1h]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help does not say %q:\n%s", want, out.String())
+		}
 	}
 }
