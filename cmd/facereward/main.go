@@ -33,10 +33,10 @@ func commands() []command {
 		{"train", "train a network: `train restorer --stage 1|2`, `train reward`", runTrain},
 		{"pack", "assemble a model directory (what restore --model reads) from a stage-2 run", runPack},
 		{"prefs", "preference data for the reward model: generate pairs, label, export, import", runPrefs},
-		{"serve", "serve the annotation page (/annotate) where people judge pairs", runServe},
+		{"serve", "serve restore over HTTP (/restore page, /api/restore) and the annotation page (/annotate)", runServe},
 		{"reward", "the Face Reward Model: `reward score` faces, `reward eval` it on preference pairs", runReward},
 		{"eval", "score restorations: PSNR, SSIM, IDS, LMD, BRISQUE, NIQE-FFHQ; writes an HTML report", runEval},
-		{"bench", "measure speed: `bench engine` times the engine against PyTorch", runBench},
+		{"bench", "measure speed against PyTorch: `bench engine|restorer|photo|refl`", runBench},
 		{"help", "list the commands, or explain one: help COMMAND", nil},
 	}
 }
