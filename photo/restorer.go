@@ -83,17 +83,27 @@ type PhotoResult struct {
 // that size (blend, detailWeight), matched to the photo's colour, and
 // gated (r.FRM). A photo without a usable face is an error that says why.
 func (r *Restorer) Photo(img *tensor.Tensor, rng *rand.Rand) (*PhotoResult, error) {
-	size, up := r.size(), max(1, r.Upscale)
 	found, err := r.Detect.Detect(img)
 	if err != nil {
 		return nil, err
 	}
+	return r.PhotoFaces(img, found, rng)
+}
+
+// ErrNoFace is PhotoFaces' error for a photo without a usable face; the
+// error wrapping it says why the detections were skipped, if any were.
+var ErrNoFace = errors.New("no face found")
+
+// PhotoFaces is Photo for faces already found in img by r.Detect, for a
+// caller that looks at the detections first (a server refusing photos
+// with too many faces) without detecting twice.
+func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.Rand) (*PhotoResult, error) {
+	size, up := r.size(), max(1, r.Upscale)
 	if len(found.Faces) == 0 {
-		why := "no face found"
 		if len(found.Skipped) > 0 {
-			why += " (" + found.Skipped[0].Reason + ")"
+			return nil, fmt.Errorf("%w (%s)", ErrNoFace, found.Skipped[0].Reason)
 		}
-		return nil, errors.New(why)
+		return nil, ErrNoFace
 	}
 	fs := found.Faces
 	if r.OnlyCenter {
