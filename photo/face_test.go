@@ -1,10 +1,12 @@
 package photo
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
 
+	"facereward/faces"
 	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/tensor"
@@ -143,5 +145,19 @@ func TestUpscaleBackground(t *testing.T) {
 	}
 	if n := strings.Count(bars.String(), "background ×2 [========================] 1/1"); n != 2 {
 		t.Errorf("want two finished one-tile bars, got %d in %q", n, bars.String())
+	}
+}
+
+// A photo without a face is ErrNoFace, with the first skipped detection's
+// reason when there is one; nothing is restored.
+func TestPhotoFacesNoFace(t *testing.T) {
+	r := &Restorer{} // no sampler: restoring anything would panic
+	img := texture(16, 1)
+	if _, err := r.PhotoFaces(img, faces.Result{}, nil); !errors.Is(err, ErrNoFace) || err.Error() != "no face found" {
+		t.Errorf("no detections: %v", err)
+	}
+	found := faces.Result{Skipped: []faces.Skipped{{Reason: "smaller than 40 px"}}}
+	if _, err := r.PhotoFaces(img, found, nil); !errors.Is(err, ErrNoFace) || err.Error() != "no face found (smaller than 40 px)" {
+		t.Errorf("a skipped detection: %v", err)
 	}
 }

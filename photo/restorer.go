@@ -98,13 +98,13 @@ var ErrNoFace = errors.New("no face found")
 // caller that looks at the detections first (a server refusing photos
 // with too many faces) without detecting twice.
 func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.Rand) (*PhotoResult, error) {
-	size, up := r.size(), max(1, r.Upscale)
 	if len(found.Faces) == 0 {
 		if len(found.Skipped) > 0 {
 			return nil, fmt.Errorf("%w (%s)", ErrNoFace, found.Skipped[0].Reason)
 		}
 		return nil, ErrNoFace
 	}
+	size, up := r.size(), max(1, r.Upscale)
 	fs := found.Faces
 	if r.OnlyCenter {
 		c := centerFace(fs, img.Shape[1], img.Shape[0])
