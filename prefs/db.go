@@ -288,19 +288,41 @@ func (d *DB) Records() ([]Record, error) {
 	return recs, nil
 }
 
-// Import stores records (from ReadJSONL) in one transaction: each pair is
-// added unless a pair with its id is already there, in which case the two
-// must be the same pair; every judgement is added. Nothing is stored if
-// any record fails.
+// Import is ImportCounted without the counts.
 func (d *DB) Import(recs []Record) error {
+	_, err := d.ImportCounted(recs)
+	return err
+}
+
+// ImportResult counts what ImportCounted did with each record.
+type ImportResult struct {
+	Imported int // judgements added
+	Skipped  int // judgements already there
+}
+
+// selectSameJudgement finds a judgement equal to one being imported. Its
+// natural key is (pair, judge, verdict, at): a judgement has no id of its
+// own outside one database, and the time, to the nanosecond, tells two
+// verdicts of one judge on one pair apart. There is no unique index on it:
+// databases that already hold duplicates (imported twice before imports
+// were idempotent) must still migrate.
+const selectSameJudgement = `SELECT 1 FROM judgements WHERE pair = ? AND verdict = ? AND judge = ? AND at = ?`
+
+// ImportCounted stores records (from ReadJSONL) in one transaction: each
+// pair is added unless a pair with its id is already there, in which case
+// the two must be the same pair; each judgement is added unless an equal
+// one (selectSameJudgement) is already there, so importing a file twice
+// adds nothing the second time. Nothing is stored if any record fails.
+func (d *DB) ImportCounted(recs []Record) (ImportResult, error) {
+	var res ImportResult
 	for i, r := range recs {
 		if err := r.Validate(); err != nil {
-			return fmt.Errorf("prefs: record %d: %w", i+1, err)
+			return res, fmt.Errorf("prefs: record %d: %w", i+1, err)
 		}
 	}
 	tx, err := d.db.Begin()
 	if err != nil {
-		return d.fail("importing", err)
+		return res, d.fail("importing", err)
 	}
 	defer tx.Rollback()
 	for i, r := range recs {
@@ -309,19 +331,29 @@ func (d *DB) Import(recs []Record) error {
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.Exec(d.q(insertPair), pairRow(r.Pair)...); err != nil {
-				return d.fail(doing, err)
+				return res, d.fail(doing, err)
 			}
 		case err != nil:
-			return d.fail(doing, err)
+			return res, d.fail(doing, err)
 		case have != r.Pair:
-			return fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.name)
+			return res, fmt.Errorf("prefs: record %d: pair %s is already in %s with other images or provenance", i+1, r.ID, d.name)
 		}
-		if _, err := tx.Exec(d.q(insertJudgement), judgementRow(r.Judgement())...); err != nil {
-			return d.fail(doing, err)
+		row := judgementRow(r.Judgement())
+		var one int
+		switch err := tx.QueryRow(d.q(selectSameJudgement), row...).Scan(&one); {
+		case err == nil:
+			res.Skipped++
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return res, d.fail(doing, err)
 		}
+		if _, err := tx.Exec(d.q(insertJudgement), row...); err != nil {
+			return res, d.fail(doing, err)
+		}
+		res.Imported++
 	}
 	if err := tx.Commit(); err != nil {
-		return d.fail("importing", err)
+		return ImportResult{}, d.fail("importing", err)
 	}
-	return nil
+	return res, nil
 }

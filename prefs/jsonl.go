@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -20,9 +21,25 @@ func WriteJSONL(w io.Writer, recs []Record) error {
 	return bw.Flush()
 }
 
+// decodeOne decodes the single JSON value b holds into v: unknown fields
+// and anything after the value are errors, so that two records run
+// together on one line, or a line with trailing garbage, are not half read.
+func decodeOne(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON record")
+	}
+	return nil
+}
+
 // ReadJSONL reads records written by WriteJSONL. name labels errors, which
 // give the line number; every record is validated, and unknown fields are
-// an error (a misspelt field would otherwise vanish silently). Each record
+// an error (a misspelt field would otherwise vanish silently), as is
+// anything after a line's record. Each record
 // then goes through checks (Store.CheckImages, say), whose errors are
 // reported at its line too.
 func ReadJSONL(r io.Reader, name string, checks ...func(Record) error) ([]Record, error) {
@@ -34,10 +51,8 @@ func ReadJSONL(r io.Reader, name string, checks ...func(Record) error) ([]Record
 		if len(b) == 0 {
 			continue
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
 		var rec Record
-		if err := dec.Decode(&rec); err != nil {
+		if err := decodeOne(b, &rec); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if err := rec.Validate(); err != nil {

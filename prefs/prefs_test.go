@@ -132,6 +132,11 @@ func TestJSONLErrors(t *testing.T) {
 		"json":       ok[:len(ok)/2],
 		"time":       strings.Replace(ok, `"at":"2026-11-26T05:00:00Z"`, `"at":"0001-01-01T00:00:00Z"`, 1),
 		"not stored": strings.Replace(ok, string(good.LQ), missing, 1),
+		"trailing":   ok + ` x`,
+		"two values": ok + ok,
+		"nul judge":  strings.Replace(ok, `"judge":"ada"`, `"judge":"a\u0000da"`, 1),
+		"long judge": strings.Replace(ok, `"judge":"ada"`, `"judge":"`+strings.Repeat("é", prefs.MaxNameRunes+1)+`"`, 1),
+		"ctrl face":  strings.Replace(ok, `"face":"`, `"face":"\u001b[31m`, 1),
 	}
 	for what, bad := range cases {
 		if bad == ok {

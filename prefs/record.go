@@ -99,6 +99,9 @@ func (p Pair) Validate() error {
 	if p.ID == "" {
 		return errors.New("pair without an id")
 	}
+	if err := p.checkText(); err != nil {
+		return err
+	}
 	for _, r := range p.images() {
 		if err := r.ref.Validate(); err != nil {
 			return fmt.Errorf("pair %s: %s image: %w", p.ID, r.what, err)
@@ -113,10 +116,33 @@ func (p Pair) Validate() error {
 	return nil
 }
 
+// checkText applies CheckText to p's free text.
+func (p Pair) checkText() error {
+	fields := []struct{ name, value string }{
+		{"pair id", p.ID}, {"face", p.Face},
+		{"left provenance method", p.Left.Provenance.Method}, {"left provenance preset", p.Left.Provenance.Preset},
+		{"left provenance model", p.Left.Provenance.Model},
+		{"right provenance method", p.Right.Provenance.Method}, {"right provenance preset", p.Right.Provenance.Preset},
+		{"right provenance model", p.Right.Provenance.Model},
+	}
+	for _, f := range fields {
+		if err := CheckText(f.name, f.value); err != nil {
+			return fmt.Errorf("pair %q: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
 // Validate reports the first problem with j.
 func (j Judgement) Validate() error {
 	if j.Pair == "" {
 		return errors.New("judgement without a pair")
+	}
+	if err := CheckText("pair", j.Pair); err != nil {
+		return fmt.Errorf("judgement on pair %q: %w", j.Pair, err)
+	}
+	if err := CheckName("judge", j.Judge); err != nil {
+		return fmt.Errorf("pair %s: %w", j.Pair, err)
 	}
 	if _, err := ParseVerdict(string(j.Verdict)); err != nil {
 		return fmt.Errorf("pair %s: %w", j.Pair, err)

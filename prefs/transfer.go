@@ -38,8 +38,10 @@ func Export(dsn, out string, stdout io.Writer) error {
 
 // Import adds the records of JSONL files to the database dsn, all in one
 // transaction: a bad line, or a pair whose id is already there with other
-// images, imports nothing. With a store ("" for none), every image a
-// record names must be in it. A line on stdout says what was imported.
+// images, imports nothing. A judgement already in the database (the same
+// pair, judge, verdict and time) is skipped, so importing a file again
+// changes nothing. With a store ("" for none), every image a record names
+// must be in it. A line on stdout counts the records imported and skipped.
 func Import(dsn, store string, files []string, stdout io.Writer) error {
 	var checks []func(Record) error
 	if store != "" {
@@ -59,7 +61,8 @@ func Import(dsn, store string, files []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.Import(recs); err != nil {
+	res, err := db.ImportCounted(recs)
+	if err != nil {
 		// Record numbers count through the files in the order given.
 		return fmt.Errorf("prefs import: nothing imported: %w", err)
 	}
@@ -67,7 +70,7 @@ func Import(dsn, store string, files []string, stdout io.Writer) error {
 	if len(files) > 3 {
 		from = fmt.Sprintf("%d files", len(files))
 	}
-	fmt.Fprintf(stdout, "prefs import: imported %d records from %s into %s\n", len(recs), from, db.Name())
+	fmt.Fprintf(stdout, "prefs import: imported %d records from %s into %s; skipped %d already there\n", res.Imported, from, db.Name(), res.Skipped)
 	return nil
 }
 

@@ -126,3 +126,36 @@ func TestImportErrors(t *testing.T) {
 		t.Errorf("%d records imported, want only the 2 of the last import", len(got))
 	}
 }
+
+// Importing the same export twice adds its verdicts once: the second time
+// every record is skipped and counted, and the database is unchanged. A
+// record repeated within one import is skipped too.
+func TestImportTwiceIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	src, _, want := prefsIOFixture(t, dir)
+	out := filepath.Join(dir, "prefs.jsonl")
+	if err := prefs.Export(src, out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "b.db")
+	for i, wantMsg := range []string{"imported 2 records", "imported 0 records"} {
+		var msg bytes.Buffer
+		if err := prefs.Import(dst, "", []string{out}, &msg); err != nil {
+			t.Fatal(err)
+		}
+		wantSkipped := []string{"skipped 0 already there", "skipped 2 already there"}[i]
+		if !strings.Contains(msg.String(), wantMsg) || !strings.Contains(msg.String(), wantSkipped) {
+			t.Errorf("import %d said %q, want %q and %q", i+1, msg.String(), wantMsg, wantSkipped)
+		}
+	}
+	if got := prefsIORecords(t, dst); !slices.Equal(got, want) {
+		t.Errorf("after two imports:\n%+v\nwant\n%+v", got, want)
+	}
+	// The same verdict at another time is another verdict.
+	again := want[0]
+	again.At = again.At.Add(time.Second)
+	res, err := open(t, dst).ImportCounted([]prefs.Record{want[0], again, again})
+	if err != nil || res != (prefs.ImportResult{Imported: 1, Skipped: 2}) {
+		t.Errorf("ImportCounted: %+v, %v; want 1 imported, 2 skipped", res, err)
+	}
+}

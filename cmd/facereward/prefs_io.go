@@ -36,8 +36,11 @@ func prefsImport(args []string, stdout io.Writer) error {
 	fs := newFlags("prefs import", "prefs import --db DSN [--store DIR] FILE.jsonl...", `
 Adds the records of JSONL files (as prefs export writes them) to the
 database, all in one transaction: a bad line, or a pair whose id is
-already there with other images, imports nothing. With --store, every
-image a record names must be in that image store.`, stdout)
+already there with other images, imports nothing. A verdict already in
+the database (same pair, judge, verdict and time) is skipped, so importing
+a file twice adds it once; the counts of imported and skipped records are
+printed. Names must be printable UTF-8 of at most 64 characters. With
+--store, every image a record names must be in that image store.`, stdout)
 	dsn := fs.String("db", "", prefsDBHelp)
 	storeDir := fs.String("store", "", "an image store whose images every record must name (default: no check)")
 	files, err := parseInterspersed(fs, args)

@@ -60,3 +60,25 @@ func TestPrefsExportImportFlags(t *testing.T) {
 		}
 	}
 }
+
+// Importing the same file twice adds nothing the second time, and says so.
+func TestPrefsImportTwice(t *testing.T) {
+	dir := t.TempDir()
+	store := prefs.Store{Dir: filepath.Join(dir, "images")}
+	rec := prefs.Record{Pair: prefstest.Pair(t, store, "p1"), Verdict: prefs.Tie, Judge: "ada", At: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	in := filepath.Join(dir, "in.jsonl")
+	var b bytes.Buffer
+	if err := prefs.WriteJSONL(&b, []prefs.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "b.db")
+	for _, want := range []string{"imported 1 records", "imported 0 records"} {
+		var msg bytes.Buffer
+		if err := prefsImport([]string{"--db", dst, in}, &msg); err != nil || !strings.Contains(msg.String(), want) {
+			t.Fatalf("import: %v, %q; want %q", err, msg.String(), want)
+		}
+	}
+}

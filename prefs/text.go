@@ -1,0 +1,45 @@
+package prefs
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Bounds on the text a record holds. Names are short so that they fit a
+// page and a log line; other free text (pair ids, faces, provenance) is
+// bounded only so that one record cannot fill the database.
+const (
+	MaxNameRunes = 64
+	MaxTextRunes = 512
+)
+
+// CheckName checks an annotator's or labeller's name: printable UTF-8, at
+// most MaxNameRunes runes. field names the field in the error, so that a
+// client (or a line of an import) learns which one to fix.
+func CheckName(field, s string) error { return checkText(field, s, MaxNameRunes) }
+
+// CheckText checks other free text: printable UTF-8, at most MaxTextRunes
+// runes.
+func CheckText(field, s string) error { return checkText(field, s, MaxTextRunes) }
+
+// checkText refuses what one database stores and the other does not, or
+// what a page cannot show: invalid UTF-8 and control characters (NUL above
+// all: PostgreSQL refuses it in TEXT, SQLite keeps it, so an export from
+// SQLite could never be imported into PostgreSQL).
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s: not valid UTF-8", field)
+	}
+	n := 0
+	for i, r := range s {
+		if !unicode.IsPrint(r) { // letters, marks, numbers, punctuation, symbols, ASCII space
+			return fmt.Errorf("%s: unprintable character %U at byte %d", field, r, i)
+		}
+		n++
+	}
+	if n > max {
+		return fmt.Errorf("%s: %d characters, above the limit of %d", field, n, max)
+	}
+	return nil
+}
