@@ -6,7 +6,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// TempPrefix is how the temporary file of a write to a file named base
+// begins; os.CreateTemp adds random digits. A process killed mid-write
+// leaves such a file behind: IsTemp recognises it, so that its owner (a
+// run folder, say) can remove it.
+func TempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// IsTemp says whether name (a file name, without its folder) is a
+// temporary file of Write: "." + the target's name + ".tmp-" + digits.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	if !strings.HasPrefix(name, ".") || i < 2 {
+		return false
+	}
+	digits := name[i+len(".tmp-"):]
+	if digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Write writes a temporary file next to path, syncs it, renames it over
 // path and syncs the directory, so a crash or error at any point leaves
@@ -17,7 +43,7 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, TempPrefix(base)+"*")
 	if err != nil {
 		return err
 	}

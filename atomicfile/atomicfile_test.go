@@ -40,3 +40,40 @@ func TestWriteReplacesWholeOrNothing(t *testing.T) {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }
+
+// A write into a fresh folder (the directory sync included) leaves the
+// file and nothing else: the temporary file is renamed, not left behind.
+func TestWriteLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt.safetensors")
+	for _, text := range []string{"one", "two"} {
+		if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != text {
+			t.Fatalf("read %q, %v; want %q", b, err, text)
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) != 1 || entries[0].Name() != "ckpt.safetensors" {
+			t.Fatalf("folder holds %v (%v), want only the file", entries, err)
+		}
+	}
+}
+
+// IsTemp recognises exactly the names Write gives its temporary files.
+func TestIsTemp(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.CreateTemp(dir, TempPrefix("step-00000010.safetensors")+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if name := filepath.Base(f.Name()); !IsTemp(name) {
+		t.Errorf("%s: not recognised", name)
+	}
+	for _, name := range []string{"step-00000010.safetensors", ".hidden", "notes.tmp-1", ".x.tmp-", ".x.tmp-12a", ".tmp-123", "config.json"} {
+		if IsTemp(name) {
+			t.Errorf("%s: taken for a temporary file", name)
+		}
+	}
+}

@@ -21,14 +21,20 @@ import (
 // Run is an open run folder.
 type Run struct {
 	Dir string
-	log *os.File
+	// RemovedTemps counts the stale temporary files Open removed: what
+	// atomic writes of a killed run left behind.
+	RemovedTemps int
+	log          *os.File
 }
 
 // Open creates dir (or, with resume, reopens it) for a run whose resolved
 // settings are cfg. A fresh run refuses a folder that already holds a
 // config, so an old run is never overwritten by accident; a resumed run
 // refuses a config that differs from the saved one, since the checkpoint
-// would not belong to it.
+// would not belong to it. Temporary files that an interrupted atomic
+// write left in dir or its checkpoints/ are removed (Run.RemovedTemps
+// counts them): the run folder belongs to one run at a time, so no write
+// can still be in progress.
 func Open(dir string, cfg any, resume bool) (*Run, error) {
 	want, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -52,6 +58,10 @@ func Open(dir string, cfg any, resume bool) (*Run, error) {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
 		}
 	}
+	removed, err := removeStaleTemps(dir, filepath.Join(dir, "checkpoints"))
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", dir, err)
+	}
 	if have == nil {
 		if err := atomicfile.Write(cfgPath, func(w io.Writer) error { _, err := w.Write(want); return err }); err != nil {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
@@ -61,7 +71,30 @@ func Open(dir string, cfg any, resume bool) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", dir, err)
 	}
-	return &Run{Dir: dir, log: f}, nil
+	return &Run{Dir: dir, RemovedTemps: removed, log: f}, nil
+}
+
+// removeStaleTemps removes atomicfile's temporary files (and only those)
+// from folders, and counts them. A killed run leaves one per write that
+// was under way, a checkpoint's worth of disk each.
+func removeStaleTemps(folders ...string) (int, error) {
+	n := 0
+	for _, folder := range folders {
+		entries, err := os.ReadDir(folder)
+		if err != nil {
+			return n, fmt.Errorf("looking for stale temporary files: %w", err)
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() || !atomicfile.IsTemp(e.Name()) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(folder, e.Name())); err != nil {
+				return n, fmt.Errorf("removing a stale temporary file: %w", err)
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Close closes the log.

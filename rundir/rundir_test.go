@@ -103,3 +103,51 @@ func TestInterruptCancels(t *testing.T) {
 		t.Fatal("SIGINT did not cancel the context")
 	}
 }
+
+// A killed run leaves atomicfile's temporary files; reopening the run
+// removes those in the folder and checkpoints/, counts them, and leaves
+// every other file alone.
+func TestOpenRemovesStaleTemps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Open(dir, cfg{1e-4, 100}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if r.RemovedTemps != 0 {
+		t.Errorf("fresh run removed %d files", r.RemovedTemps)
+	}
+	stale := []string{
+		filepath.Join(dir, "checkpoints", ".step-00000100.safetensors.tmp-123456789"),
+		filepath.Join(dir, ".config.json.tmp-42"),
+	}
+	kept := []string{
+		filepath.Join(dir, "checkpoints", "step-00000050.safetensors"),
+		filepath.Join(dir, "checkpoints", "notes.tmp"),
+		filepath.Join(dir, ".step.tmp-abc"),
+		filepath.Join(dir, "samples", ".step-00000100.png.tmp-7"), // not a folder Open cleans
+	}
+	for _, p := range append(append([]string{}, stale...), kept...) {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err = Open(dir, cfg{1e-4, 100}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if r.RemovedTemps != len(stale) {
+		t.Errorf("removed %d stale files, want %d", r.RemovedTemps, len(stale))
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s: still there (%v)", p, err)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: removed (%v)", p, err)
+		}
+	}
+}
