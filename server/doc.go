@@ -22,5 +22,24 @@
 //
 // Errors are JSON {"error": "…"}: on the annotation API 400 for a bad
 // request, 404 for an unknown pair or image, 503 when the database fails;
-// the restore API's are in server/restoreapi.
+// the restore API's are in server/restoreapi. A 503 or 404 says nothing of
+// the database's file or host or of the store's folder: those go to the
+// log (Config.Log) only.
+//
+// Hardening, for a server on a person's machine that any web page they
+// open could try to reach:
+//
+//   - Host allow-list: localhost and loopback IPs, plus with --public the
+//     --addr host and each --allow-host; any other Host gets 421 (DNS
+//     rebinding makes a page's requests carry its own host name).
+//   - Origin check: a POST, PUT, PATCH or DELETE whose Origin names a host
+//     not on the list gets 403; one without Origin (curl, API clients)
+//     passes.
+//   - Time limits on every connection: headers, the whole request (a
+//     restore body gets --read-timeout from its handler), the answer
+//     (derived from the restore timeout) and idle keep-alive.
+//   - Bodies: a verdict is at most 64 KiB of exactly one JSON value, with
+//     no unknown fields and nothing after it (400 otherwise); judge names
+//     are printable UTF-8 of at most prefs.MaxNameRunes runes, pair ids
+//     printable and bounded (400 naming the field).
 package server

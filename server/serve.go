@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"facereward/photo"
@@ -22,6 +23,11 @@ type Options struct {
 	// needs Public: binding elsewhere exposes the server to the network.
 	Addr   string
 	Public bool
+	// AllowHosts are host names (--allow-host) the server answers to
+	// besides localhost and the loopback IPs, with Public only; the host
+	// of Addr is allowed too. Requests for any other Host get 421, and
+	// writes from a page of any other Origin 403 (DNS rebinding).
+	AllowHosts []string
 	// DB (a preference database, as prefs.Open takes) and Store (its image
 	// folder), given together, add the annotation page and its API; with
 	// neither only the restore service is served.
@@ -57,6 +63,14 @@ func (o Options) Validate() error {
 			return fmt.Errorf("image store: %w", err)
 		} else if !st.IsDir() {
 			return fmt.Errorf("image store %s is not a directory", o.Store)
+		}
+	}
+	if len(o.AllowHosts) > 0 && !o.Public {
+		return errors.New("--allow-host needs --public: a server on this machine only answers to localhost")
+	}
+	for _, h := range o.AllowHosts {
+		if h == "" || (strings.ContainsAny(h, ":/ ") && net.ParseIP(normalHost(h)) == nil) {
+			return fmt.Errorf("--allow-host %q: want a host name or IP address, without a port", h)
 		}
 	}
 	return checkBind(o.Addr, o.Public)
@@ -129,14 +143,7 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	c := o.Restore
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Long enough for a body, the queue, the restore and the answer;
-		// it also ends a client that never reads its answer.
-		WriteTimeout: c.ReadTimeout + c.Timeout + time.Minute,
-		IdleTimeout:  2 * time.Minute,
-	}
+	srv := newHTTPServer(guard(allowedHosts(o.Addr, o.Public, o.AllowHosts), mux), c)
 	a := ln.Addr().(*net.TCPAddr)
 	workers := "1 worker"
 	if o.Workers != 1 {
@@ -175,6 +182,25 @@ func Serve(ctx context.Context, o Options, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "serve: stopped")
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection, so that no client
+// holds one open for long by being slow: the headers, the whole request
+// (a restore body gets its own deadline, c.ReadTimeout, from the handler;
+// an annotation body is a few bytes), the answer and the idle time
+// between requests.
+func newHTTPServer(h http.Handler, c restoreapi.Config) *http.Server {
+	// Headers get no longer than a body does (and 10 s at most).
+	headerTimeout := min(10*time.Second, c.ReadTimeout)
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       headerTimeout + c.ReadTimeout,
+		// Long enough for a body, the queue, the restore and the answer;
+		// it also ends a client that never reads its answer.
+		WriteTimeout: c.ReadTimeout + c.Timeout + time.Minute,
+		IdleTimeout:  2 * time.Minute,
+	}
 }
 
 // pageURL is a page's address for a browser: a listener on every

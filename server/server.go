@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"mime"
 	"net/http"
 	"net/url"
@@ -40,7 +42,19 @@ type Config struct {
 	Seed uint64
 	// Now stamps verdicts; nil means time.Now.
 	Now func() time.Time
+	// Log receives what went wrong inside (the database's and the image
+	// store's errors, which name files and hosts); clients get only a
+	// generic message with the status. Nil means standard error.
+	Log *log.Logger
 }
+
+// unavailable is the whole message a client gets when the database fails:
+// the error itself, with the database's path or host, goes to the log.
+const unavailable = "the preference database is unavailable: try again later"
+
+// maxVerdictBody bounds POST /api/verdict's body: a verdict is a few
+// short strings.
+const maxVerdictBody = 64 << 10
 
 //go:embed static
 var staticFiles embed.FS
@@ -56,6 +70,9 @@ type server struct {
 func New(db Prefs, store prefs.Store, cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.New(os.Stderr, "serve: ", log.LstdFlags)
 	}
 	s := &server{db: db, store: store, cfg: cfg}
 	static, err := fs.Sub(staticFiles, "static")
@@ -124,12 +141,12 @@ func (s *server) next(w http.ResponseWriter, r *http.Request) {
 	}
 	p, ok, err := s.db.Next(judge)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("finding the next pair for %s: %v", judge, err))
+		s.fail(w, fmt.Errorf("finding the next pair for %q: %w", judge, err))
 		return
 	}
 	done, total, err := s.db.Progress(judge)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("counting %s's verdicts: %v", judge, err))
+		s.fail(w, fmt.Errorf("counting %q's verdicts: %w", judge, err))
 		return
 	}
 	resp := nextResponse{Done: !ok, Judged: done, Total: total}
@@ -154,9 +171,7 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req verdictRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxVerdictBody), &req); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("reading the verdict: %v", err))
 		return
 	}
@@ -167,6 +182,10 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Pair == "" {
 		writeError(w, http.StatusBadRequest, "a verdict without a pair")
+		return
+	}
+	if err := prefs.CheckText("pair", req.Pair); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if req.Swapped == nil {
@@ -184,7 +203,7 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("pair %q is not in the database", req.Pair))
 			return
 		}
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.fail(w, fmt.Errorf("saving %q's verdict on pair %q: %w", judge, req.Pair, err))
 		return
 	}
 	// The verdict is committed from here on: a failure to count must not
@@ -197,14 +216,23 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) image(w http.ResponseWriter, r *http.Request) {
-	path, err := s.store.Path(prefs.Ref(r.PathValue("ref")))
-	if err != nil {
+	// The store's errors name its folder: the client learns only that
+	// there is no such image, the log the rest.
+	ref := prefs.Ref(r.PathValue("ref"))
+	if err := ref.Validate(); err != nil {
 		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	path, err := s.store.Path(ref)
+	if err != nil {
+		s.cfg.Log.Printf("image %s: %v", ref, err)
+		writeError(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
 		return
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		writeError(w, http.StatusNotFound, err.Error())
+		s.cfg.Log.Printf("image %s: %v", ref, err)
+		writeError(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
 		return
 	}
 	defer f.Close()
@@ -217,7 +245,7 @@ func (s *server) image(w http.ResponseWriter, r *http.Request) {
 func (s *server) export(w http.ResponseWriter, r *http.Request) {
 	recs, err := s.db.Records()
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("reading the records: %v", err))
+		s.fail(w, fmt.Errorf("exporting the records: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -234,6 +262,11 @@ func judgeName(s string) (string, error) {
 	switch {
 	case name == "":
 		return "", errors.New("no judge: give the annotator's name")
+	}
+	if err := prefs.CheckName("judge", name); err != nil {
+		return "", err
+	}
+	switch {
 	case strings.HasPrefix(name, prefs.AutoPrefix):
 		return "", fmt.Errorf("judge %q: names starting with %q are kept for automatic labellers", name, prefs.AutoPrefix)
 	}
@@ -276,6 +309,31 @@ func swapped(seed uint64, judge, pair string) bool {
 }
 
 func imageURL(r prefs.Ref) string { return "/images/" + url.PathEscape(string(r)) }
+
+// fail logs err, which may name the database's file or host, and answers
+// 503 with a message that names neither.
+func (s *server) fail(w http.ResponseWriter, err error) {
+	s.cfg.Log.Print(err)
+	writeError(w, http.StatusServiceUnavailable, unavailable)
+}
+
+// decodeStrict decodes the one JSON value of body into v: unknown fields,
+// and anything after the value but white space, are errors, so a client's
+// mistake is refused rather than half read.
+func decodeStrict(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return fmt.Errorf("after the JSON value: %w", err)
+		}
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

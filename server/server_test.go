@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -376,13 +377,17 @@ func TestImage(t *testing.T) {
 func TestFailedWriteIsNotSaved(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *prefs.DB, dsn string) {
 		store, pairs := addPairs(t, db, 2)
-		h := New(db, store, Config{})
+		var logged syncBuffer
+		h := New(db, store, Config{Log: log.New(&logged, "", 0)})
 		body := verdictBody(pairs[0].ID, "ann", ShownLeft, false)
 
 		undo := refuseVerdicts(t, dsn)
 		res, b := do(t, h, "POST", "/api/verdict", body)
-		if res.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(b, []byte("the disk is full")) || bytes.Contains(b, []byte(`"saved"`)) {
+		if res.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(b, []byte(unavailable)) || bytes.Contains(b, []byte(`"saved"`)) {
 			t.Errorf("verdict on a failing database: %d %s", res.StatusCode, b)
+		}
+		if !strings.Contains(logged.String(), "the disk is full") {
+			t.Errorf("the database's error is not in the log: %q", logged.String())
 		}
 		if recs, err := db.Records(); err != nil || len(recs) != 0 {
 			t.Fatalf("records after a failed write: %v, %v", recs, err)

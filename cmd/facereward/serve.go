@@ -35,11 +35,23 @@ unanswered after --timeout gets 504. The server keeps nothing between
 requests: run several behind a load balancer to scale out. It listens on
 this machine only unless --public; --token (or $FACEREWARD_TOKEN) then
 guards /restore and /api/restore (not the annotation page). On Ctrl-C or
-SIGTERM it stops listening and finishes the work it accepted.`, stdout)
+SIGTERM it stops listening and finishes the work it accepted.
+
+Against DNS rebinding and other web pages: it answers only requests for
+localhost or a loopback IP (with --public, also the --addr host and each
+--allow-host); others get 421. A POST, PUT or DELETE whose Origin header
+names another host gets 403; requests without Origin (curl, scripts) pass.
+Every connection is bounded in time (headers, body: --read-timeout,
+answer, idle). Errors tell clients the status and a plain message; the
+database's and the store's paths go to standard error only.`, stdout)
 	c := restoreapi.DefaultConfig()
 	o := server.Options{Workers: 1}
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; a host other than a loopback address needs --public")
 	fs.BoolVar(&o.Public, "public", false, "allow --addr beyond this machine (such as :8080 or 0.0.0.0:8080)")
+	fs.Func("allow-host", "with --public: a `host` name (or IP) clients may use to reach the server, besides\nlocalhost and the --addr host; repeat for several", func(h string) error {
+		o.AllowHosts = append(o.AllowHosts, h)
+		return nil
+	})
 	fs.StringVar(&c.Token, "token", os.Getenv("FACEREWARD_TOKEN"), "bearer token that /api/restore and /restore require (default $FACEREWARD_TOKEN; none: open)")
 	fs.StringVar(&o.DB, "db", "", "with --store: the preference database of the annotation page, a SQLite file or a\npostgres:// URL")
 	fs.StringVar(&o.Store, "store", "", "with --db: the image store that holds the pairs' images")
@@ -51,7 +63,7 @@ SIGTERM it stops listening and finishes the work it accepted.`, stdout)
 	fs.IntVar(&c.MaxFaces, "max-faces", c.MaxFaces, "most faces restored in one photo, in [1, 100]")
 	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "most sampler steps a request may ask for, in [1, 1000] (a restore cannot be\ninterrupted, so its cost is bounded here)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "time from a request's body to its answer, waiting included, in [1s, 1h]")
-	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time a client has to send its photo (> 0)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time a client has to send its photo (> 0); also bounds every other request")
 	fs.BoolVar(&c.Debug, "debug", false, "serve GET /debug/runtime: goroutines and heap after a garbage collection (the\nload test's growth check)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -35,6 +35,8 @@ func TestServeArguments(t *testing.T) {
 		{[]string{"--max-steps", "5"}, "steps 20 above this server's limit 5"},
 		{[]string{"--timeout", "10ms"}, "--timeout 10ms"},
 		{[]string{"--read-timeout", "0s"}, "read timeout"},
+		{[]string{"--allow-host", "faces.example.org"}, "--allow-host needs --public"},
+		{[]string{"--public", "--allow-host", "faces.example.org:80"}, `--allow-host "faces.example.org:80"`},
 	} {
 		var out bytes.Buffer
 		err := runServe(c.args, &out)
@@ -55,7 +57,8 @@ func TestServeHelp(t *testing.T) {
 		t.Fatalf("serve --help: %v", err)
 	}
 	for _, want := range []string{"Usage: facereward serve", "/restore", "POST /api/restore", "/metrics", "With --db and --store",
-		"-public", "-token", "-workers", "in [1, 64]", "-queue", "-max-body", "-max-pixels", "-max-faces", "-max-steps", "-timeout", "in [1s, 1h]"} {
+		"-public", "-token", "-workers", "in [1, 64]", "-queue", "-max-body", "-max-pixels", "-max-faces", "-max-steps", "-timeout", "in [1s, 1h]",
+		"-allow-host", "421", "Origin"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help does not say %q:\n%s", want, out.String())
 		}
