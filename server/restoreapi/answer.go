@@ -86,7 +86,8 @@ func (h *Handler) work(ctx context.Context, e Engine, lim imageio.Limits, data [
 	case errors.Is(err, ErrNoFace), errors.Is(err, ErrTooManyFaces):
 		return errorAnswer(http.StatusUnprocessableEntity, err.Error())
 	case err != nil:
-		return errorAnswer(http.StatusInternalServerError, fmt.Sprintf("restoring the photo: %v", err))
+		h.cfg.Log.Printf("restoring a photo: %v", err)
+		return errorAnswer(http.StatusInternalServerError, "restoring the photo failed: the error is in the server's log")
 	}
 	restored := 0
 	for _, f := range res.Faces {
@@ -115,7 +116,8 @@ func (h *Handler) work(ctx context.Context, e Engine, lim imageio.Limits, data [
 		hdr.Set("Content-Type", "application/json")
 	}
 	if err != nil {
-		return errorAnswer(http.StatusInternalServerError, fmt.Sprintf("encoding the answer: %v", err))
+		h.cfg.Log.Printf("encoding the answer: %v", err)
+		return errorAnswer(http.StatusInternalServerError, "encoding the answer failed: the error is in the server's log")
 	}
 	return answer{status: http.StatusOK, header: hdr, body: buf.Bytes()}
 }

@@ -3,6 +3,7 @@ package restoreapi
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net/url"
 	"strconv"
 	"time"
@@ -44,6 +45,10 @@ type Config struct {
 	// goroutine count and heap), for the load test's growth check, and
 	// GET /debug/pprof/heap, to find what holds the heap when it grows.
 	Debug bool
+	// Log receives the errors a client is not shown (a failed restore or
+	// encoding, whose messages may name model files); the client gets a
+	// generic message with the status. Nil means standard error.
+	Log *log.Logger
 	// Version is what GET /api/version reports.
 	Version string
 	// Defaults are the sampler settings a request that names none gets:

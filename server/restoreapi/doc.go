@@ -25,5 +25,12 @@
 // once and Queue more wait, the rest get 429 with Retry-After (503 while
 // draining); a request unanswered after Timeout gets 504, a body slower
 // than ReadTimeout 408; with a Token, a request without it 401. Errors are
-// JSON {"error": "…"}.
+// JSON {"error": "…"}. A failed restore or encoding is 500 with a generic
+// message; the error itself, which may name model files, goes to
+// Config.Log only.
+//
+// Served by `facereward serve`, the routes also sit behind server's Host
+// allow-list and Origin check, and its connection time limits (derived
+// from Timeout and ReadTimeout). The restore API reads no JSON body: its
+// settings are query parameters or form fields, unknown ones refused.
 package restoreapi

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -33,6 +35,9 @@ func New(cfg Config, engines []Engine) (*Handler, error) {
 	}
 	if len(engines) == 0 {
 		return nil, errors.New("restoreapi: no engines: at least one worker is needed")
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.New(os.Stderr, "restoreapi: ", log.LstdFlags)
 	}
 	q := newQueue(engines, cfg.Queue)
 	h := &Handler{cfg: cfg, q: q, m: newMetrics(q), mux: http.NewServeMux()}

@@ -10,10 +10,12 @@ import (
 	"hash/crc32"
 	"image/jpeg"
 	"image/png"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,6 +125,8 @@ func pixelBomb(w, h uint32) []byte {
 func TestBadInput(t *testing.T) {
 	fake := &fakeEngine{Faces: 1}
 	cfg := testConfig()
+	var logged lockedBuffer
+	cfg.Log = log.New(&logged, "", 0)
 	_, srv := serve(t, cfg, fake)
 	good := photoPNG(t, 40, 30)
 	huge := bytes.Repeat([]byte{0}, int(cfg.MaxBody)+1)
@@ -180,9 +184,14 @@ func TestBadInput(t *testing.T) {
 	if r := post(t, srv.URL+"/api/restore", good); r.Status != 422 || !strings.Contains(r.Error(), "at most 8") {
 		t.Errorf("too many faces: %s", r)
 	}
-	fake.Err = fmt.Errorf("out of memory")
-	if r := post(t, srv.URL+"/api/restore", good); r.Status != 500 || !strings.Contains(r.Error(), "out of memory") {
+	// An engine failure is 500 with a generic message: its error may name
+	// the model's files, which only the log shows.
+	fake.Err = fmt.Errorf("loading /srv/models/refl.safetensors: out of memory")
+	if r := post(t, srv.URL+"/api/restore", good); r.Status != 500 || !strings.Contains(r.Error(), "restoring the photo failed") || strings.Contains(r.Error(), "/srv/models") {
 		t.Errorf("an engine failure: %s", r)
+	}
+	if !strings.Contains(logged.String(), "/srv/models/refl.safetensors: out of memory") {
+		t.Errorf("the engine's error is not in the log: %q", logged.String())
 	}
 
 	fake.Err = nil
@@ -429,4 +438,23 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := New(DefaultConfig(), nil); err == nil {
 		t.Error("New without engines: no error")
 	}
+}
+
+// lockedBuffer is a bytes.Buffer the server's log may write while the
+// test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
