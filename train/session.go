@@ -41,6 +41,9 @@ func NewSession(dir string, cfg any, resume bool, ps []*nn.Param, lr, wd, emaDec
 	if err != nil {
 		return nil, err
 	}
+	if run.RemovedTemps > 0 {
+		fmt.Fprintf(stdout, "%s: removed %d temporary file(s) an interrupted write left behind\n", dir, run.RemovedTemps)
+	}
 	adam := optim.DefaultAdam(lr)
 	adam.WeightDecay = wd
 	opt, err := optim.NewAdamW(ps, adam)

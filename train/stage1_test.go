@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"facereward/restorer"
@@ -42,8 +43,18 @@ func TestStage1ResumeIsExact(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(split, "checkpoints", "step-00000006.safetensors")); err == nil {
 		t.Fatal("the interrupted run did not stop")
 	}
+	// A kill -9 during a checkpoint write leaves its temporary file; the
+	// resume removes it and says so.
+	stale := filepath.Join(split, "checkpoints", ".step-00000004.safetensors.tmp-99")
+	if err := os.WriteFile(stale, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
 	if err := Stage1(context.Background(), split, opt, true, &out); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil || !strings.Contains(out.String(), "removed 1 temporary file(s)") {
+		t.Errorf("stale temporary file: stat %v, output\n%s", err, out.String())
 	}
 	a := traintest.Params(t, filepath.Join(straight, "checkpoints", "step-00000006.safetensors"))
 	b := traintest.Params(t, filepath.Join(split, "checkpoints", "step-00000006.safetensors"))
