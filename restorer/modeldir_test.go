@@ -32,7 +32,7 @@ func TestNumParams(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, n := range []struct {
-			net        string
+			net       string
 			got, want int64
 		}{
 			{"stage1", c.Stage1.numParams(), countParams(m.Stage1.Params())},
