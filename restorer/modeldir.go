@@ -51,9 +51,9 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	}
 	c := dc.Restorer
 	c.Schedule = dc.Schedule
-	// The networks are allocated from c before any weight is read, so c
-	// must be known to be of a sane size first (a width of 100000 would
-	// be a 360 GB allocation).
+	// Everything below is sized from c (file limits, then the networks),
+	// so c must be known to be of a sane size first: a width of 100000
+	// would be a 360 GB allocation.
 	if err := c.Validate(); err != nil {
 		return fail(fmt.Errorf("%s: %w", configPath, err))
 	}
@@ -61,11 +61,21 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	// most 8 bytes each (F64) after a bounded header; reading a larger one
 	// whole would cost memory for nothing but an error afterwards.
 	wants := [3]int64{c.Stage1.numParams(), c.UNet.numParams(), c.UNet.controlParams()}
-	files := [3][]byte{}
+	var files [3]*safetensors.File
 	for i, file := range dirFiles {
-		limit := 8 + safetensors.MaxHeaderBytes + 8*wants[i]
-		if files[i], err = readBounded(fsys, file, filepath.Join(name, file), limit); err != nil {
+		path := filepath.Join(name, file)
+		b, err := readBounded(fsys, file, path, 8+safetensors.MaxHeaderBytes+8*wants[i])
+		if err != nil {
 			return fail(err)
+		}
+		if files[i], err = safetensors.ReadBytes(b, path); err != nil {
+			return fail(err)
+		}
+		// Nor may a file hold fewer values than its network has
+		// parameters: a few bytes must not make us allocate a large
+		// network only to report the mismatch afterwards.
+		if held := numValues(files[i]); held < wants[i] {
+			return fail(fmt.Errorf("%s holds %d values, the network in %s has %d parameters", path, held, configPath, wants[i]))
 		}
 	}
 	m, err := NewModel(c, 0)
@@ -74,19 +84,22 @@ func LoadFS(fsys fs.FS, name string) (*Model, error) {
 	}
 	m.Name = name
 	for i, mod := range []nn.Module{m.Stage1, m.UNet, m.Control} {
-		path := filepath.Join(name, dirFiles[i])
-		f, err := safetensors.ReadBytes(files[i], path)
-		if err != nil {
-			return fail(err)
-		}
-		files[i] = nil // the tensors are decoded: let the bytes go
 		// LoadFile names the file, the tensor and both shapes when the
 		// file does not match the network c describes.
-		if _, err := checkpoint.LoadFile(f, path, mod.Params(), nil, checkpoint.Options{}); err != nil {
+		if _, err := checkpoint.LoadFile(files[i], filepath.Join(name, dirFiles[i]), mod.Params(), nil, checkpoint.Options{}); err != nil {
 			return fail(err)
 		}
 	}
 	return m, nil
+}
+
+// numValues counts the values of every tensor in f.
+func numValues(f *safetensors.File) int64 {
+	n := int64(0)
+	for _, t := range f.Tensors {
+		n += int64(len(t.Data))
+	}
+	return n
 }
 
 // maxConfigBytes bounds config.json, whose real size is under 1 kB: a
