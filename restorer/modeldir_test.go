@@ -130,15 +130,27 @@ func TestLoadDirRejectsHugeConfig(t *testing.T) {
 // weights were trained with must name the file, a tensor and both shapes.
 func TestLoadDirShapeMismatch(t *testing.T) {
 	dir := tinyDir(t)
-	editConfig(t, dir, func(c *Config) { c.Stage1.Width = 16 })
+	editConfig(t, dir, func(c *Config) { c.Stage1.Width = 4 })
 	_, err := LoadDir(dir)
 	if err == nil {
 		t.Fatal("loaded")
 	}
-	for _, want := range []string{filepath.Join(dir, "stage1.safetensors"), `"stage1.head.weight" has shape [3 3 12 8], model wants [3 3 12 16]`} {
+	for _, want := range []string{filepath.Join(dir, "stage1.safetensors"), `"stage1.head.weight" has shape [3 3 12 8], model wants [3 3 12 4]`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
+	}
+}
+
+// TestLoadDirRejectsTooFewValues: a config that needs more parameters than
+// the files hold is refused before the networks are allocated.
+func TestLoadDirRejectsTooFewValues(t *testing.T) {
+	dir := tinyDir(t)
+	editConfig(t, dir, func(c *Config) { c.Stage1.Width = 512 })
+	_, err := LoadDir(dir)
+	want := filepath.Join(dir, "stage1.safetensors") + " holds 6420 values, the network in " + filepath.Join(dir, "config.json") + " has 18989580 parameters"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v does not name %q", err, want)
 	}
 }
 
