@@ -1,8 +1,8 @@
 package restorer
 
 import (
-	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"facereward/diffusion"
@@ -91,60 +91,212 @@ func DefaultConfig() Config {
 	return Config{Stage1: DefaultStage1(), UNet: DefaultUNet(), Schedule: diffusion.DefaultBetaSchedule}
 }
 
+// Bounds on every size a config may ask for. A config comes from a file
+// (a model directory's config.json, a run's options) and the networks are
+// allocated from it before any weight is read, so an unchecked width of
+// 100000 is a 360 GB allocation that kills the process. The bounds are far
+// above anything that trains on CPUs (the defaults use widths ≤ 192 at
+// 128×128) and far below what would exhaust memory.
+const (
+	// MaxImageSize bounds image sizes: faces are restored at 128×128; 1024
+	// leaves room for 8× that while keeping feature maps allocatable.
+	MaxImageSize = 1024
+	// MaxUnshuffle bounds pixel-unshuffle factors: the input channels grow
+	// as 3·r², and beyond 8 the first level no longer sees any image.
+	MaxUnshuffle = 8
+	// MaxWidth bounds every channel count (widths, time dim, hint width,
+	// groups, heads): a 3×3 convolution of 4096 channels is already 151 M
+	// parameters.
+	MaxWidth = 4096
+	// MaxCount bounds block counts and list lengths (levels, blocks per
+	// level, attention resolutions): depth costs time, and 64 of anything
+	// is more than any config here uses.
+	MaxCount = 64
+	// MaxParams bounds the parameters a config builds, counted from the
+	// config before anything is allocated, so that many moderate sizes
+	// cannot add up to an exhausted memory: 200 M float32 parameters are
+	// 800 MB (1.6 GB with gradients), against 9 M for the default model.
+	MaxParams = 200_000_000
+)
+
+// checkRange reports a field outside lo..hi, naming it as the config's
+// JSON does.
+func checkRange(field string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s = %d, want %d..%d", field, v, lo, hi)
+	}
+	return nil
+}
+
 // Validate reports the first problem with c.
 func (c Stage1Config) Validate() error {
+	for _, f := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"image_size", c.ImageSize, 16, MaxImageSize},
+		{"unshuffle", c.Unshuffle, 1, MaxUnshuffle},
+		{"width", c.Width, 1, MaxWidth},
+		{"blocks", c.Blocks, 0, MaxCount},
+	} {
+		if err := checkRange(f.name, f.v, f.lo, f.hi); err != nil {
+			return fmt.Errorf("stage1: %w", err)
+		}
+	}
 	switch {
-	case c.ImageSize < 16 || c.ImageSize%16 != 0:
+	case c.ImageSize%16 != 0:
 		return fmt.Errorf("stage1: image size %d is not a positive multiple of 16", c.ImageSize)
-	case c.Unshuffle < 1 || c.ImageSize%c.Unshuffle != 0:
+	case c.ImageSize%c.Unshuffle != 0:
 		return fmt.Errorf("stage1: unshuffle %d does not divide image size %d", c.Unshuffle, c.ImageSize)
-	case c.Width < 1 || c.Blocks < 0:
-		return fmt.Errorf("stage1: width %d, blocks %d", c.Width, c.Blocks)
+	}
+	if n := c.numParams(); n > MaxParams {
+		return fmt.Errorf("stage1: %d parameters, want at most %d", n, MaxParams)
 	}
 	return nil
 }
 
 // Validate reports the first problem with c.
 func (c UNetConfig) Validate() error {
-	if c.ImageSize < 16 || c.ImageSize%16 != 0 {
+	// The ranges come first: the checks after them multiply and shift
+	// these numbers, which is only safe once they are known to be small.
+	for _, f := range []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"image_size", c.ImageSize, 16, MaxImageSize},
+		{"unshuffle", c.Unshuffle, 0, MaxUnshuffle},
+		{"len(widths)", len(c.Widths), 1, MaxCount},
+		{"blocks_per_level", c.BlocksPerLevel, 1, MaxCount},
+		{"len(attn_resolutions)", len(c.AttnResolutions), 0, MaxCount},
+		{"heads", c.Heads, 1, MaxWidth},
+		{"groups", c.Groups, 1, MaxWidth},
+		{"time_dim", c.TimeDim, 1, MaxWidth},
+		{"hint_width", c.HintWidth, 1, MaxWidth},
+	} {
+		if err := checkRange(f.name, f.v, f.lo, f.hi); err != nil {
+			return fmt.Errorf("unet: %w", err)
+		}
+	}
+	for i, w := range c.Widths {
+		if err := checkRange(fmt.Sprintf("widths[%d]", i), w, 1, MaxWidth); err != nil {
+			return fmt.Errorf("unet: %w", err)
+		}
+	}
+	if c.ImageSize%16 != 0 {
 		return fmt.Errorf("unet: image size %d is not a positive multiple of 16", c.ImageSize)
 	}
-	if len(c.Widths) == 0 {
-		return errors.New("unet: no widths")
-	}
-	if c.Unshuffle < 0 || c.ImageSize%max(c.Unshuffle, 1) != 0 {
+	if c.ImageSize%c.factor() != 0 {
 		return fmt.Errorf("unet: unshuffle %d does not divide image size %d", c.Unshuffle, c.ImageSize)
 	}
-	if r := c.inner(); r>>(len(c.Widths)-1) < 1 || r%(1<<(len(c.Widths)-1)) != 0 {
+	// len(Widths) ≤ MaxCount, but a shift by 63 would overflow: the levels
+	// must fit the image first.
+	if r := c.inner(); len(c.Widths)-1 > bits.Len(uint(r)) || r>>(len(c.Widths)-1) < 1 || r%(1<<(len(c.Widths)-1)) != 0 {
 		return fmt.Errorf("unet: %d levels do not fit image size %d (unshuffled: %d)", len(c.Widths), c.ImageSize, r)
-	}
-	if c.Groups < 1 || c.Heads < 1 {
-		return fmt.Errorf("unet: groups %d, heads %d", c.Groups, c.Heads)
 	}
 	// Every channel count a GroupNorm or attention sees is a width or a
 	// sum of widths (the decoder's concatenations), so checking the widths
 	// is enough.
 	for _, w := range c.Widths {
-		if w < 1 || w%c.Groups != 0 {
+		if w%c.Groups != 0 {
 			return fmt.Errorf("unet: width %d is not a positive multiple of %d groups", w, c.Groups)
 		}
 		if w%c.Heads != 0 {
 			return fmt.Errorf("unet: width %d does not split into %d heads", w, c.Heads)
 		}
 	}
-	if c.BlocksPerLevel < 1 {
-		return fmt.Errorf("unet: %d blocks per level", c.BlocksPerLevel)
-	}
 	if c.Widths[0]%2 != 0 {
 		return fmt.Errorf("unet: first width %d must be even (sinusoidal features)", c.Widths[0])
-	}
-	if c.TimeDim < 1 || c.HintWidth < 1 {
-		return fmt.Errorf("unet: time dim %d, hint width %d", c.TimeDim, c.HintWidth)
 	}
 	if err := c.Prediction.Validate(); err != nil {
 		return fmt.Errorf("unet: %w", err)
 	}
+	if n := c.numParams() + c.controlParams(); n > MaxParams {
+		return fmt.Errorf("unet: %d parameters with the control branch, want at most %d", n, MaxParams)
+	}
 	return nil
+}
+
+// convParams counts a k×k convolution's weights and biases.
+func convParams(cin, cout, k int) int64 { return int64(k*k*cin*cout + cout) }
+
+// linearParams counts a linear layer's weights and biases.
+func linearParams(in, out int) int64 { return int64(in*out + out) }
+
+// normParams counts a GroupNorm's scale and shift.
+func normParams(c int) int64 { return int64(2 * c) }
+
+func resBlockParams(cin, cout, tdim int) int64 {
+	n := normParams(cin) + convParams(cin, cout, 3) + linearParams(tdim, cout) + normParams(cout) + convParams(cout, cout, 3)
+	if cin != cout {
+		n += convParams(cin, cout, 1)
+	}
+	return n
+}
+
+func attnBlockParams(c int) int64 { return normParams(c) + convParams(c, 3*c, 1) + convParams(c, c, 1) }
+
+// numParams counts what NewStage1 allocates, without allocating it; it
+// mirrors NewStage1 and TestNumParams keeps the two in step. Only call it
+// on sizes already range-checked (the products then fit an int).
+func (c Stage1Config) numParams() int64 {
+	cin := 3 * c.Unshuffle * c.Unshuffle
+	return convParams(cin, c.Width, 3) + int64(c.Blocks)*2*convParams(c.Width, c.Width, 3) + convParams(c.Width, cin, 3)
+}
+
+// encoderParams counts newEncoder's parameters (mirrors it).
+func (c UNetConfig) encoderParams() int64 {
+	n := linearParams(c.Widths[0], c.TimeDim) + linearParams(c.TimeDim, c.TimeDim)
+	n += convParams(3*c.factor()*c.factor(), c.Widths[0], 3)
+	res, ch := c.inner(), c.Widths[0]
+	for li, w := range c.Widths {
+		for range c.BlocksPerLevel {
+			n += resBlockParams(ch, w, c.TimeDim)
+			ch = w
+			if c.attnAt(res) {
+				n += attnBlockParams(w)
+			}
+		}
+		if li < len(c.Widths)-1 {
+			n += convParams(ch, ch, 3)
+			res /= 2
+		}
+	}
+	return n + 2*resBlockParams(ch, ch, c.TimeDim) + attnBlockParams(ch)
+}
+
+// numParams counts what NewUNet allocates (mirrors it).
+func (c UNetConfig) numParams() int64 {
+	n := c.encoderParams()
+	skips := skipWidths(c)
+	ch, res := c.Widths[len(c.Widths)-1], c.bottom()
+	for li := len(c.Widths) - 1; li >= 0; li-- {
+		w := c.Widths[li]
+		for range c.BlocksPerLevel + 1 {
+			sw := skips[len(skips)-1]
+			skips = skips[:len(skips)-1]
+			n += resBlockParams(ch+sw, w, c.TimeDim)
+			ch = w
+			if c.attnAt(res) {
+				n += attnBlockParams(w)
+			}
+		}
+		if li > 0 {
+			res *= 2
+			n += convParams(ch, ch, 3)
+		}
+	}
+	return n + normParams(ch) + convParams(ch, 3*c.factor()*c.factor(), 3)
+}
+
+// controlParams counts what NewControl allocates (mirrors it).
+func (c UNetConfig) controlParams() int64 {
+	cin, hw, w0 := 3*c.factor()*c.factor(), c.HintWidth, c.Widths[0]
+	n := c.encoderParams() + convParams(cin, hw, 3) + convParams(hw, hw, 3) + convParams(hw, w0, 3)
+	for _, w := range skipWidths(c) {
+		n += convParams(w, w, 1)
+	}
+	wm := c.Widths[len(c.Widths)-1]
+	return n + convParams(wm, wm, 1)
 }
 
 // factor is the unshuffle factor, 1 where none is set.
@@ -163,6 +315,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.UNet.Validate(); err != nil {
 		return err
+	}
+	if n := c.Stage1.numParams() + c.UNet.numParams() + c.UNet.controlParams(); n > MaxParams {
+		return fmt.Errorf("%d parameters in all, want at most %d", n, MaxParams)
 	}
 	if c.Stage1.ImageSize != c.UNet.ImageSize {
 		return fmt.Errorf("stage1 image size %d differs from the UNet's %d", c.Stage1.ImageSize, c.UNet.ImageSize)

@@ -78,6 +78,22 @@ func fromFile(f *safetensors.File, path string) (*FRM, error) {
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return nil, fmt.Errorf("reward: %s: %s: %w", path, configKey, err)
 	}
+	// New allocates from c before any weight is compared with it, so c
+	// must be known to be of a sane size first, and to need no more
+	// parameters than the file holds: a 100-byte file must not make us
+	// allocate hundreds of megabytes only to report a mismatch.
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("reward: %s: %s: %w", path, configKey, err)
+	}
+	held := int64(0)
+	for _, t := range f.Tensors {
+		held += int64(len(t.Data))
+	}
+	if need := c.numParams(); need > held {
+		return nil, fmt.Errorf("reward: %s: %s needs %d parameters, the file holds %d values", path, configKey, need, held)
+	}
+	// LoadFile names the file, the tensor and both shapes where the
+	// file's tensors do not match the config.
 	m, err := New(c, nn.NewRNG(0))
 	if err != nil {
 		return nil, fmt.Errorf("reward: %s: %w", path, err)

@@ -3,6 +3,7 @@ package reward
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 
@@ -23,21 +24,71 @@ type Config struct {
 // pixel), then four halvings to 8×8: 0.44 GFLOP per face forward, 0.59 M parameters.
 func DefaultConfig() Config { return Config{ImageSize: 128, Widths: []int{32, 32, 64, 128, 128}} }
 
+// Bounds on a Config. A config is read from a model file's metadata and
+// the network is allocated from it before any weight is read, so an
+// unchecked width of 100000 is a 360 GB allocation that kills the process.
+// They are far above the default (widths ≤ 128 at 128×128) and far below
+// what would exhaust memory.
+const (
+	// MaxImageSize: faces are scored at 128×128; 1024 is 8× that.
+	MaxImageSize = 1024
+	// MaxWidth bounds every width: a 3×3 convolution of 4096 channels is
+	// already 151 M parameters.
+	MaxWidth = 4096
+	// MaxParams bounds the parameters counted from the config, so that
+	// many moderate widths cannot add up to an exhausted memory: 200 M
+	// float32 are 800 MB, against 0.59 M for the default FRM.
+	MaxParams = 200_000_000
+)
+
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
-	if len(c.Widths) < 2 {
-		return errors.New("reward: config needs at least two widths (a stem and one level)")
-	}
-	div := 1 << (len(c.Widths) - 1)
-	if c.ImageSize <= 0 || c.ImageSize%div != 0 {
-		return fmt.Errorf("reward: image size %d is not a positive multiple of %d (%d halvings)", c.ImageSize, div, len(c.Widths)-1)
-	}
-	for _, w := range c.Widths {
-		if w <= 0 {
-			return fmt.Errorf("reward: width %d", w)
-		}
+	if err := c.check(); err != nil {
+		return fmt.Errorf("reward: %w", err)
 	}
 	return nil
+}
+
+// check is Validate without the package prefix, for errors that already
+// name the file the config came from.
+func (c Config) check() error {
+	if len(c.Widths) < 2 {
+		return errors.New("config needs at least two widths (a stem and one level)")
+	}
+	if c.ImageSize < 1 || c.ImageSize > MaxImageSize {
+		return fmt.Errorf("image_size = %d, want 1..%d", c.ImageSize, MaxImageSize)
+	}
+	// Each width after the stem halves the image, so more levels than the
+	// image has bits cannot fit (and would overflow the shift below).
+	if len(c.Widths)-1 > bits.Len(uint(c.ImageSize)) {
+		return fmt.Errorf("%d widths, too many halvings for image size %d", len(c.Widths), c.ImageSize)
+	}
+	div := 1 << (len(c.Widths) - 1)
+	if c.ImageSize%div != 0 {
+		return fmt.Errorf("image size %d is not a positive multiple of %d (%d halvings)", c.ImageSize, div, len(c.Widths)-1)
+	}
+	for i, w := range c.Widths {
+		if w < 1 || w > MaxWidth {
+			return fmt.Errorf("widths[%d] = %d, want 1..%d", i, w, MaxWidth)
+		}
+	}
+	if n := c.numParams(); n > MaxParams {
+		return fmt.Errorf("%d parameters, want at most %d", n, MaxParams)
+	}
+	return nil
+}
+
+// numParams counts what New allocates, without allocating it; it mirrors
+// New and TestNumParams keeps the two in step. Only call it on widths
+// already range-checked.
+func (c Config) numParams() int64 {
+	conv := func(cin, cout int) int64 { return int64(9*cin*cout + cout) }
+	w := c.Widths
+	n := conv(3, w[0])
+	for i := 1; i < len(w); i++ {
+		n += conv(w[i-1], w[i]) + conv(w[i], w[i])
+	}
+	return n + int64(w[len(w)-1]+1)
 }
 
 // FRM scores faces: higher is better.

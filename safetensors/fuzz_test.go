@@ -17,6 +17,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(rawFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, le32(1, 2)))
 	f.Add(rawFile(`{"a":{"dtype":"F16","shape":[1,2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[],"data_offsets":[4,6]}}`, make([]byte, 6)))
 	f.Add(rawFile(`{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, make([]byte, 8)))
+	f.Add(rawFile(`{"a":{"dtype":"F32","shape":[0,2147483647],"data_offsets":[0,0]}}`, nil))
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed.safetensors")
 	if err := Write(path, map[string]*tensor.Tensor{"w": tensor.New(2, 3), "b": tensor.New(3)}, map[string]string{"k": "v"}, F16); err != nil {

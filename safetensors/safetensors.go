@@ -145,8 +145,12 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 	}
 	for _, e := range entries {
 		raw := make([]byte, e.end-e.begin)
-		if _, err := r.ReadAt(raw, dataStart+e.begin); err != nil {
-			return nil, fmt.Errorf("reading tensor %q: %w", e.name, err)
+		// An empty tensor at the end of the file reads zero bytes at its
+		// end, which a bytes.Reader answers with io.EOF: skip the read.
+		if len(raw) > 0 {
+			if _, err := r.ReadAt(raw, dataStart+e.begin); err != nil {
+				return nil, fmt.Errorf("reading tensor %q: %w", e.name, err)
+			}
 		}
 		t := tensor.New(e.shape...)
 		convert(t.Data, raw, e.dtype)

@@ -247,6 +247,33 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+// TestReadSizeBombs: a header may claim any size, but nothing is allocated
+// beyond what the file holds. Each file here is tiny; the header, the
+// shapes and the offsets claim terabytes.
+func TestReadSizeBombs(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"header length", append(binary.LittleEndian.AppendUint64(nil, math.MaxUint64), '{', '}'), "exceeds the 104857600-byte limit"},
+		{"shape", rawFile(`{"a":{"dtype":"F32","shape":[1000000000,1000],"data_offsets":[0,4000000000000]}}`, le32(1)), "out of range"},
+		{"offsets", rawFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[4000000000000,4000000000004]}}`, le32(1)), "out of range"},
+	} {
+		if _, err := ReadBytes(c.file, "bomb.safetensors"); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bomb.safetensors") {
+			t.Errorf("%s: error %v, want it to name the file and contain %q", c.name, err, c.want)
+		}
+	}
+	// Huge dimensions with no elements cost nothing and are a valid tensor.
+	f, err := ReadBytes(rawFile(`{"a":{"dtype":"F32","shape":[0,2147483647,2147483647],"data_offsets":[0,0]}}`, nil), "empty.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Tensors["a"].Data); n != 0 {
+		t.Errorf("an empty tensor has %d values", n)
+	}
+}
+
 func TestWriteErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
