@@ -5,6 +5,7 @@ import (
 
 	"facereward/models"
 	"facereward/restorer"
+	"facereward/train"
 )
 
 // Options are every setting of a ReFL run (saved as config.json).
@@ -60,6 +61,11 @@ func DefaultOptions(data string) Options {
 }
 
 func (o Options) validate() error {
+	c := train.Counts{Steps: o.Steps, Until: o.Until, Batch: o.Batch, EvalEvery: o.Watch.Every, EvalFaces: o.Watch.Faces,
+		SaveEvery: o.SaveEvery, KeepCheckpts: o.KeepCheckpts, LR: o.LR, WeightDecay: o.WeightDecay, Clip: o.Clip, EMA: o.EMA}
+	if err := c.Validate("train refl"); err != nil {
+		return err
+	}
 	switch {
 	case o.Steps <= 0 || o.Batch <= 0 || o.Accum <= 0:
 		return fmt.Errorf("train refl: steps %d, batch %d, accum %d: all must be positive", o.Steps, o.Batch, o.Accum)

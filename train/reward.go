@@ -107,6 +107,11 @@ func heldOut(face string, seed uint64, frac float64) bool {
 // the preference pairs of opt.Prefs, until opt.Steps or until ctx is
 // cancelled, saving a checkpoint either way.
 func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, stdout io.Writer) error {
+	c := Counts{Steps: opt.Steps, Until: opt.Until, Batch: opt.Batch, Warmup: opt.Warmup, EvalEvery: opt.EvalEvery,
+		SaveEvery: opt.SaveEvery, KeepCheckpts: opt.KeepCheckpts, LR: opt.LR, WeightDecay: opt.WeightDecay, Clip: opt.Clip, EMA: opt.EMA}
+	if err := c.Validate("train reward"); err != nil {
+		return err
+	}
 	if err := opt.Net.Validate(); err != nil {
 		return err
 	}

@@ -74,6 +74,11 @@ func pairTransform(cfg degrade.Config, size int) (dataset.Transform, error) {
 // Stage1 trains (or resumes) a stage-1 run in dir until opt.Steps or until
 // ctx is cancelled, saving a checkpoint either way.
 func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, stdout io.Writer) error {
+	c := Counts{Steps: opt.Steps, Until: opt.Until, Batch: opt.Batch, Warmup: opt.Warmup, EvalEvery: opt.EvalEvery, EvalFaces: opt.EvalFaces,
+		SaveEvery: opt.SaveEvery, KeepCheckpts: opt.KeepCheckpts, LR: opt.LR, WeightDecay: opt.WeightDecay, Clip: opt.Clip, EMA: opt.EMA}
+	if err := c.Validate("train stage 1"); err != nil {
+		return err
+	}
 	if err := opt.Net.Validate(); err != nil {
 		return err
 	}

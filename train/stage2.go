@@ -173,6 +173,11 @@ func initStage2(opt Stage2Options) (*restorer.Model, []*nn.Param, error) {
 // Stage2 trains (or resumes) a stage-2 run until opt.Steps or until ctx is
 // cancelled, saving a checkpoint either way.
 func Stage2(ctx context.Context, dir string, opt Stage2Options, resume bool, stdout io.Writer) error {
+	c := Counts{Steps: opt.Steps, Until: opt.Until, Batch: opt.Batch, Warmup: opt.Warmup, EvalEvery: opt.EvalEvery, EvalFaces: opt.EvalFaces,
+		SaveEvery: opt.SaveEvery, KeepCheckpts: opt.KeepCheckpts, LR: opt.LR, Clip: opt.Clip, EMA: opt.EMA}
+	if err := c.Validate("train stage 2"); err != nil {
+		return err
+	}
 	m, ps, err := buildStage2(opt)
 	if err != nil {
 		return err

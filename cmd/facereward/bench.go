@@ -33,7 +33,7 @@ bench/engine.sh runs this for the fast, plain and openblas builds.`, stdout)
 	quick := fs.Bool("quick", false, "a short run: 1 warm-up and 3 timed iterations")
 	nets := fs.String("nets", "A,B", "which nets to time")
 	o, check := benchOptions(fs, 10, 3, "bench/engine_torch.py")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *quick {

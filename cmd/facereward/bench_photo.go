@@ -20,7 +20,7 @@ one face restored (20 steps from noise) in this build and in PyTorch
 (bench/restorer_torch.py --only restore), as a ratio.`, stdout)
 	o, check := benchOptions(fs, 3, 1, "bench/restorer_torch.py")
 	esrgan := fs.Int("esrgan", 0, "time the ESRGAN background on an N×N centre crop of the first photo (0: skip)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := check("photo"); err != nil {

@@ -24,7 +24,7 @@ Training draws m from the last two steps; the benchmark fixes the last one,
 the dearer. PyTorch runs first, in its own process. bench/refl_step.sh
 runs this for the fast and plain builds.`, stdout)
 	o, check := benchOptions(fs, 5, 1, "bench/refl_torch.py")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := check("refl"); err != nil {

@@ -25,7 +25,7 @@ must model the same networks. PyTorch runs first, in its own process, so
 the two never share the cores. bench/restorer.sh runs this for the fast and
 plain builds.`, stdout)
 	o, check := benchOptions(fs, 5, 1, "bench/restorer_torch.py")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := check("restorer"); err != nil {

@@ -38,7 +38,7 @@ Unreadable images are reported, counted and skipped.`, stdout)
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers")
 	var sets stringList
 	fs.Var(&sets, "set", "override a preset parameter, key=value (repeatable); see --set help")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if len(sets) == 1 && sets[0] == "help" {

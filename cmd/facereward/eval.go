@@ -33,7 +33,7 @@ out of LMD and counted.`, stdout)
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers")
 	cropBorder := fs.Int("crop-border", 0, "pixels at each edge that PSNR and SSIM ignore (basicsr's crop_border)")
 	fidID := fs.Bool("fid-id", false, "also report FID-ID: the Fréchet distance between the sets of identity descriptors (needs well over 128 images to be meaningful)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if len(preds) == 0 || *out == "" {

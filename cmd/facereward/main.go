@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -101,6 +102,30 @@ func newFlags(name, synopsis, about string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args and refuses a number flag set to NaN or ±Inf:
+// every range check compares, and a NaN passes every comparison.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return checkFinite(fs)
+}
+
+// checkFinite names the first flag set to a non-finite number.
+func checkFinite(fs *flag.FlagSet) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || bad != nil {
+			return
+		}
+		if v, ok := g.Get().(float64); ok && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			bad = fmt.Errorf("%s: --%s %v: want a finite number", fs.Name(), f.Name, v)
+		}
+	})
+	return bad
+}
+
 // parseInterspersed parses flags that may come before, between or after
 // positional arguments (`restore a.png b.png --out dir`), which the flag
 // package alone stops at; "--" ends the flags.
@@ -112,10 +137,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
-			return pos, nil
+			return pos, checkFinite(fs)
 		}
 		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
+			return append(pos, rest...), checkFinite(fs)
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
@@ -124,7 +149,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func runVersion(args []string, stdout io.Writer) error {
 	fs := newFlags("version", "version", "Prints the version, the Go toolchain, the build and the GEMM kernel chosen for this CPU.", stdout)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	rev := ""

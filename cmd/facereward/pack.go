@@ -23,7 +23,7 @@ float16, half the size; the built-in weights are stored that way.`, stdout)
 	model := fs.String("model", "", "model directory to rewrite instead of a stage-2 run")
 	out := fs.String("out", "", "model directory to write")
 	f16 := fs.Bool("f16", false, "store the weights as float16")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if (*run == "") == (*model == "") || *out == "" {

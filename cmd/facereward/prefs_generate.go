@@ -38,7 +38,7 @@ it finished, and running it again skips them.`, stdout)
 	seed := fs.Uint64("seed", 1, "seed of the face choice, the degradations, the samplers and the left/right order")
 	samples := fs.Int("samples", 3, "stage-2 candidates per face")
 	withGT := fs.Bool("gt", false, "add the ground truth as a candidate")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *data == "" || *out == "" {

@@ -19,7 +19,7 @@ they were given: to standard output, or to --out, which is replaced only
 once the whole export is written. prefs import reads it back.`, stdout)
 	dsn := fs.String("db", "", prefsDBHelp)
 	out := fs.String("out", "", "the JSONL file to write (default: standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

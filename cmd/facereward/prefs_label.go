@@ -38,7 +38,7 @@ cannot be scored and are skipped.`, stdout)
 	seed := fs.Uint64("seed", 1, "seed of the cross-validation split")
 	dryRun := fs.Bool("dry-run", false, "report what would be labelled, write nothing")
 	replace := fs.Bool("replace", false, "first retract this labeller's earlier labels (after a change to the rule or\nthe human verdicts), then label; people's verdicts are kept")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dsn == "" || *storeDir == "" {

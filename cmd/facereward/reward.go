@@ -29,7 +29,7 @@ Measures a Face Reward Model on preference data it was not trained on
 	model := fs.String("model", "", "reward model: a run folder or a .safetensors file (default: the built-in FRM)")
 	src := fs.String("prefs", "", "preference data: a SQLite file, a postgres:// URL or a .jsonl export")
 	store := fs.String("store", "", "the image store (default: images/ beside a SQLite or JSONL --prefs)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *src == "" {

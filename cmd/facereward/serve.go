@@ -65,7 +65,7 @@ database's and the store's paths go to standard error only.`, stdout)
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "time from a request's body to its answer, waiting included, in [1s, 1h]")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time a client has to send its photo (> 0); also bounds every other request")
 	fs.BoolVar(&c.Debug, "debug", false, "serve GET /debug/runtime: goroutines and heap after a garbage collection (the\nload test's growth check)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -31,7 +31,7 @@ or reward run gets a chart of every logged term and dev-val score, the
 table of dev-val passes and the newest sample grid; a ReFL run (told by its
 config) gets its own page, as `+"`train refl --report`"+` writes it. Safe while
 the run is training: the page is replaced whole.`, stdout)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -85,7 +85,7 @@ refuses changed verdicts (the config records their digest).`, stdout)
 	fs.IntVar(&o.EvalEvery, "eval-every", o.EvalEvery, "steps between held-out passes")
 	fs.IntVar(&o.SaveEvery, "save-every", o.SaveEvery, "steps between checkpoints")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (weights, batches, hold-out split)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *src == "" || *dir == "" {
@@ -168,7 +168,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	discHP := fs.Int("disc-high-pass", 0, "stage 2: show the discriminator only the face minus its wavelet lowpass of this\nmany levels (0: the whole face)")
 	discHPGain := fs.Float64("disc-high-pass-gain", 4, "stage 2: with --disc-high-pass, the detail bands' gain")
 	advMinT := fs.Float64("adv-min-t", 0, "stage 2: the adversarial term judges x0_hat made at t ≥ this fraction of T\nonly (default 0.2; below, x0_hat is the ground truth up to little noise)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *data == "" || *dir == "" {

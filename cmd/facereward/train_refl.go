@@ -50,7 +50,7 @@ func trainReFL(args []string, stdout io.Writer) error {
 	resume := fs.Bool("resume", false, "continue the run in --run from its newest checkpoint")
 	reportOnly := fs.String("report", "", "rebuild RUN/report.html from the run folder RUN and exit")
 	reflFlags(fs, &o)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *reportOnly != "" {
