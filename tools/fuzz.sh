@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in the repository, one after another, for SECONDS
+# each (default 600: the campaign; `make fuzz-smoke` passes 5), and prints
+# each target's exec and new-interesting counts and a summary table.
+# Exits non-zero if any target fails; a failing input is saved by Go under
+# PKG/testdata/fuzz/NAME/, where it then runs as an ordinary test case.
+#
+# Environment: GO (default go), FUZZ_NICE (nice level, default 10, so a
+# campaign yields to other work on the machine).
+set -euo pipefail
+
+seconds=${1:-600}
+if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
+	echo "usage: $0 [SECONDS]  (a positive whole number; default 600)" >&2
+	exit 2
+fi
+go=${GO:-go}
+nice_level=${FUZZ_NICE:-10}
+
+cd "$(dirname "$0")/.."
+
+# Every "func FuzzNAME(" in a _test.go file, as "./pkg NAME", sorted.
+targets=$({ grep -rE --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*\(' . || true; } |
+	grep -v -e '/testdata/' -e '/vendor/' |
+	sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($#\1 \2#' |
+	sort)
+if [[ -z $targets ]]; then
+	echo "no fuzz targets found" >&2
+	exit 1
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+summary=()
+failed=0
+start=$SECONDS
+while read -r pkg name; do
+	echo "== $pkg $name (${seconds}s)"
+	status=ok
+	if ! nice -n "$nice_level" "$go" test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${seconds}s" >"$log" 2>&1; then
+		status=FAIL
+		failed=$((failed + 1))
+		cat "$log"
+	fi
+	# The last progress line: "fuzz: elapsed: 5s, execs: 123 (25/sec), new interesting: 4 (total: 12)".
+	last=$(grep '^fuzz: elapsed:' "$log" | tail -n 1 || true)
+	execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
+	interesting=$(sed -nE 's/.*new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 (total \2)/p' <<<"$last")
+	echo "   ${status}: execs ${execs:-?}, new interesting ${interesting:-?}"
+	summary+=("$(printf '%-6s %-28s %-22s %12s  %s' "$status" "$pkg" "$name" "${execs:-?}" "${interesting:-?}")")
+done <<<"$targets"
+
+echo
+echo "fuzz summary: ${seconds}s per target, $((SECONDS - start))s in all"
+printf '%-6s %-28s %-22s %12s  %s\n' STATUS PACKAGE TARGET EXECS "NEW INTERESTING"
+printf '%s\n' "${summary[@]}"
+if ((failed > 0)); then
+	echo "$failed target(s) failed"
+	exit 1
+fi
