@@ -23,10 +23,13 @@ type Face struct {
 	Detail float64 `json:"detail_weight"`
 	// RewardBefore and RewardAfter are the reward model's scores of the
 	// input face and of the result (at the model's size); Identity is the
-	// cosine between their face descriptors.
+	// cosine between their face descriptors. Scored says they were
+	// measured: not with --no-gate, nor when the sharpness test already
+	// kept the input.
 	RewardBefore float64 `json:"reward_before"`
 	RewardAfter  float64 `json:"reward_after"`
 	Identity     float64 `json:"identity"`
+	Scored       bool    `json:"scored"`
 	// Restored says the restoration was pasted; otherwise the input face
 	// was kept, for Reason.
 	Restored bool   `json:"restored"`

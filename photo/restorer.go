@@ -221,6 +221,7 @@ func (r *Restorer) face(img, base, into *tensor.Tensor, f faces.Face, m faces.Af
 		if rec.Identity, _, err = metrics.IDS(da[:], db[:]); err != nil {
 			return rec, nil, err
 		}
+		rec.Scored = true
 		switch {
 		case rec.RewardAfter <= rec.RewardBefore:
 			rec.Reason = fmt.Sprintf("the reward model prefers the input face (%.2f ≥ %.2f)", rec.RewardBefore, rec.RewardAfter)

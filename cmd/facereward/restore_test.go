@@ -67,7 +67,8 @@ func TestRestoreAlignedAndPhotos(t *testing.T) {
 		}
 	}
 	rep, err := os.ReadFile(filepath.Join(out2, "report.json"))
-	if err != nil || !strings.Contains(string(rep), `"restored": true`) || !strings.Contains(string(rep), "no face found") {
+	// --no-gate: nothing scored the face, and the report says so.
+	if err != nil || !strings.Contains(string(rep), `"restored": true`) || !strings.Contains(string(rep), `"scored": false`) || !strings.Contains(string(rep), "no face found") {
 		t.Errorf("report.json %s (%v)", rep, err)
 	}
 	// The reward model's gate needs faces of its size.

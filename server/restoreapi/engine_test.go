@@ -56,7 +56,7 @@ func TestRestoreEndToEnd(t *testing.T) {
 	t.Logf("face: %+v", f.Face)
 	// The gate scored it: a face descriptor cosine of a face with itself
 	// restored is near 1, and a kept face says why.
-	if f.Score < 0.5 || f.Identity < 0.5 || f.Identity > 1 || f.RewardBefore == 0 || f.RewardAfter == 0 || f.Restored == (f.Reason != "") {
+	if f.Score < 0.5 || f.Identity < 0.5 || f.Identity > 1 || f.RewardBefore == 0 || f.RewardAfter == 0 || !f.Scored || f.Restored == (f.Reason != "") {
 		t.Errorf("the face's report: %+v", f.Face)
 	}
 	for _, u := range []string{f.Crop, f.Restoration} {

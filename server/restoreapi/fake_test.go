@@ -66,7 +66,7 @@ func (f *fakeEngine) Restore(ctx context.Context, img *tensor.Tensor, s Settings
 			crop.Data[j], restored.Data[j] = 0.3, 0.6
 		}
 		res.Faces = append(res.Faces, photo.Face{Box: [3]float32{float32(10 * i), 20, 64}, Score: 0.9, Side: 128 * s.Upscale,
-			RewardBefore: -1, RewardAfter: 1.5, Identity: 0.97, Restored: i%2 == 0, Reason: map[bool]string{true: "", false: "the reward model prefers the input face"}[i%2 == 0]})
+			RewardBefore: -1, RewardAfter: 1.5, Identity: 0.97, Scored: true, Restored: i%2 == 0, Reason: map[bool]string{true: "", false: "the reward model prefers the input face"}[i%2 == 0]})
 		res.Crops, res.Restored = append(res.Crops, crop), append(res.Restored, restored)
 	}
 	return res, nil

@@ -139,7 +139,7 @@ function show(data) {
     image(f.restoration, `face ${i + 1} restored`);
     cell(f.detection_score.toFixed(2));
     // A face the sharpness test kept was never scored: its zeros mean "not measured".
-    const scored = f.restored || f.reward_before || f.reward_after || f.identity;
+    const scored = f.scored;
     cell(scored ? `${f.reward_before.toFixed(2)} → ${f.reward_after.toFixed(2)}` : '—');
     cell(scored ? f.identity.toFixed(3) : '—');
     cell(f.restored ? 'restored' : `kept: ${f.reason}`, f.restored ? 'restored' : 'kept');
