@@ -49,6 +49,14 @@ type Config struct {
 // PresetSize is the image side the presets are defined for.
 const PresetSize = 512
 
+// Bounds that keep any setting's cost finite: the presets' blur kernel is
+// 41 taps at 512 px, and their strongest enlargement (codeformer's down
+// factor 0.8, rescaled by AtSize) makes images 1.25 times their size.
+const (
+	MaxKernelSize = 255
+	MaxLowSide    = 8192 // pixels: the side of the downsampled (or enlarged) image
+)
+
 // PresetNames lists the presets Preset knows, sorted.
 func PresetNames() []string {
 	return []string{"codeformer", "codeformer-large", "diffbir", "gfpgan"}
@@ -173,6 +181,11 @@ func (c Config) Validate() error {
 		if !(c.DownRange[0] > 0) || c.DownRange[1] < c.DownRange[0] {
 			return fmt.Errorf("degrade: down_range %v must be 0 < lo ≤ hi", c.DownRange)
 		}
+		// A factor below 1 enlarges (AtSize makes such factors for small
+		// sizes); bounded, so that no setting can ask for a huge image.
+		if float64(c.Size)/c.DownRange[0] > MaxLowSide {
+			return fmt.Errorf("degrade: down_range low end %g would make a %d-px image %.0f px (at most %d)", c.DownRange[0], c.Size, float64(c.Size)/c.DownRange[0], MaxLowSide)
+		}
 	}
 	if c.Noise {
 		if !(c.NoiseRange[0] >= 0) || c.NoiseRange[1] < c.NoiseRange[0] {
@@ -195,8 +208,8 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateKernel() error {
-	if c.KernelSize < 1 || c.KernelSize%2 == 0 {
-		return fmt.Errorf("degrade: kernel_size %d must be odd and positive", c.KernelSize)
+	if c.KernelSize < 1 || c.KernelSize%2 == 0 || c.KernelSize > MaxKernelSize {
+		return fmt.Errorf("degrade: kernel_size %d must be odd, in [1, %d]", c.KernelSize, MaxKernelSize)
 	}
 	if len(c.KernelTypes) == 0 || len(c.KernelTypes) != len(c.KernelProbs) {
 		return fmt.Errorf("degrade: kernel_types (%d) and kernel_probs (%d) must be non-empty and the same length",

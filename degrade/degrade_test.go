@@ -327,6 +327,10 @@ func TestValidateErrors(t *testing.T) {
 		"gray_prob":    func(c *Config) { c.GrayProb = 1.5 },
 		"jitter_prob":  func(c *Config) { c.JitterProb = -0.1 },
 		"size":         func(c *Config) { c.Size = 0 },
+		// Costs that would be unbounded: a 257-tap kernel, and a factor
+		// that would enlarge a 512-px face to 512,000 px.
+		"kernel_size 257":          func(c *Config) { c.KernelSize = 257 },
+		"down_range low end 0.001": func(c *Config) { c.DownRange = [2]float64{0.001, 2} },
 	} {
 		c := base
 		c.KernelProbs = append([]float64(nil), base.KernelProbs...)
