@@ -1,7 +1,6 @@
 package faces
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -135,24 +134,9 @@ func TestDetectManyFacesSorted(t *testing.T) {
 // (sample2). The SSD must find every labelled face (box IoU ≥ 0.5) and
 // nothing else; pigo's misses are logged.
 func TestDetectLabelled(t *testing.T) {
-	data, err := os.ReadFile("../testdata/detect/labels.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var labels struct {
-		Photos []struct {
-			File  string
-			Faces []struct{ Box [4]float64 }
-		}
-	}
-	if err := json.Unmarshal(data, &labels); err != nil {
-		t.Fatal(err)
-	}
-	for _, lp := range labels.Photos {
-		if lp.File != "faceapi_sample1.jpg" && lp.File != "faceapi_sample2.jpg" {
-			continue
-		}
-		img, err := imageio.Read(filepath.Join("../testdata/detect", lp.File))
+	for _, file := range []string{"faceapi_sample1.jpg", "faceapi_sample2.jpg"} {
+		labelled := labelledBoxes(t, file)
+		img, err := imageio.Read(filepath.Join("../testdata/detect", file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,10 +147,10 @@ func TestDetectLabelled(t *testing.T) {
 			}
 			used := make([]bool, len(faces))
 			found := 0
-			for _, l := range lp.Faces {
+			for _, l := range labelled {
 				for i, f := range faces {
 					b := [4]float64{float64(f.Box[0]), float64(f.Box[1]), float64(f.Box[2]), float64(f.Box[3])}
-					if !used[i] && rectIoU(b, l.Box) >= 0.5 {
+					if !used[i] && rectIoU(b, l) >= 0.5 {
 						used[i] = true
 						found++
 						break
@@ -174,9 +158,9 @@ func TestDetectLabelled(t *testing.T) {
 				}
 			}
 			extra := len(faces) - found
-			t.Logf("%s %s: %d of %d faces found, %d other detections", lp.File, det, found, len(lp.Faces), extra)
-			if det == DetectorSSD && (found != len(lp.Faces) || extra != 0) {
-				t.Errorf("%s: SSD found %d of %d faces and %d other boxes: %+v", lp.File, found, len(lp.Faces), extra, faces)
+			t.Logf("%s %s: %d of %d faces found, %d other detections", file, det, found, len(labelled), extra)
+			if det == DetectorSSD && (found != len(labelled) || extra != 0) {
+				t.Errorf("%s: SSD found %d of %d faces and %d other boxes: %+v", file, found, len(labelled), extra, faces)
 			}
 		}
 	}
