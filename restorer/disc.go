@@ -34,15 +34,42 @@ type DiscConfig struct {
 // hair), 0.3 GFLOP per face forward.
 func DefaultDisc() DiscConfig { return DiscConfig{Widths: []int{64, 128, 256}, PowerIters: 8} }
 
-// Validate checks the config.
+// Bounds of a discriminator config, checked before anything is allocated:
+// at most MaxDiscLevels stride-2 levels (a 1024-pixel face halves to one
+// pixel in 10), MaxDiscPowerIters power iterations and MaxDiscHighPass
+// wavelet levels, every width at most MaxWidth, and MaxParams in all.
+const (
+	MaxDiscLevels     = 10
+	MaxDiscPowerIters = 100
+	MaxDiscHighPass   = 10
+	MaxDiscGain       = 1e6
+)
+
+// Validate checks the config, naming the field as its JSON does.
 func (c DiscConfig) Validate() error {
-	if len(c.Widths) == 0 || c.PowerIters < 1 || c.HighPass < 0 || (c.HighPass > 0 && !(c.HighPassGain > 0)) {
-		return fmt.Errorf("restorer: discriminator needs at least one level, one power iteration and a positive high-pass gain (widths %v, power_iters %d, high_pass %d, gain %v)", c.Widths, c.PowerIters, c.HighPass, c.HighPassGain)
+	fail := func(err error) error { return fmt.Errorf("restorer: discriminator: %w", err) }
+	if err := checkRange("len(widths)", len(c.Widths), 1, MaxDiscLevels); err != nil {
+		return fail(err)
 	}
-	for _, w := range c.Widths {
-		if w < 1 {
-			return fmt.Errorf("restorer: discriminator width %d", w)
+	if err := checkRange("power_iters", c.PowerIters, 1, MaxDiscPowerIters); err != nil {
+		return fail(err)
+	}
+	if err := checkRange("high_pass", c.HighPass, 0, MaxDiscHighPass); err != nil {
+		return fail(err)
+	}
+	if c.HighPass > 0 && !(c.HighPassGain > 0 && c.HighPassGain <= MaxDiscGain) {
+		return fail(fmt.Errorf("high_pass_gain = %v, want in (0, %g] with high_pass on", c.HighPassGain, MaxDiscGain))
+	}
+	params, in := 0, 3
+	for i, w := range c.Widths {
+		if err := checkRange(fmt.Sprintf("widths[%d]", i), w, 1, MaxWidth); err != nil {
+			return fail(err)
 		}
+		params += 9*in*w + w
+		in = w
+	}
+	if params += 9*in + 1; params > MaxParams {
+		return fail(fmt.Errorf("%d parameters, want at most %d", params, MaxParams))
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package restorer
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"facereward/nn"
@@ -28,6 +30,42 @@ func TestDiscriminatorShapeAndCost(t *testing.T) {
 	}
 	if _, err := NewDiscriminator(DiscConfig{Widths: []int{8}}, 16, nn.NewRNG(1)); err == nil {
 		t.Error("zero power iterations were accepted")
+	}
+}
+
+// Every field of a discriminator config is bounded before anything is
+// allocated, and the error names the field.
+func TestDiscConfigBounds(t *testing.T) {
+	ok := DefaultDisc()
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("default: %v", err)
+	}
+	with := func(f func(*DiscConfig)) DiscConfig {
+		c := DefaultDisc()
+		c.Widths = slices.Clone(c.Widths)
+		f(&c)
+		return c
+	}
+	for _, tc := range []struct {
+		field string
+		c     DiscConfig
+	}{
+		{"len(widths)", with(func(c *DiscConfig) { c.Widths = nil })},
+		{"len(widths)", with(func(c *DiscConfig) { c.Widths = make([]int, 64) })}, // 1<<64 levels would divide by zero
+		{"widths[1]", with(func(c *DiscConfig) { c.Widths[1] = 100000 })},
+		{"widths[0]", with(func(c *DiscConfig) { c.Widths[0] = 0 })},
+		{"power_iters", with(func(c *DiscConfig) { c.PowerIters = 0 })},
+		{"power_iters", with(func(c *DiscConfig) { c.PowerIters = 1 << 30 })},
+		{"high_pass", with(func(c *DiscConfig) { c.HighPass = -1 })},
+		{"high_pass", with(func(c *DiscConfig) { c.HighPass, c.HighPassGain = 1000, 1 })},
+		{"high_pass_gain", with(func(c *DiscConfig) { c.HighPass = 2 })},
+		{"high_pass_gain", with(func(c *DiscConfig) { c.HighPass, c.HighPassGain = 2, math.Inf(1) })},
+		{"parameters", with(func(c *DiscConfig) { c.Widths = []int{4096, 4096, 4096} })},
+	} {
+		err := tc.c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%+v: error %v, want one naming %s", tc.c, err, tc.field)
+		}
 	}
 }
 

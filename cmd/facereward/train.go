@@ -160,14 +160,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	sampleSteps := fs.Int("sample-steps", 0, "stage 2: DDIM steps of dev-val passes (default 20)")
 	initSpec := fs.String("init", "", "stage 2 joint: start from a whole restorer (model directory or builtin:NAME);\nits stage 1 stays frozen")
 	tmax := fs.Float64("t-max", 0, "stage 2: train on timesteps below this fraction of T (0: all); restore at\nstrength S visits only those below S")
-	adv := fs.Float64("adv", 0, "stage 2: weight of the adversarial (hinge, patch discriminator) term on x0_hat")
-	idw := fs.Float64("id-weight", 0, "stage 2: weight of the identity term (squared face-descriptor distance to the GT)")
-	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
-	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
-	discSteps := fs.Int("disc-steps", 0, "stage 2: discriminator updates per restorer step (default 1)")
-	discHP := fs.Int("disc-high-pass", 0, "stage 2: show the discriminator only the face minus its wavelet lowpass of this\nmany levels (0: the whole face)")
-	discHPGain := fs.Float64("disc-high-pass-gain", 4, "stage 2: with --disc-high-pass, the detail bands' gain")
-	advMinT := fs.Float64("adv-min-t", 0, "stage 2: the adversarial term judges x0_hat made at t ≥ this fraction of T\nonly (default 0.2; below, x0_hat is the ground truth up to little noise)")
+	detail := detailFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -192,13 +185,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	o1.Until = *until
 	o2.Mode, o2.Stage1, o2.UNet, o2.Until = *mode, *stage1, *unet, *until
 	o2.Init, o2.TMax = *initSpec, *tmax
-	o2.Detail.Adv, o2.Detail.ID, o2.Detail.Feat = *adv, *idw, *feat
-	override(set["disc-lr"], *discLR, &o2.Detail.DiscLR)
-	override(set["adv-min-t"], *advMinT, &o2.Detail.AdvMinT)
-	override(set["disc-steps"], *discSteps, &o2.Detail.DiscSteps)
-	if *discHP > 0 {
-		o2.Detail.Disc.HighPass, o2.Detail.Disc.HighPassGain = *discHP, *discHPGain
-	}
+	detail(set, &o2.Detail)
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
 	switch *stage {
@@ -208,6 +195,28 @@ func trainRestorer(args []string, stdout io.Writer) error {
 		return train.Stage2(ctx, *dir, o2, *resume, stdout)
 	}
 	return fmt.Errorf("train restorer: --stage %d (want 1 or 2)", *stage)
+}
+
+// detailFlags declares stage 2's detail-term flags on fs and returns what
+// applies them, once parsed, to a run's options (set: the flags given).
+func detailFlags(fs *flag.FlagSet) func(set map[string]bool, d *train.DetailOptions) {
+	adv := fs.Float64("adv", 0, "stage 2: weight of the adversarial (hinge, patch discriminator) term on x0_hat")
+	idw := fs.Float64("id-weight", 0, "stage 2: weight of the identity term (squared face-descriptor distance to the GT)")
+	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
+	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
+	discSteps := fs.Int("disc-steps", 0, "stage 2: discriminator updates per restorer step (default 1)")
+	discHP := fs.Int("disc-high-pass", 0, "stage 2: show the discriminator only the face minus its wavelet lowpass of this\nmany levels (0: the whole face)")
+	discHPGain := fs.Float64("disc-high-pass-gain", 4, "stage 2: with --disc-high-pass, the detail bands' gain")
+	advMinT := fs.Float64("adv-min-t", 0, "stage 2: the adversarial term judges x0_hat made at t ≥ this fraction of T\nonly (default 0.2; below, x0_hat is the ground truth up to little noise)")
+	return func(set map[string]bool, d *train.DetailOptions) {
+		d.Adv, d.ID, d.Feat = *adv, *idw, *feat
+		override(set["disc-lr"], *discLR, &d.DiscLR)
+		override(set["adv-min-t"], *advMinT, &d.AdvMinT)
+		override(set["disc-steps"], *discSteps, &d.DiscSteps)
+		if *discHP > 0 {
+			d.Disc.HighPass, d.Disc.HighPassGain = *discHP, *discHPGain
+		}
+	}
 }
 
 // override sets each of dst to v when its flag was given: an unset flag
