@@ -36,7 +36,7 @@ var stage2Variants = func() []restorer.SampleOptions {
 // default (the first of stage2Variants).
 func IsDefaultStage2(p Provenance) bool {
 	d := stage2Variants[0]
-	return p.Method == "stage2" && p.Steps == d.Steps && p.Strength == d.Strength && p.Guidance == d.Guidance && p.Eta == d.Eta
+	return p.Method == "stage2" && p.Steps == d.Steps && p.Strength == d.Strength && p.Guidance == d.Guidance && p.Eta == d.Eta && p.LowBand == d.LowBand
 }
 
 // GenerateOptions say which faces Generate takes, how it degrades and
@@ -212,7 +212,7 @@ func (g *generator) face(f dataset.File, face, prefix string) ([]Pair, error) {
 			}
 		}
 		err = add("stage2-"+strconv.Itoa(i), squeeze(res), Provenance{Method: "stage2", Model: g.modelName,
-			Seed: seed, Steps: s.Steps, Eta: s.Eta, Strength: s.Strength, Guidance: s.Guidance})
+			Seed: seed, Steps: s.Steps, Eta: s.Eta, Strength: s.Strength, Guidance: s.Guidance, LowBand: s.LowBand})
 		if err != nil {
 			return nil, err
 		}

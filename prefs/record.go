@@ -41,6 +41,7 @@ type Provenance struct {
 	Eta      float64 `json:"eta,omitempty"`
 	Strength float64 `json:"strength,omitempty"`
 	Guidance float64 `json:"guidance,omitempty"`
+	LowBand  int     `json:"low_band,omitempty"`
 	Preset   string  `json:"preset,omitempty"` // the degradation that made the LQ
 	Model    string  `json:"model,omitempty"`  // which weights, for stage1/stage2
 }

@@ -34,6 +34,7 @@ type Options struct {
 	SampleSteps int     `json:"sample_steps"`
 	Strength    float64 `json:"strength"`
 	Guidance    float64 `json:"guidance"`
+	LowBand     int     `json:"low_band,omitempty"`
 	// LastSteps: m is drawn from the last LastSteps DDIM steps (the
 	// paper's 2).
 	LastSteps int `json:"last_steps"`
@@ -55,7 +56,7 @@ func DefaultOptions(data string) Options {
 	return Options{
 		Base: models.BuiltinPrefix + models.Base, Data: data, Preset: "diffbir", Seed: 1, Steps: 200, Batch: 4, Accum: 1,
 		LR: 5e-5, WeightDecay: 0.01, Clip: 1, Weights: DefaultWeights(),
-		SampleSteps: d.Steps, Strength: d.Strength, Guidance: d.Guidance,
+		SampleSteps: d.Steps, Strength: d.Strength, Guidance: d.Guidance, LowBand: d.LowBand,
 		LastSteps: 2, FRMEvery: 10, Watch: DefaultWatchOptions(), SaveEvery: 50, KeepCheckpts: 2,
 	}
 }

@@ -53,7 +53,7 @@ func LoadNets(o Options) (*Nets, error) {
 // Sampler is the sampler a run descends and validates with: o's settings
 // on the base's schedule, eta set per use.
 func (n *Nets) Sampler(o Options) *restorer.Sampler {
-	return &restorer.Sampler{Model: n.Model, SampleOptions: restorer.SampleOptions{Steps: o.SampleSteps, Strength: o.Strength, Guidance: o.Guidance}}
+	return &restorer.Sampler{Model: n.Model, SampleOptions: restorer.SampleOptions{Steps: o.SampleSteps, Strength: o.Strength, Guidance: o.Guidance, LowBand: o.LowBand}}
 }
 
 // Trained lists what the optimiser updates: the control branch, and with
@@ -100,7 +100,8 @@ func NewStepper(nets *Nets, o Options) *Stepper {
 // [0,1]): the condition, the descent without gradients with DDIM's eta to
 // step m (the caller draws both: eta ~ U(0,1), m from the last LastSteps;
 // rng draws the descent's noise), one forward pass with gradients at m
-// giving x0_hat (guided as the sampler's last step is), the loss and its
+// giving x0_hat (guided, and its low band taken from the condition, as
+// the sampler's last step and Restore do), the loss and its
 // backward pass scaled for accumulation: the gradients add up in the
 // trained parameters, for the caller's update. It returns the loss
 // (KeyLoss) and its unweighted terms (KeyReg, KeyStruct, KeyReward,
@@ -130,7 +131,7 @@ func (st *Stepper) Step(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Ran
 	g := nn.NewGraph()
 	xv, cv := nn.Constant(xt), nn.Constant(cond)
 	pred, res := nets.Model.Predict(g, xv, ts, cv)
-	x0 := s.GuideVar(g, nets.Model.Schedule.X0FromPredVar(g, nets.Model.Config.UNet.Prediction, xv, pred, ts), cv)
+	x0 := s.LowBandVar(g, s.GuideVar(g, nets.Model.Schedule.X0FromPredVar(g, nets.Model.Config.UNet.Prediction, xv, pred, ts), cv), cv)
 	terms := Loss(g, st.weights, x0, nn.Constant(restorer.ToSigned(hq)), res, frozen, nets.FRM)
 	out := tensor.New(x0.Value.Shape...)
 	for i, v := range x0.Value.Data {

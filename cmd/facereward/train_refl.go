@@ -92,6 +92,7 @@ func reflFlags(fs *flag.FlagSet, o *refl.Options) {
 	fs.IntVar(&o.SampleSteps, "sample-steps", o.SampleSteps, "DDIM steps of the sampler")
 	fs.Float64Var(&o.Strength, "strength", o.Strength, "where sampling starts (as restore --strength)")
 	fs.Float64Var(&o.Guidance, "guidance", o.Guidance, "restoration guidance (as restore --guidance)")
+	fs.IntVar(&o.LowBand, "low-band", o.LowBand, "the low band's wavelet levels taken from the stage-1 estimate (as restore --low-band)")
 	fs.IntVar(&o.LastSteps, "last-steps", o.LastSteps, "m is drawn from this many last DDIM steps")
 	fs.IntVar(&o.FRMEvery, "frm-every", o.FRMEvery, "steps between dynamic FRM updates (0: a static FRM)")
 	fs.IntVar(&o.Watch.Every, "eval-every", o.Watch.Every, "steps between dev-val passes (0: none)")

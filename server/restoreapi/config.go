@@ -112,6 +112,7 @@ type Settings struct {
 	Strength float64 `json:"strength"` // realism: how much noise the sampler starts from
 	Guidance float64 `json:"guidance"` // fidelity: the pull toward the stage-1 estimate
 	Eta      float64 `json:"eta"`
+	LowBand  int     `json:"low_band"` // fidelity: wavelet levels of the low band taken from the stage-1 estimate
 	Seed     uint64  `json:"seed"`
 	Upscale  int     `json:"upscale"`
 }
@@ -119,12 +120,12 @@ type Settings struct {
 // DefaultSettings are the restore command's defaults.
 func DefaultSettings() Settings {
 	s, p := restorer.DefaultSampleOptions(), photo.DefaultOptions()
-	return Settings{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, Eta: s.Eta, Seed: p.Seed, Upscale: p.Upscale}
+	return Settings{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, Eta: s.Eta, LowBand: s.LowBand, Seed: p.Seed, Upscale: p.Upscale}
 }
 
 // Sampler is the settings as the sampler takes them.
 func (s Settings) Sampler() restorer.SampleOptions {
-	return restorer.SampleOptions{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, Eta: s.Eta}
+	return restorer.SampleOptions{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, Eta: s.Eta, LowBand: s.LowBand}
 }
 
 func (s Settings) check(maxSteps int) error {
@@ -139,7 +140,7 @@ func (s Settings) check(maxSteps int) error {
 
 // settingNames are the fields a request may set, as query parameters or
 // multipart form fields.
-var settingNames = []string{"steps", "strength", "guidance", "eta", "seed", "upscale"}
+var settingNames = []string{"steps", "strength", "guidance", "eta", "low_band", "seed", "upscale"}
 
 // parseSettings reads the settings a request gives in form (query and
 // form fields together) over c.Defaults, and checks them.
@@ -156,6 +157,8 @@ func (c Config) parseSettings(form url.Values) (Settings, error) {
 			s.Steps, err = strconv.Atoi(v)
 		case "upscale":
 			s.Upscale, err = strconv.Atoi(v)
+		case "low_band":
+			s.LowBand, err = strconv.Atoi(v)
 		case "seed":
 			s.Seed, err = strconv.ParseUint(v, 10, 64)
 		case "strength":
