@@ -120,10 +120,10 @@ func (s *Schedule) Step(p Prediction, dst, x, pred, z []float32, t, tPrev int, e
 // Steps (nothing to run, no draws).
 //
 // Strength 1 starts at t = T-1 with sqrt(ᾱ_{T-1})·x0 + sqrt(1-ᾱ_{T-1})·ε,
-// where ε are exactly the draws Normal(rng, shape) would make for a pure
-// noise x_T; the two differ by sqrt(ᾱ_{T-1})·x0 + (sqrt(1-ᾱ_{T-1})-1)·ε
-// (|coefficients| < 5e-5 for the cosine schedule, 6.4e-3 for linear).
-func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, rng *rand.Rand) (*tensor.Tensor, int, error) {
+// where ε are exactly the draws noise would make for a pure noise x_T; the
+// two differ by sqrt(ᾱ_{T-1})·x0 + (sqrt(1-ᾱ_{T-1})-1)·ε (|coefficients|
+// < 5e-5 for the cosine schedule, 6.4e-3 for linear).
+func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, noise Noise) (*tensor.Tensor, int, error) {
 	if err := d.Validate(); err != nil {
 		return nil, 0, err
 	}
@@ -142,7 +142,28 @@ func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, rng *rand.Rand) (*t
 	for n := range t {
 		t[n] = d.Timestep(step)
 	}
-	return d.Schedule.Noise(x0, Normal(rng, x0.Shape...), t), step, nil
+	eps := tensor.New(x0.Shape...)
+	noise(eps.Data)
+	return d.Schedule.Noise(x0, eps, t), step, nil
+}
+
+// Noise fills dst with standard normal draws: a sampler's one source of
+// randomness, so that who draws what, in which order, is the caller's.
+type Noise func(dst []float32)
+
+// RNGNoise draws from rng, in order: a batch's faces share one stream.
+func RNGNoise(rng *rand.Rand) Noise { return func(dst []float32) { FillNormal(rng, dst) } }
+
+// PerItem draws item i of a batch from rngs[i] (dst splits into len(rngs)
+// equal parts), so that an item's draws, and so its sample, do not depend
+// on the items batched with it.
+func PerItem(rngs []*rand.Rand) Noise {
+	return func(dst []float32) {
+		per := len(dst) / len(rngs)
+		for i, r := range rngs {
+			FillNormal(r, dst[i*per:(i+1)*per])
+		}
+	}
 }
 
 // Normal returns a tensor of standard normal draws from rng.

@@ -33,7 +33,7 @@ func TestDDIMStartFrom(t *testing.T) {
 	x0 := randTensor(rand.New(rand.NewPCG(1, 1)), -1, 1, 2, 8, 8, 3)
 
 	rng := rand.New(rand.NewPCG(11, 0))
-	xt, step, err := d.StartFrom(x0, 1, rng)
+	xt, step, err := d.StartFrom(x0, 1, RNGNoise(rng))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestDDIMStartFrom(t *testing.T) {
 
 	// Strength 0.4 of 50 steps runs the last 20, from Timesteps()[30].
 	rng = rand.New(rand.NewPCG(12, 0))
-	xt, step, err = d.StartFrom(x0, 0.4, rng)
+	xt, step, err = d.StartFrom(x0, 0.4, RNGNoise(rng))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDDIMStartFrom(t *testing.T) {
 
 	// Strength 0 is a no-op that draws nothing.
 	rng = rand.New(rand.NewPCG(13, 0))
-	xt, step, err = d.StartFrom(x0, 0, rng)
+	xt, step, err = d.StartFrom(x0, 0, RNGNoise(rng))
 	if err != nil || step != 50 || maxDiff(xt, x0) != 0 {
 		t.Fatalf("strength 0: step %d, err %v, changed x0: %v", step, err, maxDiff(xt, x0) != 0)
 	}
@@ -87,7 +87,7 @@ func TestDDIMStartFrom(t *testing.T) {
 		t.Error("strength 0 drew from the rng")
 	}
 	for _, bad := range []float64{-0.1, 1.1, math.NaN()} {
-		if _, _, err := d.StartFrom(x0, bad, rng); err == nil {
+		if _, _, err := d.StartFrom(x0, bad, RNGNoise(rng)); err == nil {
 			t.Errorf("strength %g accepted", bad)
 		}
 	}

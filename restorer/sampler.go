@@ -96,11 +96,27 @@ func (s *Sampler) DDIM() diffusion.DDIM {
 // noise comes from rng, so the same seed gives the same bytes. It returns
 // the stage-1 estimates and the final restorations, both in [0,1].
 func (s *Sampler) Restore(lq *tensor.Tensor, rng *rand.Rand) (stage1, out *tensor.Tensor, err error) {
+	return s.restore(lq, diffusion.RNGNoise(rng))
+}
+
+// RestoreEach is Restore with face i's noise from rngs[i]: each face comes
+// out byte for byte as Restore of it alone with rngs[i] would give (the
+// networks treat a batch's items independently, in the same summation
+// order: TestRestoreEachIsRestoreAlone), so faces can share a batch, and
+// the wider matrix products it makes, without changing any output.
+func (s *Sampler) RestoreEach(lq *tensor.Tensor, rngs []*rand.Rand) (stage1, out *tensor.Tensor, err error) {
+	if len(lq.Shape) == 0 || lq.Shape[0] != len(rngs) {
+		return nil, nil, fmt.Errorf("restorer: %d random streams for a batch of shape %s", len(rngs), tensor.ShapeString(lq.Shape))
+	}
+	return s.restore(lq, diffusion.PerItem(rngs))
+}
+
+func (s *Sampler) restore(lq *tensor.Tensor, noise diffusion.Noise) (stage1, out *tensor.Tensor, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
 	cond := s.Model.Condition(lq)
-	x, err := s.Descend(cond, rng, 0)
+	x, err := s.descend(cond, noise, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,8 +144,12 @@ func (s *Sampler) LowBandVar(g *nn.Graph, x, cond *nn.Var) *nn.Var {
 // DDIM().Timestep(stopAt) (ReFL's descent to step m, from which one
 // more forward pass with gradients predicts x0_hat).
 func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*tensor.Tensor, error) {
+	return s.descend(cond, diffusion.RNGNoise(rng), stopAt)
+}
+
+func (s *Sampler) descend(cond *tensor.Tensor, noise diffusion.Noise, stopAt int) (*tensor.Tensor, error) {
 	// StartFrom checks the steps, eta and strength, Sample all the options.
-	x, start, err := s.DDIM().StartFrom(cond, s.Strength, rng)
+	x, start, err := s.DDIM().StartFrom(cond, s.Strength, noise)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +160,7 @@ func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*ten
 	if stopAt > 0 {
 		stop = min(stopAt, s.Steps)
 	}
-	return x, s.Sample(x, cond, start, stop, rng)
+	return x, s.sample(x, cond, start, stop, noise)
 }
 
 // Sample runs DDIM steps [from, to) on x in place: at each, the networks
@@ -152,6 +172,10 @@ func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*ten
 // the straight one. One graph serves every step and is reset after each,
 // so memory stays one step's worth.
 func (s *Sampler) Sample(x, cond *tensor.Tensor, from, to int, rng *rand.Rand) error {
+	return s.sample(x, cond, from, to, diffusion.RNGNoise(rng))
+}
+
+func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.Noise) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -198,7 +222,7 @@ func (s *Sampler) Sample(x, cond *tensor.Tensor, from, to int, rng *rand.Rand) e
 			s.guide(p, x, pred.Value, cond, tb)
 		}
 		if d.Schedule.Sigma(t, tPrev, s.Eta) > 0 {
-			diffusion.FillNormal(rng, z)
+			noise(z)
 		}
 		d.Schedule.Step(p, x.Data, x.Data, pred.Value.Data, z, t, tPrev, s.Eta)
 		g.Reset()

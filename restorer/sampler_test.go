@@ -191,7 +191,7 @@ func TestSampleStopAndResume(t *testing.T) {
 		}
 		// The state at stop is the full run's state at stop.
 		ref := rand.New(rand.NewPCG(9, 9))
-		y, start, err := s.DDIM().StartFrom(cond, 1, ref)
+		y, start, err := s.DDIM().StartFrom(cond, 1, diffusion.RNGNoise(ref))
 		if err != nil || start != 0 {
 			t.Fatal(start, err)
 		}
@@ -405,5 +405,47 @@ func TestLowBand(t *testing.T) {
 	}
 	if worst > 1e-5 {
 		t.Errorf("LowBandVar on the tape differs from Restore by up to %g", worst)
+	}
+}
+
+// Faces restored together with one random stream each come out byte for
+// byte as each restored alone with its stream: batching changes speed,
+// never an output.
+func TestRestoreEachIsRestoreAlone(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	perturbZeros(m, rand.New(rand.NewPCG(4, 4)))
+	s, err := NewSampler(m, SampleOptions{Steps: 6, Strength: 0.5, Guidance: 0.3, Eta: 0.7, LowBand: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 3, 16
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), n, size)
+	for i := range lq.Data {
+		lq.Data[i] = 0.5 + 0.5*lq.Data[i]/(1+abs(lq.Data[i]))
+	}
+	rngs := func() []*rand.Rand {
+		var r []*rand.Rand
+		for i := range n {
+			r = append(r, rand.New(rand.NewPCG(7, uint64(i))))
+		}
+		return r
+	}
+	est, out, err := s.RestoreEach(lq, rngs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := size * size * 3
+	for i, rng := range rngs() {
+		e1, o1, err := s.Restore(tensor.FromSlice(lq.Data[i*per:(i+1)*per], 1, size, size, 3), rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(rawBytes(o1), rawBytes(tensor.FromSlice(out.Data[i*per:(i+1)*per], 1, size, size, 3))) ||
+			!bytes.Equal(rawBytes(e1), rawBytes(tensor.FromSlice(est.Data[i*per:(i+1)*per], 1, size, size, 3))) {
+			t.Errorf("face %d restored in a batch of %d differs from it restored alone", i, n)
+		}
+	}
+	if _, _, err := s.RestoreEach(lq, rngs()[:2]); err == nil || !strings.Contains(err.Error(), "random streams") {
+		t.Errorf("3 faces with 2 streams: %v", err)
 	}
 }
