@@ -68,3 +68,15 @@ func checkExported(t *testing.T, h http.Handler, n int) {
 		t.Fatalf("export: %d with %d records, want %d", res.StatusCode, got, n)
 	}
 }
+
+// A body above the limit is 413, as on the restore API, saying the limit.
+func TestVerdictBodyTooLarge(t *testing.T) {
+	db, _ := openSQLite(t)
+	store, pairs := addPairs(t, db, 1)
+	h := New(db, store, Config{})
+	body := strings.Replace(verdictBody(pairs[0].ID, "ann", ShownLeft, false), `"ann"`, `"ann","pad":"`+strings.Repeat("x", maxVerdictBody)+`"`, 1)
+	e := doJSON[map[string]string](t, h, "POST", "/api/verdict", body, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(e["error"], "limit of 65536 bytes") {
+		t.Errorf("error %q, want it to say the limit", e["error"])
+	}
+}

@@ -178,6 +178,11 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	}
 	var req verdictRequest
 	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxVerdictBody), &req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("reading the verdict: the body is above the limit of %d bytes", tooBig.Limit))
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("reading the verdict: %v", err))
 		return
 	}
