@@ -55,6 +55,12 @@ const PresetSize = 512
 const (
 	MaxKernelSize = 255
 	MaxLowSide    = 8192 // pixels: the side of the downsampled (or enlarged) image
+	// MinSize and MaxSize bound the working size a set is made at (the
+	// faces' side): below 16 px little of a face is left; MaxSize is 4 times
+	// PresetSize, where every preset still fits the bounds above (its
+	// 41-tap kernel rescales to 161 taps).
+	MinSize = 16
+	MaxSize = 2048
 )
 
 // PresetNames lists the presets Preset knows, sorted.

@@ -73,8 +73,13 @@ func MakeSet(o SetOptions, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// config is the preset with the overrides, at the working size.
+// config is the preset with the overrides, at the working size. The
+// overrides are checked before the rescaling, so that an error names the
+// value given rather than its rescaled one.
 func (o SetOptions) config() (Config, error) {
+	if o.Size < MinSize || o.Size > MaxSize {
+		return Config{}, fmt.Errorf("degrade: --size %d outside [%d, %d]", o.Size, MinSize, MaxSize)
+	}
 	cfg, err := Preset(o.Preset)
 	if err != nil {
 		return cfg, fmt.Errorf("degrade: %w", err)
@@ -88,9 +93,13 @@ func (o SetOptions) config() (Config, error) {
 			return cfg, fmt.Errorf("degrade: --set %s: %w", kv, err)
 		}
 	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	from := cfg.Size
 	cfg = cfg.AtSize(o.Size)
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("degrade: %w", err)
+		return cfg, fmt.Errorf("%w (the settings rescaled from size %d to --size %d)", err, from, o.Size)
 	}
 	return cfg, nil
 }

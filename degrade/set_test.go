@@ -76,3 +76,28 @@ func TestMakeSetIsReproducible(t *testing.T) {
 		t.Fatalf("manifest %+v", lines)
 	}
 }
+
+// Errors name what was set: the value given to --set, not its rescaled
+// one, and --size itself when it is out of bounds. A value valid as given
+// that rescaling pushes out of bounds says it was rescaled.
+func TestMakeSetErrorsNameWhatWasSet(t *testing.T) {
+	for _, c := range []struct {
+		size      int
+		overrides []string
+		want      string
+	}{
+		{128, []string{"kernel_size=1000001"}, "degrade: kernel_size 1000001 must be odd, in [1, 255]"},
+		{100000, nil, "degrade: --size 100000 outside [16, 2048]"},
+		{8, nil, "degrade: --size 8 outside [16, 2048]"},
+		{1024, []string{"kernel_size=255"}, "degrade: kernel_size 509 must be odd, in [1, 255] (the settings rescaled from size 512 to --size 1024)"},
+	} {
+		o := SetOptions{In: t.TempDir(), Out: t.TempDir(), Preset: "diffbir", Overrides: c.overrides, Size: c.size, Workers: 1}
+		if err := MakeSet(o, io.Discard, io.Discard); err == nil || err.Error() != c.want {
+			t.Errorf("--size %d --set %q: %v, want %q", c.size, c.overrides, err, c.want)
+		}
+	}
+	o := SetOptions{In: t.TempDir(), Out: t.TempDir(), Preset: "diffbir", Size: MaxSize, Workers: 1}
+	if err := MakeSet(o, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no .png") {
+		t.Errorf("--size %d: %v, want the preset valid there (and no faces found)", MaxSize, err)
+	}
+}

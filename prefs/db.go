@@ -226,19 +226,68 @@ func judgementRow(j Judgement) []any {
 	return []any{j.Pair, string(j.Verdict), j.Judge, j.At.UTC().Format(time.RFC3339Nano)}
 }
 
-// Judge stores j; it returns nil only once the verdict is committed. A
-// verdict for a pair that is not there is an error wrapping ErrNoPair.
+// insertKeyedJudgement is insertJudgement with the idempotency key, NULL
+// for none; a key already stored makes it insert nothing.
+const insertKeyedJudgement = `INSERT INTO judgements (pair, verdict, judge, at, idempotency_key) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (idempotency_key) DO NOTHING`
+
+const selectKeyedJudgement = `SELECT pair, verdict, judge, at FROM judgements WHERE idempotency_key = ?`
+
+// ErrKeyInUse is wrapped by the errors for an idempotency key that is
+// already stored with a verdict of another pair or judge.
+var ErrKeyInUse = errors.New("idempotency key already used")
+
+// Judge is JudgeOnce without the stored judgement.
 func (d *DB) Judge(j Judgement) error {
+	_, err := d.JudgeOnce(j)
+	return err
+}
+
+// JudgeOnce stores j and returns it once the verdict is committed. If j
+// has a Key that is already stored, with the same pair and judge, it
+// stores nothing and returns the judgement stored under it: j is a verdict
+// re-sent because the answer to the first send was lost, and the first
+// counts (with its time, and its verdict if the annotator pressed another
+// key on retrying). The key stored with another pair or judge is an error
+// wrapping ErrKeyInUse; a verdict for a pair that is not there, one
+// wrapping ErrNoPair.
+func (d *DB) JudgeOnce(j Judgement) (Judgement, error) {
 	if err := j.Validate(); err != nil {
-		return err
+		return Judgement{}, err
 	}
-	if _, err := d.db.Exec(d.q(insertJudgement), judgementRow(j)...); err != nil {
+	var key any // NULL, which never conflicts
+	if j.Key != "" {
+		key = j.Key
+	}
+	doing := "saving the verdict on pair " + j.Pair
+	res, err := d.db.Exec(d.q(insertKeyedJudgement), append(judgementRow(j), key)...)
+	if err != nil {
 		if isForeignKey(err) {
-			return fmt.Errorf("prefs: a verdict for pair %s: %w in %s", j.Pair, ErrNoPair, d.name)
+			return Judgement{}, fmt.Errorf("prefs: a verdict for pair %s: %w in %s", j.Pair, ErrNoPair, d.name)
 		}
-		return d.fail("saving the verdict on pair "+j.Pair, err)
+		return Judgement{}, d.fail(doing, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Judgement{}, d.fail(doing, err)
+	}
+	if n == 1 {
+		return j, nil
+	}
+	stored := Judgement{Key: j.Key}
+	var verdict, at string
+	if err := d.db.QueryRow(d.q(selectKeyedJudgement), j.Key).Scan(&stored.Pair, &verdict, &stored.Judge, &at); err != nil {
+		return Judgement{}, d.fail(doing+" (reading the one stored with key "+j.Key+")", err)
+	}
+	if stored.Pair != j.Pair || stored.Judge != j.Judge {
+		return Judgement{}, fmt.Errorf("prefs: the verdict on pair %s by %s: key %s: %w by the verdict on pair %s by %s in %s",
+			j.Pair, j.Judge, j.Key, ErrKeyInUse, stored.Pair, stored.Judge, d.name)
+	}
+	stored.Verdict = Verdict(verdict)
+	if stored.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+		return Judgement{}, d.fail(doing, fmt.Errorf("key %s: %w", j.Key, err))
+	}
+	return stored, nil
 }
 
 // Retract deletes every judgement by the labeller judge (an "auto:" name),

@@ -36,6 +36,10 @@ func decodeOne(b []byte, v any) error {
 	return nil
 }
 
+// maxLine bounds a line of JSONL: a record is a pair's references and
+// short text, far below it.
+const maxLine = 16 << 20
+
 // ReadJSONL reads records written by WriteJSONL. name labels errors, which
 // give the line number; every record is validated, and unknown fields are
 // an error (a misspelt field would otherwise vanish silently), as is
@@ -44,9 +48,10 @@ func decodeOne(b []byte, v any) error {
 // reported at its line too.
 func ReadJSONL(r io.Reader, name string, checks ...func(Record) error) ([]Record, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var recs []Record
-	for line := 1; sc.Scan(); line++ {
+	line := 1 // after the loop, the line that could not be read
+	for ; sc.Scan(); line++ {
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
@@ -66,7 +71,10 @@ func ReadJSONL(r io.Reader, name string, checks ...func(Record) error) ([]Record
 		recs = append(recs, rec)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s:%d: line longer than the %d MiB limit", name, line, maxLine>>20)
+		}
+		return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 	}
 	return recs, nil
 }

@@ -31,6 +31,10 @@ var migrations = []string{
 	`CREATE INDEX judgements_pair ON judgements(pair)`,
 	// '' is a pair without a ground truth, as every pair before this was.
 	`ALTER TABLE pairs ADD COLUMN gt TEXT NOT NULL DEFAULT ''`,
+	// A verdict's idempotency key (Judgement.Key). NULL, for verdicts
+	// without one, may repeat under a unique index in both databases.
+	`ALTER TABLE judgements ADD COLUMN idempotency_key TEXT`,
+	`CREATE UNIQUE INDEX judgements_idempotency_key ON judgements(idempotency_key)`,
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serializes

@@ -53,8 +53,9 @@ func execAll(t *testing.T, path string, statements ...string) {
 	}
 }
 
-// A file made before pairs had a ground truth upgrades in place: its
-// pairs read back without one, and new pairs can have one. A file from a
+// A file made before pairs had a ground truth, and before verdicts had an
+// idempotency key, upgrades in place: its pairs read back without a ground
+// truth, and new pairs can have one; new verdicts can have a key. A file from a
 // newer program is refused.
 func TestSQLiteUpgrade(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -82,6 +83,17 @@ func TestSQLiteUpgrade(t *testing.T) {
 	}
 	if p, err := db.Pair("new"); err != nil || p != withGT {
 		t.Errorf("new pair %+v, %v", p, err)
+	}
+	// Verdicts keep their idempotency key from now on: one sent twice with
+	// its key is stored once, beside the old verdict without one.
+	keyed := prefs.Judgement{Pair: "old", Verdict: prefs.Left, Judge: "bob", At: time.Now(), Key: "0a1b2c"}
+	for range 2 {
+		if err := db.Judge(keyed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if recs, err := db.Records(); err != nil || len(recs) != 2 || recs[0] != want {
+		t.Errorf("after a keyed verdict sent twice: %d records, %v; want the old one and one new", len(recs), err)
 	}
 	db.Close()
 

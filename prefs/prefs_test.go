@@ -148,6 +148,12 @@ func TestJSONLErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one at x.jsonl:3", what, err)
 		}
 	}
+	// A line too long to read at all is named, and the limit said.
+	huge := strings.Repeat("x", 16<<20)
+	_, err := prefs.ReadJSONL(strings.NewReader(ok+"\n\n"+huge+"\n"), "x.jsonl")
+	if want := "x.jsonl:3: line longer than the 16 MiB limit"; err == nil || err.Error() != want {
+		t.Errorf("a 16 MiB line: error %v, want %q", err, want)
+	}
 }
 
 func TestParseVerdict(t *testing.T) {

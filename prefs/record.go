@@ -85,6 +85,12 @@ type Judgement struct {
 	Verdict Verdict   `json:"verdict"`
 	Judge   string    `json:"judge"` // an annotator's name, or AutoPrefix + labeller
 	At      time.Time `json:"at"`
+	// Key, when set, makes storing the judgement idempotent: the page
+	// draws one per verdict and sends it again when it retries, so a
+	// verdict whose answer was lost is stored once. "" is no key. Exports
+	// leave it out: it guards re-sends to the database that answered, and
+	// an import is kept idempotent by the judgement's own fields.
+	Key string `json:"key,omitempty"`
 }
 
 // Record is a pair with one judgement of it: one line of an export.
@@ -153,6 +159,11 @@ func (j Judgement) Validate() error {
 	}
 	if j.At.IsZero() {
 		return fmt.Errorf("pair %s: judgement without a time", j.Pair)
+	}
+	if j.Key != "" {
+		if err := CheckKey("key", j.Key); err != nil {
+			return fmt.Errorf("pair %s: %w", j.Pair, err)
+		}
 	}
 	return nil
 }

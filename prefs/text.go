@@ -12,6 +12,7 @@ import (
 const (
 	MaxNameRunes = 64
 	MaxTextRunes = 512
+	MaxKeyLen    = 64 // bytes of an idempotency key (Judgement.Key)
 )
 
 // CheckName checks an annotator's or labeller's name: printable UTF-8, at
@@ -40,6 +41,22 @@ func checkText(field, s string, max int) error {
 	}
 	if n > max {
 		return fmt.Errorf("%s: %d characters, above the limit of %d", field, n, max)
+	}
+	return nil
+}
+
+// CheckKey checks an idempotency key (Judgement.Key): 1 to MaxKeyLen
+// ASCII letters, digits, '-' or '_', which covers hex, UUIDs and
+// base64url, and nothing that needs escaping in a log line or a URL.
+func CheckKey(field, s string) error {
+	if s == "" || len(s) > MaxKeyLen {
+		return fmt.Errorf("%s: %d bytes, want 1 to %d", field, len(s), MaxKeyLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+			return fmt.Errorf("%s: byte %#02x at %d: want ASCII letters, digits, '-' or '_'", field, c, i)
+		}
 	}
 	return nil
 }

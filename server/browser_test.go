@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,12 +54,24 @@ func waitShown(ctx context.Context, prev, counter string) (shownPair, error) {
 // The page in a real browser: an annotator types their name, judges three
 // pairs with the keyboard, and the database holds exactly those verdicts; a
 // verdict the database refuses shows "not saved" and keeps the pair on
-// screen; a reload remembers the name.
+// screen; a reload remembers the name; a verdict saved whose answer was
+// lost, sent again, is stored once.
 func TestAnnotatePageInChromium(t *testing.T) {
 	chromium := findChromium(t)
 	db, path := openSQLite(t)
 	store, pairs := addPairs(t, db, 5)
-	srv := httptest.NewServer(New(db, store, Config{Seed: 3}))
+	h := New(db, store, Config{Seed: 3})
+	// While loseAnswer is set, a verdict is saved but its answer lost, as
+	// when the server dies after the commit.
+	var loseAnswer atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if loseAnswer.Load() && r.URL.Path == "/api/verdict" {
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			http.Error(w, "the answer was lost", http.StatusBadGateway)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	byID := map[string]prefs.Pair{}
 	for _, p := range pairs {
@@ -159,18 +173,40 @@ func TestAnnotatePageInChromium(t *testing.T) {
 	if _, err := waitShown(ctx, shown.Pair, fmt.Sprintf("done 4 of %d", total)); err != nil {
 		t.Fatalf("retrying the failed verdict: %v", err)
 	}
-	checkRecords(t, db, append(want, prefs.Record{Pair: byID[shown.Pair], Verdict: prefs.Skip, Judge: "Ann"}))
+	want = append(want, prefs.Record{Pair: byID[shown.Pair], Verdict: prefs.Skip, Judge: "Ann"})
+	checkRecords(t, db, want)
 
 	// A reload keeps the name and starts where the annotator left off.
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := waitShown(ctx, "", fmt.Sprintf("done 4 of %d", total)); err != nil {
+	last, err := waitShown(ctx, "", fmt.Sprintf("done 4 of %d", total))
+	if err != nil {
 		t.Fatalf("after a reload: %v", err)
 	}
 	if name, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("name"))); err != nil || name != "Ann" {
 		t.Errorf("the name after a reload: %q, %v", name, err)
 	}
+
+	// The answer to a saved verdict is lost: "not saved", and the same key
+	// again re-sends it, with its id, so it is stored once.
+	loseAnswer.Store(true)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("t")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('status').textContent.startsWith('not saved')`,
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("no 'not saved' after a lost answer: %v", err)
+	}
+	loseAnswer.Store(false)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("t")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById('counter').textContent === 'done %d of %d'`, total, total),
+		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("re-sending the verdict whose answer was lost: %v", err)
+	}
+	checkRecords(t, db, append(want, prefs.Record{Pair: byID[last.Pair], Verdict: prefs.Tie, Judge: "Ann"}))
 }
 
 // checkRecords checks that db holds exactly want's verdicts, in order.

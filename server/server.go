@@ -28,9 +28,11 @@ type Prefs interface {
 	Next(judge string) (p prefs.Pair, ok bool, err error)
 	// Progress counts the pairs judge has judged, and all pairs.
 	Progress(judge string) (done, total int, err error)
-	// Judge returns nil only once the verdict is committed, and an error
-	// wrapping prefs.ErrNoPair for a pair that is not there.
-	Judge(prefs.Judgement) error
+	// JudgeOnce returns only once the verdict is committed, with the
+	// verdict stored: the first one sent with its key, when the key is
+	// already stored. Its errors wrap prefs.ErrNoPair for a pair that is
+	// not there, prefs.ErrKeyInUse for a key of another pair or judge.
+	JudgeOnce(prefs.Judgement) (prefs.Judgement, error)
 	Records() ([]prefs.Record, error)
 }
 
@@ -114,8 +116,12 @@ type nextResponse struct {
 }
 
 // verdictRequest is POST /api/verdict's body; Swapped is a pointer so a
-// page that forgets it is refused rather than read as "not swapped".
+// page that forgets it is refused rather than read as "not swapped". ID,
+// optional, is the verdict's idempotency key (prefs.Judgement.Key): the
+// page draws one per pair shown and sends it again on every retry, so a
+// verdict whose answer was lost is stored once however often it is sent.
 type verdictRequest struct {
+	ID      string `json:"id"`
 	Pair    string `json:"pair"`
 	Judge   string `json:"judge"`
 	Choice  string `json:"choice"`
@@ -172,6 +178,11 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	}
 	var req verdictRequest
 	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxVerdictBody), &req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("reading the verdict: the body is above the limit of %d bytes", tooBig.Limit))
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("reading the verdict: %v", err))
 		return
 	}
@@ -188,6 +199,12 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if req.ID != "" {
+		if err := prefs.CheckKey("id", req.ID); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
 	if req.Swapped == nil {
 		writeError(w, http.StatusBadRequest, "a verdict without swapped: say whether the pair was shown swapped")
 		return
@@ -197,10 +214,15 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	j := prefs.Judgement{Pair: req.Pair, Verdict: v, Judge: judge, At: s.cfg.Now().UTC()}
-	if err := s.db.Judge(j); err != nil {
+	j := prefs.Judgement{Pair: req.Pair, Verdict: v, Judge: judge, At: s.cfg.Now().UTC(), Key: req.ID}
+	stored, err := s.db.JudgeOnce(j)
+	if err != nil {
 		if errors.Is(err, prefs.ErrNoPair) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("pair %q is not in the database", req.Pair))
+			return
+		}
+		if errors.Is(err, prefs.ErrKeyInUse) {
+			writeError(w, http.StatusConflict, fmt.Sprintf("id %q is already the id of another verdict: draw a new one for each pair shown", req.ID))
 			return
 		}
 		s.fail(w, fmt.Errorf("saving %q's verdict on pair %q: %w", judge, req.Pair, err))
@@ -208,7 +230,7 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	}
 	// The verdict is committed from here on: a failure to count must not
 	// read as a failed save, or the page would offer to save it again.
-	resp := verdictResponse{Saved: true, Pair: req.Pair, Verdict: v, Judged: -1, Total: -1}
+	resp := verdictResponse{Saved: true, Pair: req.Pair, Verdict: stored.Verdict, Judged: -1, Total: -1}
 	if done, total, err := s.db.Progress(judge); err == nil {
 		resp.Judged, resp.Total = done, total
 	}

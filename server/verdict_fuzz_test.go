@@ -25,12 +25,12 @@ func (p *fuzzPrefs) Next(string) (prefs.Pair, bool, error) { return prefs.Pair{}
 func (p *fuzzPrefs) Progress(string) (int, int, error)     { return len(p.judged), 1, nil }
 func (p *fuzzPrefs) Records() ([]prefs.Record, error)      { return nil, nil }
 
-func (p *fuzzPrefs) Judge(j prefs.Judgement) error {
+func (p *fuzzPrefs) JudgeOnce(j prefs.Judgement) (prefs.Judgement, error) {
 	if j.Pair != fuzzPairID {
-		return prefs.ErrNoPair
+		return prefs.Judgement{}, prefs.ErrNoPair
 	}
 	p.judged = append(p.judged, j)
-	return nil
+	return j, nil
 }
 
 // FuzzVerdict posts arbitrary bodies, with an arbitrary Content-Type, to
@@ -48,6 +48,8 @@ func FuzzVerdict(f *testing.F) {
 	f.Add(json, verdictBody("pair-99", "ann", ChoiceTie, false))
 	f.Add(json, verdictBody(fuzzPairID, "auto:x", ChoiceTie, false))
 	f.Add(json, verdictBody(fuzzPairID, "a\x00b", ChoiceTie, false))
+	f.Add(json, `{"id":"00112233445566778899aabbccddeeff","pair":"pair-00","judge":"ann","choice":"tie","swapped":true}`)
+	f.Add(json, `{"id":"a b","pair":"pair-00","judge":"ann","choice":"tie","swapped":true}`)
 	f.Add(json, `{"pair":"pair-00","judge":"ann","choice":"tie"}`)
 	f.Add(json, `{"pair":"pair-00","judge":"ann","choice":"tie","swapped":false,"extra":1}`)
 	f.Add(json, `{"pair":"pair-00","judge":"ann","choice":"tie","swapped":false} {}`)

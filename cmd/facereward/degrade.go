@@ -32,7 +32,7 @@ Unreadable images are reported, counted and skipped.`, stdout)
 	out := fs.String("out", "", "output folder")
 	preset := fs.String("preset", "diffbir", "degradation preset: "+strings.Join(degrade.PresetNames(), ", "))
 	seed := fs.Uint64("seed", 7, "random seed")
-	size := fs.Int("size", 128, "working size: faces are resized (INTER_AREA) to size×size first")
+	size := fs.Int("size", 128, fmt.Sprintf("working size, in [%d, %d]: faces are resized (INTER_AREA) to size×size first", degrade.MinSize, degrade.MaxSize))
 	split := fs.String("split", "", "keep only a split of the FFHQ ids: train (01001–04799) or devval (04800–04999)")
 	list := fs.String("list", "", "keep only the ids or file names listed in this file (one per line)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers")
@@ -48,8 +48,8 @@ Unreadable images are reported, counted and skipped.`, stdout)
 	if *in == "" || *out == "" {
 		return fmt.Errorf("degrade: --in and --out are required (see --help)")
 	}
-	if *size < 16 || *workers < 1 {
-		return fmt.Errorf("degrade: --size must be ≥ 16 and --workers ≥ 1")
+	if *workers < 1 {
+		return fmt.Errorf("degrade: --workers %d must be ≥ 1", *workers)
 	}
 	return degrade.MakeSet(degrade.SetOptions{In: *in, Out: *out, Preset: *preset, Overrides: sets, Size: *size, Seed: *seed,
 		Split: *split, List: *list, Workers: *workers}, stdout, os.Stderr)

@@ -15,6 +15,13 @@ func TestDegradeCommandErrors(t *testing.T) {
 	if _, _, err := runCLI("degrade", "--in", t.TempDir(), "--out", t.TempDir(), "--set", "no_such_key=1"); err == nil || !strings.Contains(err.Error(), "no_such_key") {
 		t.Errorf("bad --set: %v", err)
 	}
+	// The errors name the value and flag given, not a rescaled setting.
+	if _, _, err := runCLI("degrade", "--in", t.TempDir(), "--out", t.TempDir(), "--set", "kernel_size=1000001"); err == nil || !strings.Contains(err.Error(), "kernel_size 1000001") {
+		t.Errorf("--set kernel_size=1000001: %v", err)
+	}
+	if _, _, err := runCLI("degrade", "--in", t.TempDir(), "--out", t.TempDir(), "--size", "100000"); err == nil || !strings.Contains(err.Error(), "--size 100000 outside [16, 2048]") {
+		t.Errorf("--size 100000: %v", err)
+	}
 }
 
 // The flags reach the set: its summary names the preset, size and seed

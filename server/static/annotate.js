@@ -43,6 +43,14 @@ async function request(url, init) {
   return body;
 }
 
+// newVerdictID draws the id a verdict is sent with: 128 random bits in
+// hex. crypto.randomUUID would do, but browsers offer it only on https and
+// localhost, and annotators may reach this server over plain http.
+function newVerdictID() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 async function loadNext() {
   busy = true;
   current = null;
@@ -69,6 +77,9 @@ async function show(next) {
   }
   pairView.dataset.pair = next.pair;
   pairView.dataset.swapped = next.swapped;
+  // One id per pair shown, sent again by every retry: a verdict whose
+  // answer was lost (the server died after saving it) is stored once.
+  next.verdictID = newVerdictID();
   current = next;
 }
 
@@ -80,7 +91,7 @@ async function give(choice) {
     const saved = await request('/api/verdict', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ pair: current.pair, judge, choice, swapped: current.swapped }),
+      body: JSON.stringify({ id: current.verdictID, pair: current.pair, judge, choice, swapped: current.swapped }),
     });
     if (saved.saved !== true) throw new Error('the server did not confirm the save');
     showCounts(saved.judged, saved.total);
