@@ -133,9 +133,8 @@ func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, noise Noise) (*tens
 	if len(x0.Shape) == 0 || x0.Shape[0] == 0 {
 		return nil, 0, fmt.Errorf("diffusion: start image has shape %s, want a batch", tensor.ShapeString(x0.Shape))
 	}
-	run := int(math.Round(strength * float64(d.Steps)))
-	step := d.Steps - run
-	if run == 0 {
+	step := d.StartStep(strength)
+	if step == d.Steps {
 		return x0.Clone(), step, nil
 	}
 	t := make([]int, x0.Shape[0])
@@ -147,12 +146,34 @@ func (d DDIM) StartFrom(x0 *tensor.Tensor, strength float64, noise Noise) (*tens
 	return d.Schedule.Noise(x0, eps, t), step, nil
 }
 
+// StartStep is the first step a run at strength in [0, 1] takes: it runs
+// the last round(strength·Steps) of the Steps (Steps: none).
+func (d DDIM) StartStep(strength float64) int {
+	return d.Steps - int(math.Round(strength*float64(d.Steps)))
+}
+
 // Noise fills dst with standard normal draws: a sampler's one source of
 // randomness, so that who draws what, in which order, is the caller's.
 type Noise func(dst []float32)
 
 // RNGNoise draws from rng, in order: a batch's faces share one stream.
 func RNGNoise(rng *rand.Rand) Noise { return func(dst []float32) { FillNormal(rng, dst) } }
+
+// Recorded replays draws made beforehand: item i of a batch reads its next
+// values from items[i], in order, as if it were drawing them itself. A
+// caller that must keep the draws of one stream shared by items restored
+// one after another (the faces of a photo) draws each item's share first
+// and then samples them together.
+func Recorded(items [][]float32) Noise {
+	next := make([]int, len(items))
+	return func(dst []float32) {
+		per := len(dst) / len(items)
+		for i, src := range items {
+			copy(dst[i*per:(i+1)*per], src[next[i]:next[i]+per])
+			next[i] += per
+		}
+	}
+}
 
 // PerItem draws item i of a batch from rngs[i] (dst splits into len(rngs)
 // equal parts), so that an item's draws, and so its sample, do not depend

@@ -1,12 +1,17 @@
 package photo
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"facereward/facenet"
 	"facereward/faces"
+	"facereward/imageio"
 	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/tensor"
@@ -160,4 +165,53 @@ func TestPhotoFacesNoFace(t *testing.T) {
 	if _, err := r.PhotoFaces(img, found, nil); !errors.Is(err, ErrNoFace) || err.Error() != "no face found (smaller than 40 px)" {
 		t.Errorf("a skipped detection: %v", err)
 	}
+}
+
+// A photo's faces restored together, r.Batch at a time, give the bytes
+// they give restored one after another: each face's noise is its share of
+// the photo's one stream, drawn in face order.
+func TestPhotoBatchSameBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: detects and aligns the faces of a real photo (several seconds)")
+	}
+	img, err := imageio.Read("../testdata/detect/faceapi_sample6.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := faces.DefaultOptions().Detect(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Faces) < 3 {
+		t.Fatalf("%d faces found, want at least 3 for batches of 2 to split", len(found.Faces))
+	}
+	lm, _, err := facenet.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tinyRestorer(t)
+	r.Landmarks, r.Upscale = lm, 1
+	var images [][]byte
+	for _, batch := range []int{1, 2, len(found.Faces)} {
+		r.Batch = batch
+		pr, err := r.PhotoFaces(img, found, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pr.Faces) != len(found.Faces) {
+			t.Fatalf("batch %d: %d faces restored of %d", batch, len(pr.Faces), len(found.Faces))
+		}
+		images = append(images, rawBytes(pr.Image))
+	}
+	for i, b := range images[1:] {
+		if !bytes.Equal(b, images[0]) {
+			t.Errorf("photo restored in batches (case %d) differs from it restored face by face", i+1)
+		}
+	}
+}
+
+func rawBytes(t *tensor.Tensor) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, t.Data)
+	return b.Bytes()
 }

@@ -51,8 +51,9 @@ func writeCrop(t *testing.T, dir, name string, h, w int) dataset.File {
 }
 
 // Crops are restored at their own size, each with noise from the seed and
-// its own name: restored alone or after another, a crop gives the same
-// bytes. An unreadable input is reported and skipped.
+// its own name: restored alone, after another, or one at a time rather
+// than in one batch, a crop gives the same bytes. An unreadable input is
+// reported and skipped, and the rest of its batch restored.
 func TestRestoreAllAligned(t *testing.T) {
 	r, in := tinyRestorer(t), t.TempDir()
 	a, b := writeCrop(t, in, "a.png", 20, 24), writeCrop(t, in, "b.png", 16, 16)
@@ -83,6 +84,20 @@ func TestRestoreAllAligned(t *testing.T) {
 	y, err := os.ReadFile(filepath.Join(alone, "b.png"))
 	if err != nil || !bytes.Equal(x, y) {
 		t.Errorf("b restored after a differs from b restored alone (%v)", err)
+	}
+	single := t.TempDir()
+	o.Out, o.Batch = single, 1
+	if rep := r.RestoreAll(all, plan(t, all, o), o, io.Discard, io.Discard); rep.Failed != 1 {
+		t.Fatalf("one at a time: %d failed, want 1", rep.Failed)
+	}
+	for _, name := range []string{"a.png", "b.png"} {
+		x, err := os.ReadFile(filepath.Join(both, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y, err := os.ReadFile(filepath.Join(single, name)); err != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s restored in a batch of 3 differs from it restored one at a time (%v)", name, err)
+		}
 	}
 	for _, p := range []string{filepath.Join(both, "a.png"), filepath.Join(both, "stage1", "a.png")} {
 		img, err := imageio.Read(p)

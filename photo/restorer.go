@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 
+	"facereward/diffusion"
 	"facereward/facenet"
 	"facereward/faces"
 	"facereward/imgproc"
@@ -41,27 +43,40 @@ type Restorer struct {
 	FRM         *reward.FRM
 	Rec         *facenet.Recognition
 	MinIdentity float64
+	// Batch is how many of a photo's faces go through the networks
+	// together (0 or 1: one at a time); the bytes out are the same.
+	Batch int
 }
 
 // size is the side of the faces the model restores.
 func (r *Restorer) size() int { return r.Sampler.Model.Config.UNet.ImageSize }
 
-// Aligned restores an aligned crop of any size at the model's size and
-// returns the stage-1 estimate and the restoration at the crop's size.
-func (r *Restorer) Aligned(img *tensor.Tensor, rng *rand.Rand) (est, res *tensor.Tensor, err error) {
+// Aligned restores aligned crops of any size at the model's size, all in
+// one batch, crop i with the noise of rngs[i], and returns the stage-1
+// estimates and the restorations at the crops' sizes. A crop comes out as
+// it would restored alone (restorer.Sampler.RestoreEach).
+func (r *Restorer) Aligned(imgs []*tensor.Tensor, rngs []*rand.Rand) (est, res []*tensor.Tensor, err error) {
 	size := r.size()
-	h, w := img.Shape[0], img.Shape[1]
-	x := img
-	if h != size || w != size {
-		x = imgproc.Resize(img, size, size, imgproc.Area)
+	per := size * size * 3
+	batch := tensor.New(len(imgs), size, size, 3)
+	for i, img := range imgs {
+		x := img
+		if img.Shape[0] != size || img.Shape[1] != size {
+			x = imgproc.Resize(img, size, size, imgproc.Area)
+		}
+		copy(batch.Data[i*per:(i+1)*per], x.Data)
 	}
-	s1, out, err := r.Sampler.Restore(tensor.FromSlice(x.Data, 1, size, size, 3), rng)
+	s1, out, err := r.Sampler.RestoreEach(batch, rngs)
 	if err != nil {
 		return nil, nil, err
 	}
-	est, res = tensor.FromSlice(s1.Data, size, size, 3), tensor.FromSlice(out.Data, size, size, 3)
-	if h != size || w != size {
-		est, res = imgproc.Resize(est, h, w, imgproc.Cubic), imgproc.Resize(res, h, w, imgproc.Cubic)
+	for i, img := range imgs {
+		e := tensor.FromSlice(s1.Data[i*per:(i+1)*per], size, size, 3)
+		o := tensor.FromSlice(out.Data[i*per:(i+1)*per], size, size, 3)
+		if h, w := img.Shape[0], img.Shape[1]; h != size || w != size {
+			e, o = imgproc.Resize(e, h, w, imgproc.Cubic), imgproc.Resize(o, h, w, imgproc.Cubic)
+		}
+		est, res = append(est, e), append(res, o)
 	}
 	return est, res, nil
 }
@@ -105,7 +120,7 @@ func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.
 		return nil, ErrNoFace
 	}
 	size, up := r.size(), max(1, r.Upscale)
-	fs := found.Faces
+	fs := slices.Clone(found.Faces) // RefinePoints moves the points: the caller's stay
 	if r.OnlyCenter {
 		c := centerFace(fs, img.Shape[1], img.Shape[0])
 		fs = fs[c : c+1]
@@ -116,23 +131,24 @@ func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.
 		return nil, err
 	}
 	res := &PhotoResult{Image: base, Skipped: found.Skipped}
-	for _, f := range fs {
-		if err := faces.RefinePoints(img, &f, r.Landmarks); err != nil {
+	crops, ms := make([]*tensor.Tensor, len(fs)), make([]faces.Affine, len(fs))
+	for i := range fs {
+		if err := faces.RefinePoints(img, &fs[i], r.Landmarks); err != nil {
 			return nil, err
 		}
-		crop, m, err := faces.Align(img, f.Points, size)
-		if err != nil {
+		if crops[i], ms[i], err = faces.Align(img, fs[i].Points, size); err != nil {
 			return nil, err
 		}
-		_, out, err := r.Sampler.Restore(tensor.FromSlice(crop.Data, 1, size, size, 3), rng)
-		if err != nil {
-			return nil, err
-		}
-		restored := tensor.FromSlice(out.Data, size, size, 3)
+	}
+	restored, err := r.restoreCrops(crops, rng)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range fs {
 		if grey {
-			toGrey(restored)
+			toGrey(restored[i])
 		}
-		face, pasted, err := r.face(img, base, res.Image, f, m, crop, restored, up)
+		face, pasted, err := r.face(img, base, res.Image, f, ms[i], crops[i], restored[i], up)
 		if err != nil {
 			return nil, err
 		}
@@ -140,12 +156,40 @@ func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.
 			res.Image = pasted
 		}
 		res.Faces = append(res.Faces, face)
-		res.Crops, res.Restored = append(res.Crops, crop), append(res.Restored, restored)
+		res.Crops, res.Restored = append(res.Crops, crops[i]), append(res.Restored, restored[i])
 	}
 	if grey {
 		toGrey(res.Image)
 	}
 	return res, nil
+}
+
+// restoreCrops restores a photo's aligned crops (at the model's size) r.Batch
+// at a time, each with the draws it would take from rng restored in turn
+// (drawn first, in face order), so a photo's bytes do not depend on the
+// batch size.
+func (r *Restorer) restoreCrops(crops []*tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
+	size, step := r.size(), max(1, r.Batch)
+	per := size * size * 3
+	var out []*tensor.Tensor
+	for start := 0; start < len(crops); start += step {
+		chunk := crops[start:min(start+step, len(crops))]
+		batch := tensor.New(len(chunk), size, size, 3)
+		draws := make([][]float32, len(chunk))
+		for i, c := range chunk {
+			copy(batch.Data[i*per:(i+1)*per], c.Data)
+			draws[i] = make([]float32, r.Sampler.Draws()*per)
+			diffusion.FillNormal(rng, draws[i])
+		}
+		_, res, err := r.Sampler.RestoreRecorded(batch, draws)
+		if err != nil {
+			return nil, err
+		}
+		for i := range chunk {
+			out = append(out, tensor.FromSlice(res.Data[i*per:(i+1)*per], size, size, 3))
+		}
+	}
+	return out, nil
 }
 
 // upscale enlarges img up times: with r.Background by its factor while

@@ -34,6 +34,9 @@ type Options struct {
 	Sampler        restorer.SampleOptions // the sampler's settings
 	Seed           uint64
 	Aligned        bool   // inputs are aligned face crops: no detection
+	// Batch is how many aligned crops, or faces of a photo, go through the
+	// networks together: wider matrix products, the same bytes out.
+	Batch int
 	Out            string // folder of the restorations
 	Stage1         string // with Aligned, also write the stage-1 estimates here; "" for none
 
@@ -59,6 +62,14 @@ type Options struct {
 	Ext, Suffix string
 }
 
+// DefaultBatch and MaxBatch bound Options.Batch: at 128×128 a face's
+// activations in the UNet are about 30 MB, so 64 stay near 2 GB; the
+// default is where faces/s stopped rising on two cores (README).
+const (
+	DefaultBatch = 8
+	MaxBatch     = 64
+)
+
 // The background upsamplers of Options.Background.
 const (
 	BackgroundCubic  = "cubic"
@@ -71,7 +82,7 @@ const (
 // faces, two people 0.86).
 func DefaultOptions() Options {
 	d := faces.DefaultOptions()
-	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
+	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Batch: DefaultBatch, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
 }
 
 // Validate checks every setting before any work is done.
@@ -86,6 +97,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("restore: --upscale %d outside [1, 8]", o.Upscale)
 	case o.Background != BackgroundCubic && o.Background != BackgroundESRGAN:
 		return fmt.Errorf("restore: --bg-upsampler %q (want %s or %s)", o.Background, BackgroundCubic, BackgroundESRGAN)
+	case o.Batch < 1 || o.Batch > MaxBatch:
+		return fmt.Errorf("restore: --batch %d outside [1, %d]", o.Batch, MaxBatch)
 	case o.MinFace < 8:
 		return fmt.Errorf("restore: --min-face %d below 8 pixels", o.MinFace)
 	case o.Detector != faces.DetectorSSD && o.Detector != faces.DetectorPigo:
@@ -158,7 +171,7 @@ func NewRestorer(o Options) (*Restorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
-	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions()}
+	r := &Restorer{Sampler: s, Upscale: o.Upscale, OnlyCenter: o.OnlyCenter, MinIdentity: o.MinIdentity, Detect: faces.DefaultOptions(), Batch: o.Batch}
 	r.Detect.Detector, r.Detect.MinFace, r.Detect.MinConfidence = o.Detector, o.MinFace, o.MinScore
 	if !o.Aligned {
 		if r.Landmarks, r.Rec, err = facenet.Load(); err != nil {
@@ -225,56 +238,92 @@ func (rep *Report) summary(out string) string {
 // restored, kept and skipped. An input that cannot be read or restored is
 // reported and counted as failed.
 func (r *Restorer) RestoreAll(inputs []dataset.File, targets []target, o Options, stdout, stderr io.Writer) *Report {
-	rep := &Report{}
+	rep := &Report{Inputs: make([]InputReport, len(inputs))}
+	errs := make([]error, len(inputs))
 	bar := progress.New(stderr, "restore", len(inputs))
-	for i, in := range inputs {
-		// One random stream per input name: results do not depend on
-		// which other files were given.
-		rng := rand.New(rand.NewPCG(o.Seed, degrade.Stream(in.Rel)))
-		ir := InputReport{Input: in.Path}
-		err := r.restoreOne(in, targets[i], o, rng, &ir)
-		if err != nil {
-			ir.Error = err.Error()
-			rep.Failed++
-			fmt.Fprintf(stderr, "\nrestore: %s: %v\n", in.Path, err)
+	// Aligned crops go through the networks o.Batch at a time; photos one
+	// by one (their faces are found first).
+	step := 1
+	if o.Aligned {
+		step = o.Batch
+	}
+	for start := 0; start < len(inputs); start += step {
+		end := min(start+step, len(inputs))
+		if o.Aligned {
+			r.restoreAligned(inputs[start:end], targets[start:end], o, rep.Inputs[start:end], errs[start:end])
+		} else {
+			rep.Inputs[start] = InputReport{Input: inputs[start].Path}
+			errs[start] = r.restorePhoto(inputs[start], targets[start], o, inputRNG(o, inputs[start]), &rep.Inputs[start])
 		}
-		for _, f := range ir.Faces {
-			if f.Restored {
-				rep.Restored++
-			} else {
-				rep.Kept++
+		for i := start; i < end; i++ {
+			ir := &rep.Inputs[i]
+			if errs[i] != nil {
+				ir.Error = errs[i].Error()
+				rep.Failed++
+				fmt.Fprintf(stderr, "\nrestore: %s: %v\n", inputs[i].Path, errs[i])
+			}
+			for _, f := range ir.Faces {
+				if f.Restored {
+					rep.Restored++
+				} else {
+					rep.Kept++
+				}
+			}
+			if !o.Aligned && errs[i] == nil {
+				fmt.Fprintln(stdout, photoLine(*ir))
 			}
 		}
-		if !o.Aligned && err == nil {
-			fmt.Fprintln(stdout, photoLine(ir))
-		}
-		rep.Inputs = append(rep.Inputs, ir)
-		bar.Add(1)
+		bar.Add(end - start)
 	}
 	bar.Finish()
 	return rep
 }
 
-// restoreOne restores one input and writes its files, filling ir.
-func (r *Restorer) restoreOne(in dataset.File, t target, o Options, rng *rand.Rand, ir *InputReport) error {
+// inputRNG is an input's random stream, one per input name: results do
+// not depend on which other files were given, or on their order.
+func inputRNG(o Options, in dataset.File) *rand.Rand {
+	return rand.New(rand.NewPCG(o.Seed, degrade.Stream(in.Rel)))
+}
+
+// restoreAligned restores aligned crops as one batch and writes their
+// files, filling irs and errs (one per input): a crop that cannot be read
+// fails alone; one the batch could not restore or write fails with it.
+func (r *Restorer) restoreAligned(inputs []dataset.File, targets []target, o Options, irs []InputReport, errs []error) {
+	var imgs []*tensor.Tensor
+	var rngs []*rand.Rand
+	var ok []int
+	for i, in := range inputs {
+		irs[i] = InputReport{Input: in.Path}
+		img, err := imageio.Read(in.Path)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		imgs, rngs, ok = append(imgs, img), append(rngs, inputRNG(o, in)), append(ok, i)
+	}
+	if len(ok) == 0 {
+		return
+	}
+	est, res, err := r.Aligned(imgs, rngs)
+	for k, i := range ok {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		irs[i].Output = o.imagePath(targets[i])
+		if errs[i] = writeImage(irs[i].Output, res[k]); errs[i] == nil && o.Stage1 != "" {
+			errs[i] = writeImage(filepath.Join(o.Stage1, filepath.FromSlash(targets[i].Stem)+".png"), est[k])
+		}
+	}
+}
+
+// restorePhoto restores one whole photo and writes its files, filling ir.
+func (r *Restorer) restorePhoto(in dataset.File, t target, o Options, rng *rand.Rand, ir *InputReport) error {
 	img, err := imageio.Read(in.Path)
 	if err != nil {
 		return err
 	}
 	ir.Output = o.imagePath(t)
-	if o.Aligned {
-		est, res, err := r.Aligned(img, rng)
-		if err != nil {
-			return err
-		}
-		if err := writeImage(ir.Output, res); err != nil {
-			return err
-		}
-		if o.Stage1 != "" {
-			return writeImage(filepath.Join(o.Stage1, filepath.FromSlash(t.Stem)+".png"), est)
-		}
-		return nil
-	}
 	pr, err := r.Photo(img, rng)
 	if err != nil {
 		return err

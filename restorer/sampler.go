@@ -111,6 +111,41 @@ func (s *Sampler) RestoreEach(lq *tensor.Tensor, rngs []*rand.Rand) (stage1, out
 	return s.restore(lq, diffusion.PerItem(rngs))
 }
 
+// RestoreRecorded is Restore with face i's noise read from draws[i], which
+// must hold Draws() values per value of a face, as Restore of it alone
+// would draw them.
+func (s *Sampler) RestoreRecorded(lq *tensor.Tensor, draws [][]float32) (stage1, out *tensor.Tensor, err error) {
+	if len(lq.Shape) == 0 || lq.Shape[0] != len(draws) {
+		return nil, nil, fmt.Errorf("restorer: %d recorded draws for a batch of shape %s", len(draws), tensor.ShapeString(lq.Shape))
+	}
+	want := s.Draws() * (lq.Len() / len(draws))
+	for i, d := range draws {
+		if len(d) != want {
+			return nil, nil, fmt.Errorf("restorer: face %d has %d recorded draws, want %d", i, len(d), want)
+		}
+	}
+	return s.restore(lq, diffusion.Recorded(draws))
+}
+
+// Draws is how many standard normals Restore draws per value of a face:
+// one to noise the stage-1 estimate when it starts from it, and one per
+// step that adds noise (σ > 0). The sampling loop draws under these same
+// conditions (TestDrawsCountsRestore).
+func (s *Sampler) Draws() int {
+	d := s.DDIM()
+	start := d.StartStep(s.Strength)
+	n := 0
+	if start < d.Steps {
+		n++
+	}
+	for i := start; i < d.Steps; i++ {
+		if d.Schedule.Sigma(d.Timestep(i), d.Timestep(i+1), s.Eta) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Sampler) restore(lq *tensor.Tensor, noise diffusion.Noise) (stage1, out *tensor.Tensor, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err

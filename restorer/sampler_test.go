@@ -449,3 +449,71 @@ func TestRestoreEachIsRestoreAlone(t *testing.T) {
 		t.Errorf("3 faces with 2 streams: %v", err)
 	}
 }
+
+// Draws counts exactly what Restore draws, whatever the strength and eta,
+// and faces restored together from recorded draws (each face's share of
+// one stream, drawn first) come out as restored one after another from
+// that stream.
+func TestDrawsCountsRestore(t *testing.T) {
+	m := newTiny(t, 16, 3)
+	perturbZeros(m, rand.New(rand.NewPCG(4, 4)))
+	const n, size = 2, 16
+	per := size * size * 3
+	lq := randImage(rand.New(rand.NewPCG(1, 2)), n, size)
+	for i := range lq.Data {
+		lq.Data[i] = 0.5 + 0.5*lq.Data[i]/(1+abs(lq.Data[i]))
+	}
+	for _, o := range []SampleOptions{
+		{Steps: 6, Strength: 0.5, Guidance: 0.3, Eta: 0.7, LowBand: 2},
+		{Steps: 5, Strength: 1, Eta: 0},
+		{Steps: 4, Strength: 0, Eta: 1},
+		{Steps: 7, Strength: 0.3, Eta: 1},
+	} {
+		s, err := NewSampler(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := 0
+		rng := rand.New(rand.NewPCG(5, 5))
+		_, _, err = s.restore(tensor.FromSlice(lq.Data[:per], 1, size, size, 3), func(dst []float32) {
+			counted += len(dst)
+			diffusion.FillNormal(rng, dst)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counted != s.Draws()*per {
+			t.Errorf("%+v: Restore drew %d normals, Draws says %d per value (%d)", o, counted, s.Draws(), s.Draws()*per)
+		}
+		// One after another from one stream, then together from records.
+		shared := rand.New(rand.NewPCG(9, 9))
+		var alone []*tensor.Tensor
+		for i := range n {
+			_, out, err := s.Restore(tensor.FromSlice(lq.Data[i*per:(i+1)*per], 1, size, size, 3), shared)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone = append(alone, out)
+		}
+		shared = rand.New(rand.NewPCG(9, 9))
+		draws := make([][]float32, n)
+		for i := range draws {
+			draws[i] = make([]float32, s.Draws()*per)
+			diffusion.FillNormal(shared, draws[i])
+		}
+		_, out, err := s.RestoreRecorded(lq, draws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if !bytes.Equal(rawBytes(alone[i]), rawBytes(tensor.FromSlice(out.Data[i*per:(i+1)*per], 1, size, size, 3))) {
+				t.Errorf("%+v: face %d from recorded draws differs from it restored in turn", o, i)
+			}
+		}
+		if s.Draws() > 0 {
+			if _, _, err := s.RestoreRecorded(lq, [][]float32{draws[0], draws[1][1:]}); err == nil {
+				t.Errorf("%+v: a face with too few recorded draws was accepted", o)
+			}
+		}
+	}
+}
