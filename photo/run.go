@@ -34,11 +34,11 @@ type Options struct {
 	Sampler        restorer.SampleOptions // the sampler's settings
 	Seed           uint64
 	Aligned        bool   // inputs are aligned face crops: no detection
+	Out            string // folder of the restorations
+	Stage1         string // with Aligned, also write the stage-1 estimates here; "" for none
 	// Batch is how many aligned crops, or faces of a photo, go through the
 	// networks together: wider matrix products, the same bytes out.
 	Batch int
-	Out            string // folder of the restorations
-	Stage1         string // with Aligned, also write the stage-1 estimates here; "" for none
 
 	// Whole photos: Upscale multiplies the photo's size (faces are
 	// restored at the output's resolution); MinFace is the smallest face

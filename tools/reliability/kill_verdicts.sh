@@ -13,11 +13,11 @@
 # SIGKILLed KILLS times at random moments (seeded $RANDOM) and restarted
 # on the same port. At the end it exports the verdicts (GET
 # /api/export.jsonl) and checks that every acknowledged verdict is stored:
-# lost must be 0. It also counts duplicates (a judge's second verdict on a
-# pair: a re-sent verdict whose first answer was lost after the commit;
-# reported, not a failure) and stored verdicts whose acknowledgement the
-# kill cut off, and,
-# for SQLite, runs PRAGMA integrity_check.
+# lost must be 0, and duplicates too (a judge's second verdict on a pair:
+# a re-send whose first answer was lost after the commit, which its
+# idempotency id must keep from being stored again). It also counts the
+# stored verdicts whose acknowledgement the kill cut off, and, for SQLite,
+# runs PRAGMA integrity_check.
 #
 # Backends: sqlite (the --db file), postgres (a throwaway cluster from
 # /usr/local/bin's initdb/pg_ctl, run as the postgres user, on 127.0.0.1

@@ -13,8 +13,9 @@
 // offers the pair again only if the verdict was not stored; even-numbered
 // clients send the same verdict again until it is answered, as the
 // annotation page does (its pair stays on screen and the same key
-// retries), which stores it twice when the lost answer was a committed
-// one. It prints one JSON line of counts.
+// retries), with the same idempotency id, as the page sends, so a
+// re-send whose first answer was lost after the commit is stored once.
+// It prints one JSON line of counts.
 //
 //	go run ./tools/reliability/verdictload -url http://127.0.0.1:18181 -clients 8 -duration 60s -acked acked.jsonl
 //
@@ -135,7 +136,8 @@ func run() error {
 					continue
 				}
 				choice := []string{"shown-left", "shown-right", "tie"}[rng.IntN(3)]
-				body, _ := json.Marshal(map[string]any{"pair": next.Pair, "judge": judge, "choice": choice, "swapped": next.Swapped})
+				id := fmt.Sprintf("%s-c%02d-%d", *prefix, c, rng.Uint64())
+				body, _ := json.Marshal(map[string]any{"pair": next.Pair, "judge": judge, "choice": choice, "swapped": next.Swapped, "id": id})
 				var resp struct {
 					Saved   bool   `json:"saved"`
 					Pair    string `json:"pair"`
@@ -272,6 +274,9 @@ func checkExport(exportPath, ackedPath string) error {
 	fmt.Println(string(summary))
 	if lost > 0 {
 		return fmt.Errorf("%d acknowledged verdict(s) lost", lost)
+	}
+	if dups > 0 {
+		return fmt.Errorf("%d verdict(s) stored twice (a re-send with its idempotency id must be stored once)", dups)
 	}
 	return nil
 }
