@@ -5,13 +5,19 @@
 # same seed, then scored on dev-val (ids 04800–04999 of --data, degraded
 # with --preset at seed 1001, as bench/quality.sh) or on any paired set
 # given with --pairs DIR (DIR/lq and DIR/gt, matched by name): PSNR, SSIM,
-# IDS, LMD, BRISQUE (facereward eval) and the built-in FRM's mean score.
-# Runs resume where they stopped; finished ones are not retrained.
+# IDS, LMD, BRISQUE (facereward eval) and the FRM's mean score.
+# --base (default builtin:base) is the restorer tuned and the base row;
+# --reward (default the built-in FRM) the reward model ReFL trains with
+# and the scores use. Other flags after -- go to every train refl run
+# (e.g. -- --guidance 0.3). Runs resume where they stopped; finished ones
+# are not retrained.
 # Usage: bench/refl.sh [--steps 200] [--out out/refl] [--data DIR] [--preset diffbir]
-#                      [--pairs DIR] [--only "full noreg"]
+#                      [--base DIR] [--reward FILE|RUN] [--pairs DIR] [--only "full noreg"]
+#                      [-- train refl flags…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=200 out=out/refl data=../shared/data/ffhq128 preset=diffbir pairs="" only="full noreg nostruct static nopixel"
+base=builtin:base reward=() scorer=() extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps=$2; shift 2 ;;
@@ -20,6 +26,9 @@ while [ $# -gt 0 ]; do
     --preset) preset=$2; shift 2 ;;
     --pairs) pairs=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --base) base=$2; shift 2 ;;
+    --reward) reward=(--reward "$2"); scorer=(--model "$2"); shift 2 ;;
+    --) shift; extra=("$@"); break ;;
     *) echo "refl.sh: unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +46,7 @@ for name in $only; do
   [ -f "$run/config.json" ] && resume=(--resume)
   start=$(date +%s)
   # shellcheck disable=SC2086
-  bin/facereward train refl --data "$data" --preset "$preset" --run "$run" --steps "$steps" ${flags[$name]} "${resume[@]}"
+  bin/facereward train refl --data "$data" --preset "$preset" --run "$run" --steps "$steps" --base "$base" "${reward[@]}" ${flags[$name]} "${extra[@]}" "${resume[@]}"
   echo "$name: $(( $(date +%s) - start )) s of training" | tee -a "$out/compute.txt"
 done
 if [ -z "$pairs" ]; then
@@ -48,14 +57,14 @@ restore() { # name, model flags…
   local name=$1; shift
   [ -d "$out/$name" ] || bin/facereward restore "$pairs/lq" --aligned "$@" --out "$out/$name"
 }
-restore base
+restore base --model "$base"
 evalargs=(--pred "$out/base" --name base)
 for name in $only; do
   restore "$name" --model "$out/runs/$name/model"
   evalargs+=(--pred "$out/$name" --name "${label[$name]}")
 done
 bin/facereward eval --gt "$pairs/gt" --lq "$pairs/lq" "${evalargs[@]}" --out "$out/eval"
-echo "mean FRM score (built-in FRM):" | tee "$out/frm.txt"
+echo "mean FRM score (${scorer[1]:-the built-in FRM}):" | tee "$out/frm.txt"
 for name in base $only; do
-  bin/facereward reward score "$out/$name" | awk -v n="$name" '{s+=$1; c++} END {printf "%s\t%.3f\t(n = %d)\n", n, s/c, c}' | tee -a "$out/frm.txt"
+  bin/facereward reward score "${scorer[@]}" "$out/$name" | awk -v n="$name" '{s+=$1; c++} END {printf "%s\t%.3f\t(n = %d)\n", n, s/c, c}' | tee -a "$out/frm.txt"
 done
