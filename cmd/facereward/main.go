@@ -52,6 +52,13 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	prof, args, err := parseProfileFlags(args)
+	if err != nil {
+		return err
+	}
+	if prof != (profileFlags{}) {
+		return profiled(prof, func() error { return run(args, stdout, stderr) })
+	}
 	if len(args) == 0 || isHelp(args[0]) {
 		// "help help" and "--help -h" ask for the list, not for a command.
 		if len(args) > 1 && !isHelp(args[1]) {
@@ -77,6 +84,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `facereward: blind face restoration with a diffusion model, tuned by reward feedback learning.
 
 Usage: facereward COMMAND [flags]
+       facereward --cpuprofile FILE --memprofile FILE COMMAND [flags]   (profiles: docs/profiling.md)
 
 Commands:
 `)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +110,37 @@ func TestBenchEngineRuns(t *testing.T) {
 	}
 	if rep.Go["A"].Train <= 0 || rep.Go["A"].Forward <= 0 || rep.GemmGFLOPS <= 0 {
 		t.Fatalf("report %+v", rep)
+	}
+}
+
+// --cpuprofile and --memprofile before a command write pprof profiles of
+// it, refuse to replace an existing file, and leave help and unknown
+// flags to the usual messages.
+func TestProfileFlags(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out")
+	var out bytes.Buffer
+	if err := run([]string{"--cpuprofile", cpu, "--memprofile", mem, "version"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "facereward") {
+		t.Errorf("version printed %q", out.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		// A pprof profile is a gzipped protocol buffer.
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %v, %d bytes, want a gzipped profile", p, err, len(b))
+		}
+	}
+	if err := run([]string{"--cpuprofile", cpu, "version"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("an existing profile file: %v, want a refusal", err)
+	}
+	if err := run([]string{"--cpuprofil", cpu, "version"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--cpuprofile FILE") {
+		t.Errorf("a misspelt profile flag: %v", err)
+	}
+	out.Reset()
+	if err := run([]string{"--help"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "--cpuprofile FILE") {
+		t.Errorf("--help: %v, %q", err, out.String())
 	}
 }
