@@ -18,11 +18,18 @@ type Graph struct {
 	// recorded and no gradient buffers are kept (sampling, frozen scoring).
 	NoGrad bool
 
-	tape  []func()
+	tape  []step
 	inter []*Var // intermediate values, whose buffers go back to the pool
 
 	free map[int][][]float32 // released buffers by length
-	used [][]float32         // buffers handed out this step
+	used [][]float32         // buffers handed out this step; nil once released early
+}
+
+// step is one recorded operation: its output and the function that sends
+// the output's gradient on to its inputs.
+type step struct {
+	out      *Var
+	backward func()
 }
 
 // NewGraph returns an empty graph that records gradients.
@@ -30,6 +37,13 @@ func NewGraph() *Graph { return &Graph{free: map[int][][]float32{}} }
 
 // buf returns a buffer of n float32s from the pool; zeroed when zero is set.
 func (g *Graph) buf(n int, zero bool) []float32 {
+	b, _ := g.slot(n, zero)
+	return b
+}
+
+// slot is buf that also returns the buffer's index in g.used, for a
+// buffer that may go back to the pool before Reset.
+func (g *Graph) slot(n int, zero bool) ([]float32, int) {
 	var b []float32
 	if l := g.free[n]; len(l) > 0 {
 		b = l[len(l)-1]
@@ -41,7 +55,7 @@ func (g *Graph) buf(n int, zero bool) []float32 {
 		b = make([]float32, n)
 	}
 	g.used = append(g.used, b)
-	return b
+	return b, len(g.used) - 1
 }
 
 // Scratch returns a zeroed temporary buffer that lives until Reset.
@@ -71,7 +85,7 @@ func (g *Graph) newVar(shape []int, inputs ...*Var) *Var {
 // record appends a backward function for an output that needs a gradient.
 func (g *Graph) record(out *Var, backward func()) {
 	if out.NeedGrad {
-		g.tape = append(g.tape, backward)
+		g.tape = append(g.tape, step{out, backward})
 	}
 }
 
@@ -81,7 +95,9 @@ func (g *Graph) record(out *Var, backward func()) {
 func (g *Graph) grad(v *Var) []float32 {
 	if v.Grad == nil {
 		if v.pooled {
-			v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: g.buf(v.Value.Len(), true)}
+			var b []float32
+			b, v.gradSlot = g.slot(v.Value.Len(), true)
+			v.Grad = &tensor.Tensor{Shape: v.Value.Shape, Data: b}
 		} else {
 			v.Grad = tensor.New(v.Value.Shape...)
 		}
@@ -100,7 +116,22 @@ func (g *Graph) Backward(loss *Var) {
 	}
 	g.grad(loss)[0] = 1
 	for i := len(g.tape) - 1; i >= 0; i-- {
-		g.tape[i]()
+		s := g.tape[i]
+		s.backward()
+		// The tape runs in reverse order of creation, so every op that
+		// reads s.out has already added its share to s.out's gradient,
+		// and s.backward has passed it on: nothing reads it again. Its
+		// buffer goes back to the pool at once, where the next gradient
+		// of its length takes it, so the gradients alive at any time are
+		// a frontier of the graph, not all of it (an intermediate value's
+		// gradient is not kept after Backward; parameters' and inputs'
+		// are).
+		if v := s.out; v.pooled && v.Grad != nil {
+			n := len(v.Grad.Data)
+			g.free[n] = append(g.free[n], g.used[v.gradSlot])
+			g.used[v.gradSlot] = nil
+			v.Grad = nil
+		}
 	}
 	g.tape = g.tape[:0]
 }
@@ -114,7 +145,9 @@ func (g *Graph) Reset() {
 	g.inter = g.inter[:0]
 	g.tape = g.tape[:0]
 	for _, b := range g.used {
-		g.free[len(b)] = append(g.free[len(b)], b)
+		if b != nil {
+			g.free[len(b)] = append(g.free[len(b)], b)
+		}
 	}
 	g.used = g.used[:0]
 }

@@ -12,7 +12,8 @@ type Var struct {
 	Grad     *tensor.Tensor
 	NeedGrad bool
 
-	pooled bool // Value and Grad belong to a Graph's pool
+	pooled   bool // Value and Grad belong to a Graph's pool
+	gradSlot int  // Grad's index in its Graph's used buffers
 }
 
 // Constant wraps a tensor that takes no gradient.
