@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,26 @@ func median(fn func(), warmup, iters int) float64 {
 	}
 	slices.Sort(ts)
 	return ts[len(ts)/2]
+}
+
+// medianPeak is median, and the peak resident memory while the timed
+// calls ran, in MB: after the warm-up (which fills the graphs' buffer
+// pools) the heap's free pages go back to the system and the kernel's
+// high-water mark is reset, so the peak is this step's working set on top
+// of what the process holds anyway (the networks' weights). 0 where the
+// kernel cannot reset it (not Linux).
+func medianPeak(fn func(), warmup, iters int) (sec, mb float64) {
+	for range warmup {
+		fn()
+	}
+	debug.FreeOSMemory()
+	// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
+	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	sec = median(fn, 0, iters)
+	if reset != nil {
+		return sec, 0
+	}
+	return sec, peakRSSMB()
 }
 
 // gemmGFLOPS is the GEMM's throughput on an m×k by k×n product, the median

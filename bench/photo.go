@@ -121,10 +121,13 @@ func Photo(o PhotoOptions, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench photo: %w", err)
 	}
-	if goT.Restore, err = timeFace(m, o.Warmup, o.Iters); err != nil {
+	photosPeak := peakRSSMB() // before timeFace resets it
+	var faceMB float64
+	if goT.Restore, faceMB, err = timeFace(m, o.Warmup, o.Iters); err != nil {
 		return fmt.Errorf("bench photo: %w", err)
 	}
-	rows := []row{{"restore one face (20 steps)", goT.Restore, tr.Restore}}
+	rows := []row{{"restore one face (20 steps)", goT.Restore, tr.Restore, faceMB, tr.RestoreMB}}
+	fmt.Fprintf(stdout, "peak memory (RSS) over the photos: %.0f MB\n", photosPeak)
 	if err := report(stdout, o.Options, rows, goT, t, nil); err != nil {
 		return fmt.Errorf("bench photo: %w", err)
 	}
@@ -143,18 +146,17 @@ func firstErr(errs ...error) error {
 // timeFace is Restorer's "restore one face" measurement alone: all steps
 // from pure noise, unguided, the work bench/restorer_torch.py's restore
 // part times.
-func timeFace(m *restorer.Model, warmup, iters int) (float64, error) {
+func timeFace(m *restorer.Model, warmup, iters int) (sec, mb float64, err error) {
 	s := m.Config.UNet.ImageSize
 	face := tensor.New(1, s, s, 3)
 	nn.Normal(face, 0.5, nn.NewRNG(3))
 	smp, err := restorer.NewSampler(m, restorer.SampleOptions{Steps: restorerSteps, Strength: 1})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var rerr error
-	t := median(func() { _, _, rerr = smp.Restore(face, rng) }, warmup, iters)
-	return t, rerr
+	sec, mb = medianPeak(func() { _, _, err = smp.Restore(face, rng) }, warmup, iters)
+	return sec, mb, err
 }
 
 // timeESRGAN runs the background upsampler once on a side×side centre

@@ -49,7 +49,7 @@ func ReFL(o Options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}
-	rows := []row{{"ReFL step (batch 4)", goT.Step, tr.Step}, {"dynamic FRM update (batch 4)", goT.FRMUpdate, tr.FRMUpdate}}
+	rows := []row{{name: "ReFL step (batch 4)", goS: goT.Step, torchS: tr.Step}, {name: "dynamic FRM update (batch 4)", goS: goT.FRMUpdate, torchS: tr.FRMUpdate}}
 	if err := report(stdout, o, rows, goT, t, nil); err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}

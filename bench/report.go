@@ -39,10 +39,12 @@ func sameNets(script string, names []string, goCounts, torchCounts []int) error 
 }
 
 // row is one line of a Go-against-PyTorch table; torchS is 0 when the
-// PyTorch side did not run.
+// PyTorch side did not run, goMB and torchMB 0 where the step's peak
+// memory was not measured.
 type row struct {
-	name        string
-	goS, torchS float64 // seconds
+	name          string
+	goS, torchS   float64 // seconds
+	goMB, torchMB float64 // the step's peak RSS (medianPeak)
 }
 
 // report ends a benchmark against PyTorch: it prints the table of rows,
@@ -51,7 +53,12 @@ type row struct {
 // {"go": goTimes, "go_peak_rss_mb": …, "torch": PyTorch's JSON line when
 // it ran}, the build, GEMM kernel and thread count, and extra's keys.
 func report(w io.Writer, o Options, rows []row, goTimes any, t torchRun, extra map[string]any) error {
+	// medianPeak's resets lower VmHWM: the run's peak is the largest
+	// step's, or what came after the last reset.
 	peak := peakRSSMB()
+	for _, r := range rows {
+		peak = max(peak, r.goMB)
+	}
 	printRatios(w, rows, peak, t.Torch, t.PeakMB, t.skipped)
 	if o.JSON == "" {
 		return nil
@@ -70,14 +77,23 @@ func report(w io.Writer, o Options, rows []row, goTimes any, t torchRun, extra m
 // printRatios prints a benchmark's table, its peak memory line and why
 // PyTorch was skipped, if it was (torchName is "" when it did not run).
 func printRatios(w io.Writer, rows []row, goPeak float64, torchName string, torchPeak float64, torchErr error) {
-	fmt.Fprintln(w, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- |")
-	for _, r := range rows {
-		if r.torchS > 0 {
-			fmt.Fprintf(w, "| %s | %.3f | %.3f | %.2f× |\n", r.name, r.goS, r.torchS, r.goS/r.torchS)
-		} else {
-			fmt.Fprintf(w, "| %s | %.3f | – | – |\n", r.name, r.goS)
+	fmt.Fprintln(w, "\n| step | Go (s) | PyTorch (s) | Go / PyTorch | Go peak (MB) | PyTorch peak (MB) | Go / PyTorch |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
+	num := func(v float64, format string) string {
+		if v > 0 {
+			return fmt.Sprintf(format, v)
 		}
+		return "–"
+	}
+	ratio := func(a, b float64) string {
+		if a > 0 && b > 0 {
+			return fmt.Sprintf("%.2f×", a/b)
+		}
+		return "–"
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %s | %s | %s |\n", r.name, r.goS, num(r.torchS, "%.3f"), ratio(r.goS, r.torchS),
+			num(r.goMB, "%.0f"), num(r.torchMB, "%.0f"), ratio(r.goMB, r.torchMB))
 	}
 	printPeaks(w, goPeak, torchName, torchPeak, torchErr)
 }

@@ -21,6 +21,13 @@ type restorerTimes struct {
 	// (detailOptions), the discriminator's step included.
 	Stage2Detail float64 `json:"stage2_detail_train_s"`
 	Restore      float64 `json:"restore_s"`
+	// Each step's peak resident memory in MB (medianPeak; the PyTorch
+	// side measures the same way): its working set on top of the
+	// weights every step shares.
+	Stage1TrainMB  float64 `json:"stage1_train_peak_mb"`
+	Stage2TrainMB  float64 `json:"stage2_train_peak_mb"`
+	Stage2DetailMB float64 `json:"stage2_detail_train_peak_mb"`
+	RestoreMB      float64 `json:"restore_peak_mb"`
 }
 
 // torchRestorer is what Restorer reads of bench/restorer_torch.py's JSON
@@ -73,8 +80,12 @@ func Restorer(o Options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
-	rows := []row{{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train}, {"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train},
-		{"stage-2 detail step (batch 8)", goT.Stage2Detail, tr.Stage2Detail}, {"restore one face (20 steps)", goT.Restore, tr.Restore}}
+	rows := []row{
+		{"stage-1 train step (batch 8)", goT.Stage1Train, tr.Stage1Train, goT.Stage1TrainMB, tr.Stage1TrainMB},
+		{"stage-2 train step (batch 8)", goT.Stage2Train, tr.Stage2Train, goT.Stage2TrainMB, tr.Stage2TrainMB},
+		{"stage-2 detail step (batch 8)", goT.Stage2Detail, tr.Stage2Detail, goT.Stage2DetailMB, tr.Stage2DetailMB},
+		{"restore one face (20 steps)", goT.Restore, tr.Restore, goT.RestoreMB, tr.RestoreMB},
+	}
 	if err := report(stdout, o, rows, goT, t, map[string]any{"params": counts}); err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
@@ -92,12 +103,13 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 		return x
 	}
 	var t restorerTimes
+	// Each step has its own graph, whose buffer pool is garbage once the
+	// step is timed, so a step's peak does not hold the one before.
 	g := nn.NewGraph()
-
 	ps1 := m.Stage1.Params()
 	opt1, _ := optim.NewAdamW(ps1, optim.DefaultAdam(2e-4))
 	lq, hq := nn.Constant(img(restorerBatch)), nn.Constant(img(restorerBatch))
-	t.Stage1Train = median(func() {
+	t.Stage1Train, t.Stage1TrainMB = medianPeak(func() {
 		g.Backward(g.L1Loss(m.Stage1.Forward(g, lq), hq))
 		g.Reset()
 		opt1.Step()
@@ -113,7 +125,8 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 	opt2, _ := optim.NewAdamW(ps2, optim.DefaultAdam(2e-4))
 	x0, cond := img(restorerBatch), nn.Constant(img(restorerBatch))
 	lrng := rand.New(rand.NewPCG(1, 2))
-	t.Stage2Train = median(func() {
+	g = nn.NewGraph()
+	t.Stage2Train, t.Stage2TrainMB = medianPeak(func() {
 		loss, err := sched.Loss(g, den, x0, cond, lrng, diffusion.LossOptions{})
 		if err != nil {
 			panic(err)
@@ -124,14 +137,15 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 		nn.ZeroGrad(ps2)
 	}, warmup, iters)
 
+
 	var err error
-	if t.Stage2Detail, err = timeDetail(m, warmup, iters); err != nil {
+	if t.Stage2Detail, t.Stage2DetailMB, err = timeDetail(m, warmup, iters); err != nil {
 		return t, err
 	}
 
 	// All steps from pure noise, unguided and deterministic: the work the
 	// PyTorch side times.
-	t.Restore, err = timeFace(m, warmup, iters)
+	t.Restore, t.RestoreMB, err = timeFace(m, warmup, iters)
 	return t, err
 }
 
@@ -148,15 +162,15 @@ func detailOptions() train.Stage2Options {
 // timeDetail times the library's own stage-2 step with the detail terms on
 // m (train.Stage2Stepper): the restorer's forward and backward passes, its
 // AdamW step, then the discriminator's step.
-func timeDetail(m *restorer.Model, warmup, iters int) (float64, error) {
+func timeDetail(m *restorer.Model, warmup, iters int) (sec, mb float64, err error) {
 	st, _, err := train.NewStage2Stepper(m, detailOptions())
 	if err != nil {
-		return 0, fmt.Errorf("stage-2 detail step: %w", err)
+		return 0, 0, fmt.Errorf("stage-2 detail step: %w", err)
 	}
 	ps := nn.Collect(m.UNet, m.Control)
 	opt, err := optim.NewAdamW(ps, optim.DefaultAdam(2e-4))
 	if err != nil {
-		return 0, fmt.Errorf("stage-2 detail step: %w", err)
+		return 0, 0, fmt.Errorf("stage-2 detail step: %w", err)
 	}
 	// Faces in [0,1], as the data loader hands them to the step.
 	s := m.Config.UNet.ImageSize
@@ -170,7 +184,7 @@ func timeDetail(m *restorer.Model, warmup, iters int) (float64, error) {
 	}
 	lq, hq := unit(), unit()
 	var stepErr error
-	sec := median(func() {
+	sec, mb = medianPeak(func() {
 		_, fields, err := st.Grad(lq, hq, rng)
 		if err != nil {
 			if stepErr == nil {
@@ -183,9 +197,9 @@ func timeDetail(m *restorer.Model, warmup, iters int) (float64, error) {
 		st.Disc(fields)
 	}, warmup, iters)
 	if stepErr != nil {
-		return 0, fmt.Errorf("stage-2 detail step: %w", stepErr)
+		return 0, 0, fmt.Errorf("stage-2 detail step: %w", stepErr)
 	}
-	return sec, nil
+	return sec, mb, nil
 }
 
 // faceNetParams is the parameter count of facenet.Recognition, which

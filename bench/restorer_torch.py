@@ -30,17 +30,25 @@ Times, as the median over --iters runs after --warmup runs (S = image size, 128 
                    [1,3,S,S], then 20 deterministic DDIM steps (eta 0, trailing spacing) from
                    pure noise, each one control + UNet forward conditioned on the stage-1 output
 AdamW has weight_decay 0, as the Go training defaults. Nets and inputs use channels_last.
+Each time has a peak beside it (KEY without _s, plus _peak_mb): the resident memory's
+high-water mark over the timed runs, reset after the warm-up once the memory the earlier
+steps freed is back with the system (gc, malloc_trim), as the Go side measures it
+(bench/measure.go: medianPeak); null where the kernel cannot reset it (not Linux).
 
 Usage: /usr/bin/python3 bench/restorer_torch.py [--config FILE] [--threads 2] [--warmup 3]
            [--iters 10] [--only stage1,stage2,stage2_detail,restore] [--json]
 With --json the last line of stdout is one JSON object:
   {"torch":"1.13.1","threads":2,"stage1_train_s":..,"stage2_train_s":..,
    "stage2_detail_train_s":..,"restore_s":..,"stage1_params":..,"unet_params":..,
-   "control_params":..,"disc_params":..,"face_net_params":..,"peak_rss_mb":..}
+   "control_params":..,"disc_params":..,"face_net_params":..,"peak_rss_mb":..,
+   "stage1_train_peak_mb":..,"stage2_train_peak_mb":..,"stage2_detail_train_peak_mb":..,
+   "restore_peak_mb":..}
 (timings left out by --only are null).
 """
 
 import argparse
+import ctypes
+import gc
 import json
 import math
 import resource
@@ -51,6 +59,28 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from engine_torch import median_time  # the same timing as the engine benchmark
+
+
+def vmhwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return None
+
+
+def median_peak(step, warmup, iters):
+    """median_time of step, and the peak RSS in MB while the timed runs ran (see the docstring)."""
+    for _ in range(warmup):
+        step()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+    except OSError:
+        return median_time(step, 0, iters), None
+    return median_time(step, 0, iters), vmhwm_mb()
 
 CL = torch.channels_last
 T = 1000          # diffusion timesteps
@@ -520,12 +550,16 @@ def main(argv=None):
         "restore_s": ("restore", lambda: setup_restore(s1, unet, control, abar, cu)),
     }
     for key, (name, setup) in timed.items():
-        result[key] = median_time(setup(), args.warmup, args.iters) if name in only else None
+        peak = key[:-len("_s")] + "_peak_mb"
+        result[key], result[peak] = median_peak(setup(), args.warmup, args.iters) if name in only else (None, None)
     nets = (("stage1_params", s1), ("unet_params", unet), ("control_params", control),
             ("disc_params", disc), ("face_net_params", face))
     for key, m in nets:
         result[key] = sum(p.numel() for p in m.parameters())
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    # Resetting VmHWM resets ru_maxrss too: the whole run's peak is the largest step's, or
+    # what came after the last reset.
+    result["peak_rss_mb"] = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0]  # KiB on Linux
+                                + [v for k, v in result.items() if k.endswith("_peak_mb") and v])
 
     if args.json:
         print(json.dumps(result, separators=(",", ":")))
@@ -534,7 +568,8 @@ def main(argv=None):
               % (result["torch"], args.threads, args.warmup, args.iters))
         for key in timed:
             if result[key] is not None:
-                print("%-22s %10.4f" % (key, result[key]))
+                peak = result[key[:-len("_s")] + "_peak_mb"]
+                print("%-22s %10.4f  peak %s MB" % (key, result[key], "%.0f" % peak if peak else "?"))
         print("parameters: " + ", ".join("%s %d" % (key[:-len("_params")], result[key]) for key, _ in nets))
         print("peak RSS %.1f MB" % result["peak_rss_mb"])
     return 0

@@ -8,8 +8,8 @@ import (
 	"facereward/photo"
 )
 
-func runRestore(args []string, stdout io.Writer) error {
-	fs := newFlags("restore", "restore IN... --out DIR [flags]", `
+// restoreHelp is what restore --help says above the flags.
+const restoreHelp = `
 Restores faces. IN are image files or folders (searched recursively; PNG,
 JPEG, WebP).
 
@@ -41,7 +41,10 @@ any work; the exit status is non-zero when any input failed.
 Without --model the built-in weights are used (models/README.md: trained
 on FFHQ at 128×128; CC BY-NC-SA 4.0). --model names a directory with
 config.json and stage1/unet/control .safetensors, as "facereward pack"
-writes from a stage-2 training run.`, stdout)
+writes from a stage-2 training run.`
+
+func runRestore(args []string, stdout io.Writer) error {
+	fs := newFlags("restore", "restore IN... --out DIR [flags]", restoreHelp, stdout)
 	o := photo.DefaultOptions()
 	fs.StringVar(&o.Out, "out", "", "output folder")
 	fs.StringVar(&o.Model, "model", "", "model directory, or builtin:refl (the default: the ReFL-tuned built-in weights) or builtin:base (before ReFL)")

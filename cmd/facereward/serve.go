@@ -12,8 +12,8 @@ import (
 	"facereward/server/restoreapi"
 )
 
-func runServe(args []string, stdout io.Writer) error {
-	fs := newFlags("serve", "serve [--addr HOST:PORT] [--db DSN --store DIR] [flags]", `
+// serveHelp is what serve --help says above the flags.
+const serveHelp = `
 Serves the restore page, /restore: drop a photo, watch it wait and
 restore, then compare it with the result (a slider between them), see each
 face's crop, scores and identity check, and download the result. Its API:
@@ -43,7 +43,10 @@ localhost or a loopback IP (with --public, also the --addr host and each
 names another host gets 403; requests without Origin (curl, scripts) pass.
 Every connection is bounded in time (headers, body: --read-timeout,
 answer, idle). Errors tell clients the status and a plain message; the
-database's and the store's paths go to standard error only.`, stdout)
+database's and the store's paths go to standard error only.`
+
+func runServe(args []string, stdout io.Writer) error {
+	fs := newFlags("serve", "serve [--addr HOST:PORT] [--db DSN --store DIR] [flags]", serveHelp, stdout)
 	c := restoreapi.DefaultConfig()
 	o := server.Options{Workers: 1}
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; a host other than a loopback address needs --public")
