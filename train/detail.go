@@ -66,7 +66,10 @@ type detail struct {
 	disc *restorer.Discriminator // nil without the adversarial term
 	dopt *optim.Adam
 	face facenet.FaceLoss
-	dg   *nn.Graph
+	// dg is the stepper's graph, reset after the restorer's pass, so the
+	// discriminator's steps reuse that pass's buffers rather than hold a
+	// pool of their own beside them.
+	dg *nn.Graph
 	// fake is the last generator pass's x0_hat, which the discriminator
 	// step then learns to tell from the ground truth, and fakeW its faces'
 	// weights (1 at t ≥ AdvMinT·T, else 0).
@@ -74,13 +77,14 @@ type detail struct {
 	fakeW []float32
 }
 
-// newDetail builds the terms of o for size×size faces and returns the
-// state a checkpoint must carry besides the restorer's weights.
-func newDetail(o DetailOptions, size int, seed uint64) (*detail, map[string]optim.Stateful, error) {
+// newDetail builds the terms of o for size×size faces, with g the graph
+// they run on, and returns the state a checkpoint must carry besides the
+// restorer's weights.
+func newDetail(o DetailOptions, size int, seed uint64, g *nn.Graph) (*detail, map[string]optim.Stateful, error) {
 	if err := o.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("train stage 2: %w", err)
 	}
-	d := &detail{opt: o, dg: nn.NewGraph()}
+	d := &detail{opt: o, dg: g}
 	parts := map[string]optim.Stateful{}
 	if o.ID > 0 || o.Feat > 0 {
 		_, rec, err := facenet.Load()

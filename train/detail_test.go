@@ -15,7 +15,7 @@ func TestDiscStepLearns(t *testing.T) {
 	o := DefaultStage2Options("").Detail
 	o.Adv, o.DiscSteps, o.DiscLR = 0.1, 1, 1e-3
 	o.Disc = restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 8}
-	d, _, err := newDetail(o, 16, 1)
+	d, _, err := newDetail(o, 16, 1, nn.NewGraph())
 	if err != nil {
 		t.Fatal(err)
 	}

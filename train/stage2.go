@@ -241,11 +241,12 @@ type Stage2Stepper struct {
 // NewStage2Stepper builds the step of opt's terms for m and returns the
 // state (the discriminator and its optimiser) that checkpoints must carry.
 func NewStage2Stepper(m *restorer.Model, opt Stage2Options) (*Stage2Stepper, map[string]optim.Stateful, error) {
-	det, parts, err := newDetail(opt.Detail, m.Config.UNet.ImageSize, opt.Seed)
+	g := nn.NewGraph()
+	det, parts, err := newDetail(opt.Detail, m.Config.UNet.ImageSize, opt.Seed, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Stage2Stepper{Model: m, MaxT: opt.maxT(), det: det, g: nn.NewGraph()}, parts, nil
+	return &Stage2Stepper{Model: m, MaxT: opt.maxT(), det: det, g: g}, parts, nil
 }
 
 // Grad runs the forward and backward passes on a batch (lq and hq
