@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -36,6 +37,9 @@ func medianPeak(fn func(), warmup, iters int) (sec, mb float64) {
 	for range warmup {
 		fn()
 	}
+	// sync.Pools (the convolutions' column buffers) drop their objects
+	// only at the second collection after their last use.
+	runtime.GC()
 	debug.FreeOSMemory()
 	// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
 	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)

@@ -78,9 +78,13 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 			back := convGeom{n, ho, wo, cout, kh, kw, 1, kh - 1 - pad, h, wd}
 			convForward(g.grad(x), gd, wf, nil, back, cin, true)
 		default:
-			gcol := g.buf(m*k, false)
-			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, gcol, k)
-			col2im(g.grad(x), gcol, geo)
+			// The columns' gradient is as large as nine inputs; from the
+			// shared pool rather than the graph's, it lives only while
+			// col2im folds it, and the next such convolution reuses it.
+			p := scratch(m * k)
+			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, *p, k)
+			col2im(g.grad(x), *p, geo)
+			colPool.Put(p)
 		}
 	})
 	return out
