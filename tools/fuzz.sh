@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the repository, one after another, for SECONDS
+# Runs every fuzz target in the repository (or only the one named TARGET:
+# tools/fuzz.sh [SECONDS [TARGET]]), one after another, for SECONDS
 # each (default 600: the campaign; `make fuzz-smoke` passes 5), and prints
 # each target's exec and new-interesting counts, and the statement coverage
 # of the target's package by its seed corpus alone and by the seeds plus
@@ -16,8 +17,9 @@
 set -euo pipefail
 
 seconds=${1:-600}
+only=${2:-}
 if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
-	echo "usage: $0 [SECONDS]  (a positive whole number; default 600)" >&2
+	echo "usage: $0 [SECONDS [TARGET]]  (SECONDS a positive whole number, default 600; TARGET a fuzz target's name, default all)" >&2
 	exit 2
 fi
 go=${GO:-go}
@@ -30,8 +32,11 @@ targets=$({ grep -rE --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*\(' . || t
 	grep -v -e '/testdata/' -e '/vendor/' |
 	sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($#\1 \2#' |
 	sort)
+if [[ -n $only ]]; then
+	targets=$(awk -v t="$only" '$2 == t' <<<"$targets")
+fi
 if [[ -z $targets ]]; then
-	echo "no fuzz targets found" >&2
+	echo "no fuzz targets found${only:+ named $only}" >&2
 	exit 1
 fi
 
