@@ -137,7 +137,6 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 		nn.ZeroGrad(ps2)
 	}, warmup, iters)
 
-
 	var err error
 	if t.Stage2Detail, t.Stage2DetailMB, err = timeDetail(m, warmup, iters); err != nil {
 		return t, err
