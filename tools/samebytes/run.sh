@@ -38,9 +38,14 @@ $bin train restorer --stage 2 --data "$data" --run "$out/s2" --stage1 "$out/s1/m
   --steps 20 --batch 2 --eval-every 10 --eval-faces 2 --save-every 10 --sample-steps 4 --seed 3 >"$out/s2.txt"
 $bin train refl --data "$data" --run "$out/refl" --steps 10 --batch 2 --eval-every 5 --eval-faces 2 \
   --frm-every 2 --save-every 5 --seed 3 >"$out/refl.txt"
-# Wall-clock fields differ between any two runs.
+# Wall-clock fields differ between any two runs: in the logs, and in the
+# run reports drawn from them (the "logged up to" time and the steps/s
+# chart's <svg> element).
 for f in "$out"/*/log.jsonl; do
   sed -E 's/"time":"[^"]*",?//; s/"steps_per_s":[0-9.e+-]*,?//; s/,}/}/' "$f" >"$f.notime" && mv "$f.notime" "$f"
+done
+for f in "$out"/*/report.html; do
+  perl -0pe 's/ \(\d{4}-\d\d-\d\dT[\d:]{8}Z\)//g; s#<svg[^>]*>(?:(?!<svg).)*?steps_per_s:.*?</svg>##s' "$f" >"$f.notime" && mv "$f.notime" "$f"
 done
 rm -f "$out/facereward"
 rm -rf "$dest" && mv "$out" "$dest"
