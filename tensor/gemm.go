@@ -181,7 +181,11 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 }
 
 const (
-	// smallGemm is the m*n*k below which packing costs more than it saves.
+	// smallGemm is the n*k below which packing costs more than it saves.
+	// It is per row of C, not m*n*k: the two paths sum in different orders
+	// (the packed kernels with fused multiply-adds), so the path must not
+	// depend on m, the rows, which a batch multiplies; then an item of a
+	// batch gets the bytes it gets alone (restorer.Sampler.RestoreEach).
 	smallGemm = 512
 	// parallelGemm is the m*n*k from which splitting over goroutines pays:
 	// with helpers awake 128×64×64 takes 3.2 µs on two cores against 5.0 on
@@ -196,7 +200,7 @@ func gemmWith(kr *gemmKernel, parallel, transA, transB bool, m, n, k int, alpha 
 		kr = kr.narrow
 	}
 	work := m * n * k
-	if work < smallGemm {
+	if n*k < smallGemm {
 		gemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -415,6 +416,52 @@ func TestGemmNoAlloc(t *testing.T) {
 		allocs := testing.AllocsPerRun(100, func() { Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) })
 		if allocs > 0 {
 			t.Errorf("%dx%dx%d: %v allocations per call", m, n, k, allocs)
+		}
+	}
+}
+
+// A row of C is the same bytes however many rows the product has: a batch
+// stacks its items' rows, and each item must come out as it does alone.
+// Small and large n·k (both paths), both transpositions of A and B, beta 0
+// and 1, m from 1 past a kernel's block of rows.
+func TestGemmRowsIndependentOfM(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	for _, sz := range [][2]int{{3, 5}, {8, 70}, {64, 9}, {70, 300}, {200, 600}} {
+		n, k := sz[0], sz[1]
+		for _, m := range []int{1, 7, 40, 300} {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				for _, beta := range []float32{0, 1} {
+					ta, tb := tr[0], tr[1]
+					a, b, c0 := fill(m*k), fill(k*n), fill(m*n)
+					lda, ldb := k, n
+					if ta {
+						lda = m
+					}
+					if tb {
+						ldb = k
+					}
+					all := slices.Clone(c0)
+					Gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, all, n)
+					for i := 0; i < m; i++ {
+						row := slices.Clone(c0[i*n : (i+1)*n])
+						ai, ldai := a[i*k:], k
+						if ta {
+							ai, ldai = a[i:], lda
+						}
+						Gemm(ta, tb, 1, n, k, 1, ai, ldai, b, ldb, beta, row, n)
+						if !slices.Equal(row, all[i*n:(i+1)*n]) {
+							t.Fatalf("m=%d n=%d k=%d trans %v beta %v: row %d differs from it computed alone", m, n, k, tr, beta, i)
+						}
+					}
+				}
+			}
 		}
 	}
 }
