@@ -140,18 +140,9 @@ func TestDescendThenGuideIsRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := s.Steps - 1
-	xt, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), last)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := nn.NewGraph()
-	ts := []int{s.DDIM().Timesteps()[last], s.DDIM().Timesteps()[last]}
-	xv, cv := nn.Constant(xt), nn.Constant(cond)
-	pred, _ := m.Predict(g, xv, ts, cv)
-	x0 := s.GuideVar(g, m.Schedule.X0FromPredVar(g, m.Config.UNet.Prediction, xv, pred, ts), cv)
+	x0 := tapeX0(t, s, cond, rand.New(rand.NewPCG(3, 3)))
 	var worst float64
-	for i, v := range x0.Value.Data {
+	for i, v := range x0.Data {
 		worst = max(worst, math.Abs(float64(v-want.Data[i])))
 	}
 	if worst > 1e-5 {
@@ -160,6 +151,26 @@ func TestDescendThenGuideIsRestore(t *testing.T) {
 	if _, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), 1); err == nil || !strings.Contains(err.Error(), "before the start step") {
 		t.Errorf("stopping before the start: %v", err)
 	}
+}
+
+// tapeX0 is ReFL's image: the descent to the sampler's last step with the
+// noise of rng, then x0_hat predicted there on the tape, guided and with
+// its low band swapped as Restore's last step does.
+func tapeX0(t *testing.T, s *Sampler, cond *tensor.Tensor, rng *rand.Rand) *tensor.Tensor {
+	t.Helper()
+	last := s.Steps - 1
+	xt, err := s.Descend(cond, rng, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, g := s.Model, nn.NewGraph()
+	ts := make([]int, cond.Shape[0])
+	for i := range ts {
+		ts[i] = s.DDIM().Timesteps()[last]
+	}
+	xv, cv := nn.Constant(xt), nn.Constant(cond)
+	pred, _ := m.Predict(g, xv, ts, cv)
+	return s.LowBandVar(g, s.GuideVar(g, m.Schedule.X0FromPredVar(g, m.Config.UNet.Prediction, xv, pred, ts), cv), cv).Value
 }
 
 func rawBytes(t *tensor.Tensor) []byte {
@@ -388,17 +399,7 @@ func TestLowBand(t *testing.T) {
 		t.Errorf("low band 2 changed the restoration by only %g", moved)
 	}
 
-	last := s.Steps - 1
-	xt, err := s.Descend(cond, rand.New(rand.NewPCG(3, 3)), last)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := nn.NewGraph()
-	ts := []int{s.DDIM().Timesteps()[last], s.DDIM().Timesteps()[last]}
-	xv, cv := nn.Constant(xt), nn.Constant(cond)
-	pred, _ := m.Predict(g, xv, ts, cv)
-	x0 := s.LowBandVar(g, s.GuideVar(g, m.Schedule.X0FromPredVar(g, m.Config.UNet.Prediction, xv, pred, ts), cv), cv)
-	tape := ToUnit(x0.Value)
+	tape := ToUnit(tapeX0(t, s, cond, rand.New(rand.NewPCG(3, 3))))
 	worst = 0
 	for i, v := range tape.Data {
 		worst = max(worst, math.Abs(float64(v-got.Data[i])))
