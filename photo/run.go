@@ -62,12 +62,13 @@ type Options struct {
 	Ext, Suffix string
 }
 
-// DefaultBatch and MaxBatch bound Options.Batch: at 128×128 a face's
-// activations in the UNet are about 30 MB, so 64 stay near 2 GB; the
-// default is where faces/s stopped rising on two cores (README).
+// DefaultBatch and MaxBatch bound Options.Batch. At 128×128 a face in a
+// batch costs about 200 MB (a restore's peak was 347 MB at batch 1 and
+// 1,775 MB at 8, README), so 32 need about 6.5 GB; batch 8 restored 1.22
+// times as many faces per second as batch 1 on two cores.
 const (
 	DefaultBatch = 8
-	MaxBatch     = 64
+	MaxBatch     = 32
 )
 
 // The background upsamplers of Options.Background.
