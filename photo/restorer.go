@@ -171,17 +171,18 @@ func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.
 func (r *Restorer) restoreCrops(crops []*tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
 	size, step := r.size(), max(1, r.Batch)
 	per := size * size * 3
+	draws := r.Sampler.Draws() * per // each face's share of rng
 	var out []*tensor.Tensor
 	for start := 0; start < len(crops); start += step {
 		chunk := crops[start:min(start+step, len(crops))]
 		batch := tensor.New(len(chunk), size, size, 3)
-		draws := make([][]float32, len(chunk))
+		recorded := make([][]float32, len(chunk))
 		for i, c := range chunk {
 			copy(batch.Data[i*per:(i+1)*per], c.Data)
-			draws[i] = make([]float32, r.Sampler.Draws()*per)
-			diffusion.FillNormal(rng, draws[i])
+			recorded[i] = make([]float32, draws)
+			diffusion.FillNormal(rng, recorded[i])
 		}
-		_, res, err := r.Sampler.RestoreRecorded(batch, draws)
+		_, res, err := r.Sampler.RestoreRecorded(batch, recorded)
 		if err != nil {
 			return nil, err
 		}
