@@ -11,7 +11,8 @@ import (
 // may be nil) at the given stride and zero padding, as PyTorch's conv2d
 // (cross-correlation). 1×1 convolutions at stride 1 are a single matrix
 // product over channels; others go through im2col so the work is one large
-// GEMM of M = N·Ho·Wo rows, K = kh·kw·Cin, N = Cout.
+// GEMM of M = N·Ho·Wo rows, K = kh·kw·Cin, N = Cout, except 3×3 stride-1
+// ones with many channels, which take the Winograd path (winograd.go).
 func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 4 || len(ws) != 4 || ws[2] != xs[3] {
@@ -110,8 +111,13 @@ func scratch(n int) *[]float32 {
 
 // convForward computes out = im2col(x)·w + bias chunk by chunk, the chunks
 // split over the cores; with accumulate it adds into out instead (bias must
-// then be nil).
+// then be nil). Wide 3×3 stride-1 kernels go through Winograd instead
+// (winograd.go).
 func convForward(out, x, w, bias []float32, c convGeom, cout int, accumulate bool) {
+	if useWinograd(c, cout) {
+		winogradConv(out, x, w, bias, c, cout, accumulate)
+		return
+	}
 	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin
 	chunks := (m + convChunkRows - 1) / convChunkRows
 	tensor.Parallel(chunks, 2*m*k*cout, func(lo, hi int) {

@@ -1,0 +1,224 @@
+package nn
+
+import "facereward/tensor"
+
+// Winograd F(2×2, 3×3): a 3×3 stride-1 convolution computed tile by tile,
+// each 4×4 input tile giving a 2×2 output tile. In the transformed domain
+// the 3×3 kernel becomes 16 pointwise products, so a tile costs 16 products
+// over channels instead of 9 per output pixel (36 per tile): 2.25× fewer
+// multiplications, paid for with transforms that are linear in Cin and Cout
+// rather than in Cin·Cout. With Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A:
+//
+//	Bᵀ = | 1  0 -1  0 |    G = | 1    0    0   |    Aᵀ = | 1  1  1  0 |
+//	     | 0  1  1  0 |        | 1/2  1/2  1/2 |         | 0  1 -1 -1 |
+//	     | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
+//	     | 0  1  0 -1 |        | 0    0    1   |
+//
+// The elementwise product over each of the 16 positions, summed over Cin,
+// is a GEMM [tiles × Cin]·[Cin × Cout], so the channel sums still run in the
+// tuned GEMM kernels. Every vector below is one pixel's channels (NHWC), so
+// the transforms are elementwise combinations of whole channel vectors.
+
+// winogradMinChannels is the smallest Cin and Cout that take the Winograd
+// path. The transforms are linear in the channels and the GEMM they save
+// quadratic; BenchmarkConv3x3 measured Winograd 1.7-2.1× faster at 48, 96
+// and 192 channels but 0.6-0.8× at 32 (and at the hint encoder's 12→32 and
+// 32→12), where K = Cin is too short for the GEMM kernels to pay their way.
+const winogradMinChannels = 48
+
+// winogradChunkTiles is how many tiles are transformed and multiplied at a
+// time: at 96 channels the chunk's 16 input and 16 product matrices are
+// 16×64×(96+128) floats (0.9 MB), which stay in L2 from transform to GEMM to
+// inverse transform. 32 tiles measured slower: each of the 16 products packs
+// its Cin×Cout weights, and fewer rows share that cost.
+const winogradChunkTiles = 64
+
+// winogradColumns is what the products' width (Cout) is padded to, with zero
+// weights: the widest GEMM tile, AVX-512's 64 columns. A width that is not a
+// multiple of the tile sends every tile through the kernel's scalar edge
+// merge, which at K = Cin (not im2col's 9·Cin) costs as much as the multiply
+// (48 columns: a third of the time, measured). The AVX-512 and AVX2 kernels
+// compute whole tiles anyway, so the padding costs them nothing.
+const winogradColumns = 64
+
+// winogradOff sends every convolution through im2col; tests and benchmarks
+// set it to compare the two paths.
+var winogradOff bool
+
+// useWinograd reports whether convForward's convolution takes the Winograd
+// path. Negative padding (the backward convolution of a padding larger than
+// the kernel) stays on im2col, which crops.
+func useWinograd(c convGeom, cout int) bool {
+	return !winogradOff && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad >= 0 &&
+		c.cin >= winogradMinChannels && cout >= winogradMinChannels
+}
+
+// winogradConv is convForward for a 3×3 stride-1 kernel. Tiles are numbered
+// over the batch and cut into chunks spread over the cores; a tile's result
+// depends only on its own pixels and on the GEMM's per-row sums, which do not
+// depend on how many rows share a product, so the bytes of one image's
+// output do not depend on the batch or on the split.
+func winogradConv(out, x, w, bias []float32, c convGeom, cout int, accumulate bool) {
+	cin, cp := c.cin, (cout+winogradColumns-1)/winogradColumns*winogradColumns
+	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
+	tiles := c.n * tilesY * tilesX
+
+	u := scratch(16 * cin * cp)
+	defer colPool.Put(u)
+	winogradKernel(*u, w, cin, cout, cp)
+
+	work := 2 * tiles * 16 * cin * cout
+	tensor.Parallel((tiles+winogradChunkTiles-1)/winogradChunkTiles, work, func(lo, hi int) {
+		nt := winogradChunkTiles
+		buf := scratch(16*nt*(cin+cp) + 17*cin + 10*cout)
+		defer colPool.Put(buf)
+		rest := *buf
+		take := func(n int) []float32 { s := rest[:n]; rest = rest[n:]; return s }
+		v, m := take(16*nt*cin), take(16*nt*cp)
+		ei, zeros := take(16*cin), take(cin)
+		eo, discard := take(8*cout), take(2*cout)
+		clear(zeros)
+		for ch := lo; ch < hi; ch++ {
+			t0, t1 := ch*nt, min(tiles, (ch+1)*nt)
+			for t := t0; t < t1; t++ {
+				winogradInput(v, ei, zeros, x, c, t, t-t0, nt)
+			}
+			for i := range 16 {
+				tensor.GemmSerial(false, false, t1-t0, cp, cin, 1, v[i*nt*cin:], cin,
+					(*u)[i*cin*cp:], cp, 0, m[i*nt*cp:], cp)
+			}
+			for t := t0; t < t1; t++ {
+				winogradOutput(out, m, eo, discard, bias, c, cout, cp, t, t-t0, nt, accumulate)
+			}
+		}
+	})
+}
+
+// winogradKernel writes U = G g Gᵀ for every (ci, co) pair of w[3,3,Cin,Cout]
+// into u[16,Cin,cp], so that u[i] is the weight matrix of position i, its
+// columns past Cout zero.
+func winogradKernel(u, w []float32, cin, cout, cp int) {
+	cc := cin * cout
+	tmp := scratch(28 * cc)
+	defer colPool.Put(tmp)
+	gg, ggt := (*tmp)[:12*cc], (*tmp)[12*cc:]
+	at := func(b []float32, cols, r, col int) []float32 { return b[(r*cols+col)*cc:][:cc] }
+	// G g: down each of the kernel's three columns, four rows out of three.
+	for col := range 3 {
+		winogradG(at(gg, 3, 0, col), at(gg, 3, 1, col), at(gg, 3, 2, col), at(gg, 3, 3, col),
+			at(w, 3, 0, col), at(w, 3, 1, col), at(w, 3, 2, col))
+	}
+	// (G g) Gᵀ: along each of the four rows.
+	for r := range 4 {
+		winogradG(at(ggt, 4, r, 0), at(ggt, 4, r, 1), at(ggt, 4, r, 2), at(ggt, 4, r, 3),
+			at(gg, 3, r, 0), at(gg, 3, r, 1), at(gg, 3, r, 2))
+	}
+	clear(u)
+	for r := range 16 * cin {
+		copy(u[r*cp:][:cout], ggt[r*cout:][:cout])
+	}
+}
+
+// winogradG applies G to three vectors: [o0 o1 o2 o3] = G [i0 i1 i2].
+func winogradG(o0, o1, o2, o3, i0, i1, i2 []float32) {
+	n := len(o0)
+	o1, o2, o3, i0, i1, i2 = o1[:n], o2[:n], o3[:n], i0[:n], i1[:n], i2[:n]
+	for k := range n {
+		a, b, c := i0[k], i1[k], i2[k]
+		o0[k] = a
+		o1[k] = 0.5 * (a + b + c)
+		o2[k] = 0.5 * (a - b + c)
+		o3[k] = c
+	}
+}
+
+// winogradInput writes Bᵀ d B for tile t's 4×4 input pixels d into row slot
+// of the 16 matrices v[i] (each nt×Cin). Pixels outside the image read from
+// zeros (Cin zeros); e holds 16·Cin floats.
+func winogradInput(v, e, zeros, x []float32, c convGeom, t, slot, nt int) {
+	cin := c.cin
+	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
+	img, ty, tx := t/(tilesY*tilesX), t/tilesX%tilesY, t%tilesX
+	d := func(r, col int) []float32 {
+		iy, ix := 2*ty-c.pad+r, 2*tx-c.pad+col
+		if iy < 0 || iy >= c.h || ix < 0 || ix >= c.w {
+			return zeros
+		}
+		return x[((img*c.h+iy)*c.w+ix)*cin:][:cin]
+	}
+	at := func(r, col int) []float32 { return e[(r*4+col)*cin:][:cin] }
+	// Bᵀ d: down each column, read in place from the image.
+	for col := range 4 {
+		winogradB(at(0, col), at(1, col), at(2, col), at(3, col), d(0, col), d(1, col), d(2, col), d(3, col))
+	}
+	// (Bᵀ d) B: along each row, straight into the GEMM operands.
+	row := func(i int) []float32 { return v[(i*nt+slot)*cin:][:cin] }
+	for r := range 4 {
+		winogradB(row(r*4), row(r*4+1), row(r*4+2), row(r*4+3), at(r, 0), at(r, 1), at(r, 2), at(r, 3))
+	}
+}
+
+// winogradB applies Bᵀ to four channel vectors: o = Bᵀ [i0 i1 i2 i3].
+func winogradB(o0, o1, o2, o3, i0, i1, i2, i3 []float32) {
+	n := len(o0)
+	o1, o2, o3, i0, i1, i2, i3 = o1[:n], o2[:n], o3[:n], i0[:n], i1[:n], i2[:n], i3[:n]
+	for k := range n {
+		a, b, c, d := i0[k], i1[k], i2[k], i3[k]
+		o0[k] = a - c
+		o1[k] = b + c
+		o2[k] = c - b
+		o3[k] = b - d
+	}
+}
+
+// winogradOutput writes Aᵀ m A, tile t's 2×2 output pixels, from row slot of
+// the 16 product matrices m[i] (each nt×cp, Cout of them used); pixels past
+// an odd edge go to discard. It adds bias, or adds into out with accumulate.
+// e and discard hold 8·Cout and 2·Cout floats.
+func winogradOutput(out, m, e, discard, bias []float32, c convGeom, cout, cp, t, slot, nt int, accumulate bool) {
+	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
+	img, ty, tx := t/(tilesY*tilesX), t/tilesX%tilesY, t%tilesX
+	row := func(i int) []float32 { return m[(i*nt+slot)*cp:][:cout] }
+	at := func(r, col int) []float32 { return e[(r*4+col)*cout:][:cout] }
+	// Aᵀ m: down each column, two rows out of four.
+	for col := range 4 {
+		winogradA(at(0, col), at(1, col), row(col), row(4+col), row(8+col), row(12+col), false)
+	}
+	// The bias goes into the middle column, which both outputs of a row sum
+	// with coefficient 1.
+	if bias != nil {
+		tensor.VecAddTo(at(0, 1), bias)
+		tensor.VecAddTo(at(1, 1), bias)
+	}
+	// (Aᵀ m) A: along each of the two rows, into the image.
+	y := func(r, col int) []float32 {
+		oy, ox := 2*ty+r, 2*tx+col
+		if oy >= c.ho || ox >= c.wo {
+			return discard[col*cout:][:cout]
+		}
+		return out[((img*c.ho+oy)*c.wo+ox)*cout:][:cout]
+	}
+	for r := range 2 {
+		winogradA(y(r, 0), y(r, 1), at(r, 0), at(r, 1), at(r, 2), at(r, 3), accumulate)
+	}
+}
+
+// winogradA applies Aᵀ to four channel vectors: [o0 o1] = Aᵀ [i0 i1 i2 i3],
+// or with accumulate [o0 o1] += Aᵀ [i0 i1 i2 i3].
+func winogradA(o0, o1, i0, i1, i2, i3 []float32, accumulate bool) {
+	n := len(o0)
+	o1, i0, i1, i2, i3 = o1[:n], i0[:n], i1[:n], i2[:n], i3[:n]
+	if accumulate {
+		for k := range n {
+			b, c := i1[k], i2[k]
+			o0[k] += i0[k] + b + c
+			o1[k] += b - c - i3[k]
+		}
+		return
+	}
+	for k := range n {
+		b, c := i1[k], i2[k]
+		o0[k] = i0[k] + b + c
+		o1[k] = b - c - i3[k]
+	}
+}
