@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The restorer's detail training, lever by lever: from the same --init
-# (the shipped base restorer), with the same seed, batch and number of
-# steps, the full recipe (the detail run's settings, models/wip/stage2-detail)
+# (a restorer trained without the detail terms), with the same seed, batch
+# and number of steps, the full recipe (the settings of the detail run whose
+# weights ship, models/runs/stage2-detail/d)
 # and the recipe with one lever removed at a time:
 #   noadv      no adversarial term (no discriminator: a step costs less)
 #   wholeface  the discriminator sees the whole face, not its detail bands
@@ -15,15 +16,17 @@
 # DIR/gt, matched by name): PSNR, SSIM, IDS, LMD, BRISQUE, NIQE and FID-ID
 # (facereward eval).
 # Runs resume where they stopped; finished ones are not retrained.
-# Usage: bench/detail.sh [--steps 300] [--out out/detail] [--data DIR] [--preset diffbir]
-#                        [--init builtin:base] [--pairs DIR] [--only "full noadv"]
+# Usage: bench/detail.sh [--steps 300] [--warmup 100] [--out out/detail] [--data DIR]
+#                        [--preset diffbir] --init DIR [--pairs DIR]
+#                        [--only "full noadv"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=300 out=out/detail data=../shared/data/ffhq128 preset=diffbir init=builtin:base pairs=""
+steps=300 warmup=100 out=out/detail data=../shared/data/ffhq128 preset=diffbir init="" pairs=""
 only="full noadv wholeface noid nofeat alltimes nodetail"
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --preset) preset=$2; shift 2 ;;
@@ -33,19 +36,23 @@ while [ $# -gt 0 ]; do
     *) echo "detail.sh: unknown flag $1" >&2; exit 2 ;;
   esac
 done
+if [ -z "$init" ]; then
+  echo "detail.sh: --init DIR is required: a restorer trained without the detail terms (the shipped one was, from models/ at commit 2b8deff)" >&2
+  exit 2
+fi
 if [ ! -d "$data" ]; then
   echo "detail.sh: $data not found (the FFHQ faces of ../shared/data)" >&2
   exit 1
 fi
 mkdir -p bin "$out/runs"
 GOEXPERIMENT=simd CGO_ENABLED=0 go build -o bin/facereward ./cmd/facereward
-# The full recipe: the detail run's command (models/wip/stage2-detail/README.md).
-adv="--adv 0.005 --disc-lr 4e-4 --disc-steps 2 --disc-high-pass 2 --disc-high-pass-gain 4"
+# The full recipe: the shipped detail run's command (models/runs/stage2-detail/d/config.json).
+adv="--adv 0.015 --disc-lr 4e-4 --disc-steps 2 --disc-high-pass 2 --disc-high-pass-gain 4"
 ident="--id-weight 0.1" feat="--feat-weight 0.05" tmax="--t-max 0.55"
 declare -A flags=(
   [full]="$adv $ident $feat $tmax"
   [noadv]="$ident $feat $tmax"
-  [wholeface]="--adv 0.005 --disc-lr 4e-4 --disc-steps 2 $ident $feat $tmax"
+  [wholeface]="--adv 0.015 --disc-lr 4e-4 --disc-steps 2 $ident $feat $tmax"
   [noid]="$adv $feat $tmax"
   [nofeat]="$adv $ident $tmax"
   [alltimes]="$adv $ident $feat"
@@ -59,7 +66,7 @@ for name in $only; do
   start=$(date +%s)
   # shellcheck disable=SC2086
   bin/facereward train restorer --stage 2 --data "$data" --preset "$preset" --run "$run" --init "$init" \
-    --steps "$steps" --lr 1e-4 --warmup 100 --ema 0.998 --eval-every 0 ${flags[$name]} "${resume[@]}"
+    --steps "$steps" --lr 1e-4 --warmup "$warmup" --ema 0.998 --eval-every 0 ${flags[$name]} "${resume[@]}"
   echo "$name: $(( $(date +%s) - start )) s of training" | tee -a "$out/compute.txt"
   [ -d "$run/model" ] || bin/facereward pack --run "$run" --out "$run/model"
 done

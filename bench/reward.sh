@@ -11,10 +11,10 @@
 #  4. reward eval on the dev-val pairs (never trained on): pairwise accuracy
 #     and the GT > stage-2 > LQ order.
 # Every step resumes: rerunning skips what is done.
-# Usage: bench/reward.sh [--n 800] [--model DIR] [--out DIR] [train reward flags…]
+# Usage: bench/reward.sh [--n 400] [--model builtin:base] [--out DIR] [train reward flags…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=800 model=() out=out/reward data=../shared/data/ffhq128
+n=400 model=(--model builtin:base) out=out/reward data=../shared/data/ffhq128
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) n=$2; shift 2 ;;

@@ -40,16 +40,17 @@ type SampleOptions struct {
 // pixels, a 128×128 face's whole extent.
 const MaxLowBand = 6
 
-// DefaultSampleOptions are the restore command's defaults, chosen on 48
-// dev-val faces degraded with a seed (2002) other than the quality table's
-// (1001): start from the stage-1 estimate noised halfway (10 of 20 DDIM
-// steps), pull each clean estimate 45% of the way to the stage-1 estimate,
-// eta 0.5. Of the settings tried, the one with most detail (BRISQUE) whose
-// IDS, PSNR and LMD stayed within the restorer issue's bounds of stage 1
-// (README). Zero is a meaningful value of Guidance, Eta and Strength, so
-// the defaults are a constructor, not the zero value.
+// DefaultSampleOptions are the restore command's defaults, chosen for the
+// built-in weights on 48 faces of the training split (not dev-val): start
+// from the stage-1 estimate noised halfway (10 of 20 DDIM steps), pull each
+// clean estimate 27.5% of the way to the stage-1 estimate, eta 0.2, and take
+// the two coarsest wavelet levels from stage 1. Of the settings tried, the
+// one with most detail (BRISQUE) whose IDS, PSNR and LMD stayed within the
+// restorer issue's bounds of stage 1 (models/README.md). Zero is a
+// meaningful value of Guidance, Eta, Strength and LowBand, so the defaults
+// are a constructor, not the zero value.
 func DefaultSampleOptions() SampleOptions {
-	return SampleOptions{Steps: 20, Strength: 0.5, Guidance: 0.45, Eta: 0.5}
+	return SampleOptions{Steps: 20, Strength: 0.5, Guidance: 0.275, Eta: 0.2, LowBand: 2}
 }
 
 // Validate reports the first setting out of range.
