@@ -11,10 +11,12 @@ of an optional "frm" section of --config; the FRM reads faces at the UNet's imag
 Times, as the median over --iters runs after --warmup runs (B = --batch, S = image size; LQ and
 HQ are fixed random [B,3,S,S] in [0,1]):
   refl_step_s  - refl.Stepper.Step plus the update, with the sampler's defaults (20 DDIM steps,
-                 trailing spacing, strength 0.5, guidance 0.45) and eta 0.5:
+                 trailing spacing, strength 0.5, guidance 0.275) and eta 0.5 (the Go step also
+                 swaps x0_hat's 2-level wavelet low band for the condition's, --low-band 2: a
+                 few depthwise passes over 4 images, left out here):
                  cond = stage1(2*LQ-1) without gradients; x_t at step 10 (t = 499) from cond
                  noised; the descent without gradients through steps 10..18 (9 control + UNet
-                 passes, each x0 guided 45% towards cond, DDIM update with sigma noise) to x_t at
+                 passes, each x0 guided 27.5% towards cond, DDIM update with sigma noise) to x_t at
                  m = 19 (t = 49); the frozen control copy's residuals there without gradients;
                  then with gradients control + UNet (frozen, but the gradient flows through it),
                  x0_hat from v, guided; the loss in [0,1] units
@@ -50,7 +52,7 @@ import torch.nn.functional as F
 from engine_torch import median_time  # the same timing as the engine benchmark
 from restorer_torch import CL, DDIM_STEPS, T, Control, Stage1, UNet, conv, cosine_alpha_bar, image, load_config
 
-STRENGTH, GUIDANCE, ETA = 0.5, 0.45, 0.5         # restorer.Default*; eta fixed (see above)
+STRENGTH, GUIDANCE, ETA = 0.5, 0.275, 0.5        # restorer.Default*; eta fixed (see above)
 LR, WD, CLIP = 5e-5, 0.01, 1.0                    # refl.DefaultOptions
 W_REG, W_STRUCT, W_REWARD, W_PIXEL = 1e-4, 0.01, 0.002, 0.1  # refl.DefaultWeights
 WAVELET_LEVELS = 3

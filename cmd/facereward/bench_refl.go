@@ -12,7 +12,7 @@ Times one ReFL training step of the built-in restorer and FRM in this
 binary's build and the same step in PyTorch (bench/refl_torch.py, as many
 threads as this process has) in the same run, and prints Go / PyTorch:
   ReFL step          batch 4 at 128×128 with the default sampler (20 DDIM
-                     steps from strength 0.5, guidance 0.45): stage 1, the
+                     steps from strength 0.5, guidance 0.275, low band 2): stage 1, the
                      descent without gradients to the last step (9 control +
                      UNet passes), the frozen branch's residuals, one control
                      + UNet pass with gradients, x0_hat, the loss (L_reg,

@@ -17,7 +17,8 @@ ground truth and K candidates:
   stage1    the stage-1 estimate,
   stage2-i  --samples stage-2 restorations, i = 0, 1, …, each with its own
             seed, cycling through three sampler settings: restore's
-            defaults (20 steps from strength 0.5, guidance 0.45, eta 0.5);
+            defaults (20 steps from strength 0.5, guidance 0.275, eta 0.2,
+            low band 2);
             10 steps with eta 0; 20 steps from strength 0.7, guidance 0.3,
             eta 1,
   lq        the degraded input as the restorer sees it (resized back to the
