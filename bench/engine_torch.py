@@ -20,6 +20,8 @@ With --json the last line of stdout is one JSON object:
 """
 
 import argparse
+import ctypes
+import gc
 import json
 import math
 import resource
@@ -144,6 +146,41 @@ def median_time(fn, warmup, iters):
         fn()
         ts.append(time.perf_counter() - t0)
     return statistics.median(ts)
+
+
+def vmhwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return None
+
+
+def median_peak(fn, warmup, iters):
+    """median_time of fn, and the largest of the timed calls' peak RSS in MB.
+
+    Before each call the memory earlier calls freed goes back to the system (gc,
+    malloc_trim) and the kernel's high-water mark is reset, as the Go side measures it
+    (bench/measure.go: medianPeak); the peak is None where the mark cannot be reset
+    (not Linux)."""
+    for _ in range(warmup):
+        fn()
+    ts, peak = [], None
+    for _ in range(iters):
+        gc.collect()
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+            reset = True
+        except OSError:
+            reset = False
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+        if reset:
+            peak = max(peak or 0.0, vmhwm_mb())
+    return statistics.median(ts), peak
 
 
 def main(argv=None):

@@ -42,10 +42,15 @@ type photoTime struct {
 
 // photoTimes are the Go side's figures.
 type photoTimes struct {
-	Photos   []photoTime `json:"photos"`
-	PerFace  float64     `json:"per_face_s"` // all photos' time over all their faces
-	Restore  float64     `json:"restore_s"`  // the network alone, as bench restorer's row
-	ESRGANMP float64     `json:"esrgan_s_per_output_mp,omitempty"`
+	Photos  []photoTime `json:"photos"`
+	PerFace float64     `json:"per_face_s"` // all photos' time over all their faces
+	// Pipelined is all photos through photo.Restorer.Photos in one run
+	// (restore's path: the next photo detected while this one's faces are
+	// restored, faces of several photos in one batch), against the sum
+	// of their one-by-one times.
+	Pipelined float64 `json:"pipelined_s"`
+	Restore   float64 `json:"restore_s"` // the network alone, as bench restorer's row
+	ESRGANMP  float64 `json:"esrgan_s_per_output_mp,omitempty"`
 }
 
 // peerFigures are CPU times the peers' users have published; they are
@@ -107,6 +112,17 @@ func Photo(o PhotoOptions, stdout io.Writer) error {
 	}
 	goT.PerFace = all / float64(max(nFaces, 1))
 	fmt.Fprintf(stdout, "all photos: %.2f s per face (%d faces), %.2f s per photo\n", goT.PerFace, nFaces, all/float64(len(imgs)))
+	var plErr error
+	goT.Pipelined = median(func() {
+		load := func(i int) (*tensor.Tensor, *rand.Rand, error) {
+			return imgs[i], rand.New(rand.NewPCG(1, uint64(i))), nil
+		}
+		r.Photos(len(imgs), load, func(_ int, _ *photo.PhotoResult, err error) { plErr = firstErr(plErr, err) })
+	}, o.Warmup, o.Iters)
+	if plErr != nil {
+		return fmt.Errorf("bench photo: pipelined: %w", plErr)
+	}
+	fmt.Fprintf(stdout, "all photos in one pipelined run (as restore): %.2f s, against %.2f s one by one (%.2f×)\n", goT.Pipelined, all, goT.Pipelined/all)
 
 	if o.ESRGAN > 0 {
 		if goT.ESRGANMP, err = timeESRGAN(imgs[0], o.ESRGAN); err != nil {

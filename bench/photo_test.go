@@ -22,6 +22,7 @@ func TestPhotoTimesAPortrait(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^grace_hopper_512x512\.jpg +512×512 +1 +\d+\.\d\ds +\d+\.\d\ds +\d+\.\d\ds$`,
 		`all photos: \d+\.\d\d s per face \(1 faces\)`,
+		`all photos in one pipelined run \(as restore\): \d+\.\d\d s, against \d+\.\d\d s one by one`,
 		`CodeFormer +about 12 s per image`,
 		`\| restore one face \(20 steps\) \| \d+\.\d{3} \| 100\.000 \| \d+\.\d\d× \|`,
 	} {

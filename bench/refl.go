@@ -11,10 +11,14 @@ import (
 	"facereward/reward"
 )
 
-// reflTimes are one side's medians in seconds.
+// reflTimes are one side's medians in seconds, and each step's peak
+// resident memory in MB (medianPeak; the PyTorch side measures the same
+// way).
 type reflTimes struct {
-	Step      float64 `json:"refl_step_s"`
-	FRMUpdate float64 `json:"frm_update_s"`
+	Step        float64 `json:"refl_step_s"`
+	FRMUpdate   float64 `json:"frm_update_s"`
+	StepMB      float64 `json:"refl_step_peak_mb"`
+	FRMUpdateMB float64 `json:"frm_update_peak_mb"`
 }
 
 // torchReFL is what ReFL reads of bench/refl_torch.py's JSON line besides
@@ -49,15 +53,18 @@ func ReFL(o Options, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}
-	rows := []row{{name: "ReFL step (batch 4)", goS: goT.Step, torchS: tr.Step}, {name: "dynamic FRM update (batch 4)", goS: goT.FRMUpdate, torchS: tr.FRMUpdate}}
+	rows := []row{
+		{name: "ReFL step (batch 4)", goS: goT.Step, torchS: tr.Step, goMB: goT.StepMB, torchMB: tr.StepMB},
+		{name: "dynamic FRM update (batch 4)", goS: goT.FRMUpdate, torchS: tr.FRMUpdate, goMB: goT.FRMUpdateMB, torchMB: tr.FRMUpdateMB},
+	}
 	if err := report(stdout, o, rows, goT, t, nil); err != nil {
 		return fmt.Errorf("bench refl: %w", err)
 	}
 	return nil
 }
 
-// timeReFL returns the medians of step and update, or the first error
-// either gave.
+// timeReFL returns the medians and peaks of step and update, or the first
+// error either gave.
 func timeReFL(step, update func() error, warmup, iters int) (t reflTimes, err error) {
 	run := func(f func() error) func() {
 		return func() {
@@ -66,8 +73,8 @@ func timeReFL(step, update func() error, warmup, iters int) (t reflTimes, err er
 			}
 		}
 	}
-	t.Step = median(run(step), warmup, iters)
-	t.FRMUpdate = median(run(update), warmup, iters)
+	t.Step, t.StepMB = medianPeak(run(step), warmup, iters)
+	t.FRMUpdate, t.FRMUpdateMB = medianPeak(run(update), warmup, iters)
 	return t, err
 }
 

@@ -28,14 +28,16 @@ HQ are fixed random [B,3,S,S] in [0,1]):
                  FRM(x0_hat) - FRM(HQ))) on the last step's detached x0_hat, backward,
                  clip-norm 1.0, AdamW (lr 2e-6, wd 0.35), zero_grad.
 Training draws eta ~ U(0,1) (the cost does not depend on it) and m from the last two steps; the
-Go side of the benchmark (refl.Bench) fixes m = 19 as here, the dearer one. AdamW leaves
+Go side of the benchmark (refl.Bench) fixes m = 19 as here, the dearer one. Each time has a
+peak beside it (KEY without _s, plus _peak_mb), measured as restorer_torch.py's
+(engine_torch.median_peak). AdamW leaves
 biases and GroupNorm gains undecayed, as Go's NoDecay parameters. Nets use channels_last.
 
 Usage: /usr/bin/python3 bench/refl_torch.py [--config FILE] [--threads 2] [--warmup 1]
            [--iters 5] [--batch 4] [--json]
 With --json the last line of stdout is one JSON object:
   {"torch":"1.13.1","threads":2,"refl_step_s":..,"frm_update_s":..,"control_params":..,
-   "frm_params":..,"peak_rss_mb":..}
+   "frm_params":..,"peak_rss_mb":..,"refl_step_peak_mb":..,"frm_update_peak_mb":..}
 """
 
 import argparse
@@ -49,7 +51,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine_torch import median_time  # the same timing as the engine benchmark
+from engine_torch import median_peak  # the same timing and peaks as the restorer benchmark
 from restorer_torch import CL, DDIM_STEPS, T, Control, Stage1, UNet, conv, cosine_alpha_bar, image, load_config
 
 STRENGTH, GUIDANCE, ETA = 0.5, 0.275, 0.5        # restorer.Default*; eta fixed (see above)
@@ -200,15 +202,20 @@ def main(argv=None):
         sys.exit("refl_torch.py: FRM has %d parameters, Go's default %d" % (result["frm_params"], FRM_DEFAULT_PARAMS))
 
     last = {}  # the update scores the last step's x0_hat, as refl.Bench
-    result["refl_step_s"] = median_time(setup_refl(s1, unet, control, frozen, frm, abar, cu, args.batch, last),
-                                        args.warmup, args.iters)
-    result["frm_update_s"] = median_time(setup_frm_update(frm, last), args.warmup, args.iters)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    result["refl_step_s"], result["refl_step_peak_mb"] = median_peak(
+        setup_refl(s1, unet, control, frozen, frm, abar, cu, args.batch, last), args.warmup, args.iters)
+    result["frm_update_s"], result["frm_update_peak_mb"] = median_peak(
+        setup_frm_update(frm, last), args.warmup, args.iters)
+    # Resetting VmHWM resets ru_maxrss too: the whole run's peak is the largest step's, or
+    # what came after the last reset.
+    result["peak_rss_mb"] = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0]  # KiB on Linux
+                                + [result[k] for k in ("refl_step_peak_mb", "frm_update_peak_mb") if result[k]])
 
     print("torch %s, %d threads, batch %d, warmup %d, iters %d (median seconds)"
           % (result["torch"], args.threads, args.batch, args.warmup, args.iters))
     for key in ("refl_step_s", "frm_update_s"):
-        print("%-13s %10.4f" % (key, result[key]))
+        peak = result[key[:-len("_s")] + "_peak_mb"]
+        print("%-13s %10.4f  peak %s MB" % (key, result[key], "%.0f" % peak if peak else "?"))
     print("parameters: control %d, frm %d" % (result["control_params"], result["frm_params"]))
     print("peak RSS %.1f MB" % result["peak_rss_mb"])
     if args.json:

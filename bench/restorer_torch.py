@@ -30,10 +30,10 @@ Times, as the median over --iters runs after --warmup runs (S = image size, 128 
                    [1,3,S,S], then 20 deterministic DDIM steps (eta 0, trailing spacing) from
                    pure noise, each one control + UNet forward conditioned on the stage-1 output
 AdamW has weight_decay 0, as the Go training defaults. Nets and inputs use channels_last.
-Each time has a peak beside it (KEY without _s, plus _peak_mb): the resident memory's
-high-water mark over the timed runs, reset after the warm-up once the memory the earlier
-steps freed is back with the system (gc, malloc_trim), as the Go side measures it
-(bench/measure.go: medianPeak); null where the kernel cannot reset it (not Linux).
+Each time has a peak beside it (KEY without _s, plus _peak_mb): the largest of the timed
+runs' resident-memory high-water marks, each reset just before its run once the memory the
+earlier runs freed is back with the system (engine_torch.median_peak, as the Go side's
+bench/measure.go: medianPeak); null where the kernel cannot reset it (not Linux).
 
 Usage: /usr/bin/python3 bench/restorer_torch.py [--config FILE] [--threads 2] [--warmup 3]
            [--iters 10] [--only stage1,stage2,stage2_detail,restore] [--json]
@@ -47,8 +47,6 @@ With --json the last line of stdout is one JSON object:
 """
 
 import argparse
-import ctypes
-import gc
 import json
 import math
 import resource
@@ -58,29 +56,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from engine_torch import median_time  # the same timing as the engine benchmark
+from engine_torch import median_peak  # the same timing as the engine benchmark
 
-
-def vmhwm_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return None
-
-
-def median_peak(step, warmup, iters):
-    """median_time of step, and the peak RSS in MB while the timed runs ran (see the docstring)."""
-    for _ in range(warmup):
-        step()
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-    except OSError:
-        return median_time(step, 0, iters), None
-    return median_time(step, 0, iters), vmhwm_mb()
 
 CL = torch.channels_last
 T = 1000          # diffusion timesteps

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,4 +215,72 @@ func rawBytes(t *tensor.Tensor) []byte {
 	var b bytes.Buffer
 	binary.Write(&b, binary.LittleEndian, t.Data)
 	return b.Bytes()
+}
+
+// Photos run through the pipeline, their faces batched across photos,
+// give each photo the bytes it gets restored alone, report in input
+// order, and pass a load error through without stopping the run.
+func TestPhotosSameBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: detects and aligns the faces of real photos (several seconds)")
+	}
+	var imgs []*tensor.Tensor
+	for _, name := range []string{"faceapi_sample6.jpg", "faceapi_sample1.jpg"} {
+		img, err := imageio.Read("../testdata/detect/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, img)
+	}
+	lm, _, err := facenet.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tinyRestorer(t)
+	r.Landmarks, r.Upscale, r.Detect = lm, 1, faces.DefaultOptions()
+	rng := func(i int) *rand.Rand { return rand.New(rand.NewPCG(5, uint64(i))) }
+	// Inputs: photo 0, a photo that fails to load, photo 1, photo 0 again.
+	order := []int{0, -1, 1, 0}
+	var alone [][]byte
+	nFaces := 0
+	for i, k := range order {
+		if k < 0 {
+			alone = append(alone, nil)
+			continue
+		}
+		r.Batch = 1
+		pr, err := r.Photo(imgs[k], rng(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone = append(alone, rawBytes(pr.Image))
+		nFaces += len(pr.Faces)
+	}
+	broken := errors.New("unreadable")
+	for _, batch := range []int{1, 4, nFaces} {
+		r.Batch = batch
+		var got []int
+		load := func(i int) (*tensor.Tensor, *rand.Rand, error) {
+			if order[i] < 0 {
+				return nil, nil, broken
+			}
+			return imgs[order[i]], rng(i), nil
+		}
+		r.Photos(len(order), load, func(i int, pr *PhotoResult, err error) {
+			got = append(got, i)
+			switch {
+			case order[i] < 0:
+				if !errors.Is(err, broken) {
+					t.Errorf("batch %d: photo %d: error %v, want the load's", batch, i, err)
+				}
+			case err != nil:
+				t.Errorf("batch %d: photo %d: %v", batch, i, err)
+			case !bytes.Equal(rawBytes(pr.Image), alone[i]):
+				t.Errorf("batch %d: photo %d differs from it restored alone", batch, i)
+			}
+		})
+		if !slices.Equal(got, []int{0, 1, 2, 3}) {
+			t.Errorf("batch %d: photos reported in order %v", batch, got)
+		}
+	}
 }

@@ -113,42 +113,100 @@ var ErrNoFace = errors.New("no face found")
 // caller that looks at the detections first (a server refusing photos
 // with too many faces) without detecting twice.
 func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.Rand) (*PhotoResult, error) {
+	j, err := r.prepare(img, found, rng)
+	if err != nil {
+		return nil, err
+	}
+	restored, err := r.restoreCrops(j.crops, j.noise)
+	if err != nil {
+		return nil, err
+	}
+	return r.finish(j, restored)
+}
+
+// photoJob is a photo ready for the networks: its faces refined and
+// aligned, and the noise each face's restoration will take.
+type photoJob struct {
+	img   *tensor.Tensor
+	found faces.Result
+	fs    []faces.Face // the faces restored (one with OnlyCenter)
+	crops []*tensor.Tensor
+	ms    []faces.Affine
+	noise [][]float32 // per face, Sampler.Draws() values per crop value
+}
+
+// prepare is PhotoFaces up to the networks: the faces of found refined
+// and aligned, and each face's noise drawn from rng in face order, as
+// restoring them one after the other would draw it.
+func (r *Restorer) prepare(img *tensor.Tensor, found faces.Result, rng *rand.Rand) (*photoJob, error) {
 	if len(found.Faces) == 0 {
 		if len(found.Skipped) > 0 {
 			return nil, fmt.Errorf("%w (%s)", ErrNoFace, found.Skipped[0].Reason)
 		}
 		return nil, ErrNoFace
 	}
-	size, up := r.size(), max(1, r.Upscale)
+	size := r.size()
 	fs := slices.Clone(found.Faces) // RefinePoints moves the points: the caller's stay
 	if r.OnlyCenter {
 		c := centerFace(fs, img.Shape[1], img.Shape[0])
 		fs = fs[c : c+1]
 	}
-	grey := isGrey(img)
-	base, err := r.upscale(img, up)
-	if err != nil {
-		return nil, err
-	}
-	res := &PhotoResult{Image: base, Skipped: found.Skipped}
-	crops, ms := make([]*tensor.Tensor, len(fs)), make([]faces.Affine, len(fs))
+	j := &photoJob{img: img, found: found, fs: fs, crops: make([]*tensor.Tensor, len(fs)), ms: make([]faces.Affine, len(fs)), noise: make([][]float32, len(fs))}
+	draws := r.Sampler.Draws() * size * size * 3
 	for i := range fs {
 		if err := faces.RefinePoints(img, &fs[i], r.Landmarks); err != nil {
 			return nil, err
 		}
-		if crops[i], ms[i], err = faces.Align(img, fs[i].Points, size); err != nil {
+		var err error
+		if j.crops[i], j.ms[i], err = faces.Align(img, fs[i].Points, size); err != nil {
 			return nil, err
 		}
+		j.noise[i] = make([]float32, draws)
+		diffusion.FillNormal(rng, j.noise[i])
 	}
-	restored, err := r.restoreCrops(crops, rng)
+	return j, nil
+}
+
+// restoreCrops restores aligned crops (at the model's size) r.Batch at a
+// time, crop i with the noise noise[i]: a crop's bytes do not depend on
+// the batch size or on the other crops.
+func (r *Restorer) restoreCrops(crops []*tensor.Tensor, noise [][]float32) ([]*tensor.Tensor, error) {
+	size, step := r.size(), max(1, r.Batch)
+	per := size * size * 3
+	var out []*tensor.Tensor
+	for start := 0; start < len(crops); start += step {
+		end := min(start+step, len(crops))
+		batch := tensor.New(end-start, size, size, 3)
+		for i, c := range crops[start:end] {
+			copy(batch.Data[i*per:(i+1)*per], c.Data)
+		}
+		_, res, err := r.Sampler.RestoreRecorded(batch, noise[start:end])
+		if err != nil {
+			return nil, err
+		}
+		for i := range end - start {
+			out = append(out, tensor.FromSlice(res.Data[i*per:(i+1)*per], size, size, 3))
+		}
+	}
+	return out, nil
+}
+
+// finish is PhotoFaces after the networks: the photo upscaled and each
+// restored face (restored[i] of j.crops[i]) blended, matched, gated and
+// pasted.
+func (r *Restorer) finish(j *photoJob, restored []*tensor.Tensor) (*PhotoResult, error) {
+	up := max(1, r.Upscale)
+	grey := isGrey(j.img)
+	base, err := r.upscale(j.img, up)
 	if err != nil {
 		return nil, err
 	}
-	for i, f := range fs {
+	res := &PhotoResult{Image: base, Skipped: j.found.Skipped}
+	for i, f := range j.fs {
 		if grey {
 			toGrey(restored[i])
 		}
-		face, pasted, err := r.face(img, base, res.Image, f, ms[i], crops[i], restored[i], up)
+		face, pasted, err := r.face(j.img, base, res.Image, f, j.ms[i], j.crops[i], restored[i], up)
 		if err != nil {
 			return nil, err
 		}
@@ -156,41 +214,12 @@ func (r *Restorer) PhotoFaces(img *tensor.Tensor, found faces.Result, rng *rand.
 			res.Image = pasted
 		}
 		res.Faces = append(res.Faces, face)
-		res.Crops, res.Restored = append(res.Crops, crops[i]), append(res.Restored, restored[i])
+		res.Crops, res.Restored = append(res.Crops, j.crops[i]), append(res.Restored, restored[i])
 	}
 	if grey {
 		toGrey(res.Image)
 	}
 	return res, nil
-}
-
-// restoreCrops restores a photo's aligned crops (at the model's size) r.Batch
-// at a time, each with the draws it would take from rng restored in turn
-// (drawn first, in face order), so a photo's bytes do not depend on the
-// batch size.
-func (r *Restorer) restoreCrops(crops []*tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
-	size, step := r.size(), max(1, r.Batch)
-	per := size * size * 3
-	draws := r.Sampler.Draws() * per // each face's share of rng
-	var out []*tensor.Tensor
-	for start := 0; start < len(crops); start += step {
-		chunk := crops[start:min(start+step, len(crops))]
-		batch := tensor.New(len(chunk), size, size, 3)
-		recorded := make([][]float32, len(chunk))
-		for i, c := range chunk {
-			copy(batch.Data[i*per:(i+1)*per], c.Data)
-			recorded[i] = make([]float32, draws)
-			diffusion.FillNormal(rng, recorded[i])
-		}
-		_, res, err := r.Sampler.RestoreRecorded(batch, recorded)
-		if err != nil {
-			return nil, err
-		}
-		for i := range chunk {
-			out = append(out, tensor.FromSlice(res.Data[i*per:(i+1)*per], size, size, 3))
-		}
-	}
-	return out, nil
 }
 
 // upscale enlarges img up times: with r.Background by its factor while

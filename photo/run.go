@@ -237,44 +237,53 @@ func (rep *Report) summary(out string) string {
 // whole photo) into its target, with a progress bar on stderr and, for
 // photos, one line per photo on stdout saying how many faces were found,
 // restored, kept and skipped. An input that cannot be read or restored is
-// reported and counted as failed.
+// reported and counted as failed. Aligned crops go through the networks
+// o.Batch at a time; photos through Photos, the next ones detected while
+// these are restored.
 func (r *Restorer) RestoreAll(inputs []dataset.File, targets []target, o Options, stdout, stderr io.Writer) *Report {
 	rep := &Report{Inputs: make([]InputReport, len(inputs))}
-	errs := make([]error, len(inputs))
 	bar := progress.New(stderr, "restore", len(inputs))
-	// Aligned crops go through the networks o.Batch at a time; photos one
-	// by one (their faces are found first).
-	step := 1
-	if o.Aligned {
-		step = o.Batch
+	// account records input i's outcome, in input order.
+	account := func(i int, err error) {
+		ir := &rep.Inputs[i]
+		if err != nil {
+			ir.Error = err.Error()
+			rep.Failed++
+			fmt.Fprintf(stderr, "\nrestore: %s: %v\n", inputs[i].Path, err)
+		}
+		for _, f := range ir.Faces {
+			if f.Restored {
+				rep.Restored++
+			} else {
+				rep.Kept++
+			}
+		}
+		if !o.Aligned && err == nil {
+			fmt.Fprintln(stdout, photoLine(*ir))
+		}
+		bar.Add(1)
 	}
-	for start := 0; start < len(inputs); start += step {
-		end := min(start+step, len(inputs))
-		if o.Aligned {
+	if o.Aligned {
+		errs := make([]error, len(inputs))
+		for start := 0; start < len(inputs); start += o.Batch {
+			end := min(start+o.Batch, len(inputs))
 			r.restoreAligned(inputs[start:end], targets[start:end], o, rep.Inputs[start:end], errs[start:end])
-		} else {
-			rep.Inputs[start] = InputReport{Input: inputs[start].Path}
-			errs[start] = r.restorePhoto(inputs[start], targets[start], o, inputRNG(o, inputs[start]), &rep.Inputs[start])
-		}
-		for i := start; i < end; i++ {
-			ir := &rep.Inputs[i]
-			if errs[i] != nil {
-				ir.Error = errs[i].Error()
-				rep.Failed++
-				fmt.Fprintf(stderr, "\nrestore: %s: %v\n", inputs[i].Path, errs[i])
-			}
-			for _, f := range ir.Faces {
-				if f.Restored {
-					rep.Restored++
-				} else {
-					rep.Kept++
-				}
-			}
-			if !o.Aligned && errs[i] == nil {
-				fmt.Fprintln(stdout, photoLine(*ir))
+			for i := start; i < end; i++ {
+				account(i, errs[i])
 			}
 		}
-		bar.Add(end - start)
+	} else {
+		load := func(i int) (*tensor.Tensor, *rand.Rand, error) {
+			img, err := imageio.Read(inputs[i].Path)
+			return img, inputRNG(o, inputs[i]), err
+		}
+		r.Photos(len(inputs), load, func(i int, pr *PhotoResult, err error) {
+			rep.Inputs[i] = InputReport{Input: inputs[i].Path}
+			if err == nil {
+				err = writePhoto(pr, targets[i], o, &rep.Inputs[i])
+			}
+			account(i, err)
+		})
 	}
 	bar.Finish()
 	return rep
@@ -318,17 +327,9 @@ func (r *Restorer) restoreAligned(inputs []dataset.File, targets []target, o Opt
 	}
 }
 
-// restorePhoto restores one whole photo and writes its files, filling ir.
-func (r *Restorer) restorePhoto(in dataset.File, t target, o Options, rng *rand.Rand, ir *InputReport) error {
-	img, err := imageio.Read(in.Path)
-	if err != nil {
-		return err
-	}
+// writePhoto writes a restored photo and its faces' files, filling ir.
+func writePhoto(pr *PhotoResult, t target, o Options, ir *InputReport) error {
 	ir.Output = o.imagePath(t)
-	pr, err := r.Photo(img, rng)
-	if err != nil {
-		return err
-	}
 	ir.Faces, ir.Skipped = pr.Faces, pr.Skipped
 	for i := range pr.Faces {
 		restored, cropped, compared := o.facePaths(t, i)
