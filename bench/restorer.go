@@ -106,6 +106,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 	// Each step has its own graph, whose buffer pool is garbage once the
 	// step is timed, so a step's peak does not hold the one before.
 	g := nn.NewGraph()
+	g.FreeValues = true // as train's steps
 	ps1 := m.Stage1.Params()
 	opt1, _ := optim.NewAdamW(ps1, optim.DefaultAdam(2e-4))
 	lq, hq := nn.Constant(img(restorerBatch)), nn.Constant(img(restorerBatch))
@@ -126,6 +127,7 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 	x0, cond := img(restorerBatch), nn.Constant(img(restorerBatch))
 	lrng := rand.New(rand.NewPCG(1, 2))
 	g = nn.NewGraph()
+	g.FreeValues = true
 	t.Stage2Train, t.Stage2TrainMB = medianPeak(func() {
 		loss, err := sched.Loss(g, den, x0, cond, lrng, diffusion.LossOptions{})
 		if err != nil {

@@ -45,13 +45,23 @@ type FaceLoss struct {
 // [N,S,S,3] aligned faces in [0,1]; ref is data (no gradient reaches it).
 // Both must join the loss that is backpropagated (a zero weight will do).
 func (l FaceLoss) Terms(g *nn.Graph, pred, ref *nn.Var) (id, feat *nn.Var) {
+	// The reference's pass first, without gradients, its buffers handed
+	// on to the prediction's pass.
+	var dr *tensor.Tensor
+	var fr []*tensor.Tensor
+	g.NoGradPass(func() {
+		d, f := l.Rec.ForwardTaps(g, l.input(g, ref), FeatureTaps)
+		dr = d.Value.Clone()
+		for _, v := range f {
+			fr = append(fr, v.Value.Clone())
+		}
+	})
 	dp, fp := l.Rec.ForwardTaps(g, l.input(g, pred), FeatureTaps)
-	dr, fr := l.Rec.ForwardTaps(g, l.input(g, ref), FeatureTaps)
 	// The identity term is a sum over the 128 descriptor values (mean per
 	// face), so that its weight reads as "per unit of squared distance".
-	id = g.Scale(g.MSELoss(dp, nn.Constant(dr.Value)), 128)
+	id = g.Scale(g.MSELoss(dp, nn.Constant(dr)), 128)
 	for i := range fp {
-		t := g.L1Loss(fp[i], nn.Constant(fr[i].Value))
+		t := g.L1Loss(fp[i], nn.Constant(fr[i]))
 		if feat == nil {
 			feat = t
 		} else {

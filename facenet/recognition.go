@@ -105,7 +105,7 @@ func (c convLayer) forward(g *nn.Graph, x *nn.Var, down bool) *nn.Var {
 func (r *resLayer) forward(g *nn.Graph, x *nn.Var) *nn.Var {
 	y := r.conv2.forward(g, g.ReLU(r.conv1.forward(g, x, r.down)), false)
 	if !r.down {
-		return g.ReLU(g.Add(y, x))
+		return g.ReLU(g.AddTo(y, x)) // y, a convolution's output, read by nothing else
 	}
 	// The shortcut is a 2×2 average pool. Where the strided 'valid'
 	// convolution comes out one pixel smaller than the pool (8 → 3 against

@@ -33,6 +33,7 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 	geo := convGeom{n, h, wd, cin, kh, kw, stride, pad, ho, wo}
 	m, k := n*ho*wo, kh*kw*cin
 	out := g.newVar([]int{n, ho, wo, cout}, x, w, b)
+	out.convOut = true
 	od, wdat := out.Value.Data, w.Value.Data
 
 	direct := kh == 1 && kw == 1 && stride == 1 && pad == 0

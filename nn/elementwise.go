@@ -92,34 +92,70 @@ func (g *Graph) binary(op binOp, a, b *Var) *Var {
 			})
 		})
 	}
-	g.record(out, func() {
-		gd := out.Grad.Data
-		var ga, gb []float32
-		if a.NeedGrad {
-			ga = g.grad(a)
-		}
-		if b.NeedGrad {
-			gb = g.grad(b)
-		}
-		if same && op == opAdd {
-			// The commonest case (residual connections): plain accumulation.
-			tensor.Parallel(len(gd), len(gd), func(lo, hi int) {
-				if ga != nil {
-					tensor.VecAddTo(ga[lo:hi], gd[lo:hi])
-				}
-				if gb != nil {
-					tensor.VecAddTo(gb[lo:hi], gd[lo:hi])
-				}
-			})
-			return
-		}
-		// Sequential: a broadcast operand's gradient sums over many rows.
-		rows := len(gd) / max(shape[len(shape)-1], 1)
-		eachRow(shape, sa, sb, 0, rows, func(o, ia, ib, n, da, db int) {
-			binGrad(op, gd[o:o+n], ad, bd, ga, gb, ia, ib, da, db)
-		})
-	})
+	g.record(out, func() { g.binaryGrad(op, out, a, b, shape, sa, sb, same) })
 	return out
+}
+
+// AddTo is Add(a, b) written over a's buffer, for a residual or an
+// embedding added to a convolution's output that nothing else reads: the
+// sum takes the convolution output's place instead of joining it, as an
+// in-place add does in PyTorch (a residual block's working set shrinks by
+// a quarter). Values and gradients are those of Add, byte for byte. b may
+// broadcast to a's shape. It panics unless a is the output of a Conv2D,
+// whose backward pass does not read it; a's value must not be read again.
+func (g *Graph) AddTo(a, b *Var) *Var {
+	if !a.convOut {
+		panic("nn.AddTo: the first operand must be a Conv2D output")
+	}
+	shape, sa, sb := broadcast(binNames[opAdd], a.Shape(), b.Shape())
+	if !tensor.SameShape(shape, a.Shape()) {
+		shapeErr("AddTo", a.Shape(), b.Shape(), "the sum must have the first operand's shape")
+	}
+	a.convOut = false // one sum per output
+	out := &Var{Value: &tensor.Tensor{Shape: a.Shape(), Data: a.Value.Data}, NeedGrad: (a.NeedGrad || b.NeedGrad) && !g.NoGrad, pooled: true}
+	od, bd := out.Value.Data, b.Value.Data
+	same := tensor.SameShape(a.Shape(), b.Shape())
+	if same {
+		tensor.Parallel(len(od), len(od), func(lo, hi int) { tensor.VecAdd(od[lo:hi], od[lo:hi], bd[lo:hi]) })
+	} else {
+		rows := len(od) / max(shape[len(shape)-1], 1)
+		tensor.Parallel(rows, len(od), func(lo, hi int) {
+			eachRow(shape, sa, sb, lo, hi, func(o, ia, ib, n, da, db int) {
+				binKernel(opAdd, od[o:o+n], od[ia:], bd[ib:], da, db)
+			})
+		})
+	}
+	g.record(out, func() { g.binaryGrad(opAdd, out, a, b, shape, sa, sb, same) })
+	return out
+}
+
+// binaryGrad is the backward pass of a binary op of a and b giving out.
+func (g *Graph) binaryGrad(op binOp, out, a, b *Var, shape, sa, sb []int, same bool) {
+	gd := out.Grad.Data
+	var ga, gb []float32
+	if a.NeedGrad {
+		ga = g.grad(a)
+	}
+	if b.NeedGrad {
+		gb = g.grad(b)
+	}
+	if same && op == opAdd {
+		// The commonest case (residual connections): plain accumulation.
+		tensor.Parallel(len(gd), len(gd), func(lo, hi int) {
+			if ga != nil {
+				tensor.VecAddTo(ga[lo:hi], gd[lo:hi])
+			}
+			if gb != nil {
+				tensor.VecAddTo(gb[lo:hi], gd[lo:hi])
+			}
+		})
+		return
+	}
+	// Sequential: a broadcast operand's gradient sums over many rows.
+	rows := len(gd) / max(shape[len(shape)-1], 1)
+	eachRow(shape, sa, sb, 0, rows, func(o, ia, ib, n, da, db int) {
+		binGrad(op, gd[o:o+n], a.Value.Data, b.Value.Data, ga, gb, ia, ib, da, db)
+	})
 }
 
 // eachRow walks output rows [lo, hi) (runs along the last dimension),

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/bits"
 
 	"facereward/tensor"
 )
@@ -17,11 +18,16 @@ type Graph struct {
 	// NoGrad makes every operation compute its value only: nothing is
 	// recorded and no gradient buffers are kept (sampling, frozen scoring).
 	NoGrad bool
+	// FreeValues makes Backward return each recorded operation's value to
+	// the pool once its backward function has run (see Backward): a
+	// training step's peak memory then follows the values the backward
+	// pass still needs, as PyTorch's does, not the whole forward pass.
+	FreeValues bool
 
 	tape  []step
 	inter []*Var // intermediate values, whose buffers go back to the pool
 
-	free map[int][][]float32 // released buffers by length
+	free map[int][][]float32 // released buffers by capacity (a size class)
 	used [][]float32         // buffers handed out this step; nil once released early
 }
 
@@ -45,17 +51,37 @@ func (g *Graph) buf(n int, zero bool) []float32 {
 // buffer that may go back to the pool before Reset.
 func (g *Graph) slot(n int, zero bool) ([]float32, int) {
 	var b []float32
-	if l := g.free[n]; len(l) > 0 {
-		b = l[len(l)-1]
-		g.free[n] = l[:len(l)-1]
+	c := sizeClass(n)
+	if l := g.free[c]; len(l) > 0 {
+		b = l[len(l)-1][:n]
+		g.free[c] = l[:len(l)-1]
 		if zero {
 			clear(b)
 		}
 	} else {
-		b = make([]float32, n)
+		b = make([]float32, n, c)
 	}
 	g.used = append(g.used, b)
 	return b, len(g.used) - 1
+}
+
+// sizeClass is the capacity the pool gives a buffer of n floats: n with
+// all but its four leading bits rounded up (at most 1/8 more). A buffer
+// released by one operation then serves any request of its class, not
+// only one of its exact length: a step's passes use many lengths a few
+// percent apart (channel counts, concatenations), and exact lengths left
+// a fifth of the pool idle in a stage-2 step.
+func sizeClass(n int) int {
+	if n <= 16 {
+		return n
+	}
+	shift := bits.Len(uint(n)) - 4
+	return (n + 1<<shift - 1) >> shift << shift
+}
+
+// put returns b to the pool.
+func (g *Graph) put(b []float32) {
+	g.free[cap(b)] = append(g.free[cap(b)], b)
 }
 
 // Scratch returns a zeroed temporary buffer that lives until Reset.
@@ -73,10 +99,12 @@ func (g *Graph) newVar(shape []int, inputs ...*Var) *Var {
 			}
 		}
 	}
+	data, slot := g.slot(tensor.Numel(shape), false)
 	v := &Var{
-		Value:    &tensor.Tensor{Shape: append([]int(nil), shape...), Data: g.buf(tensor.Numel(shape), false)},
-		NeedGrad: need,
-		pooled:   true,
+		Value:     &tensor.Tensor{Shape: append([]int(nil), shape...), Data: data},
+		NeedGrad:  need,
+		pooled:    true,
+		valueSlot: slot + 1,
 	}
 	g.inter = append(g.inter, v)
 	return v
@@ -107,6 +135,15 @@ func (g *Graph) grad(v *Var) []float32 {
 
 // Backward computes the gradient of the scalar loss with respect to every
 // value that needs one, accumulating into parameters' and inputs' gradients.
+//
+// As the tape unwinds, each recorded operation's gradient goes back to the
+// pool once its backward function has run, so the gradients alive at any
+// time are a frontier of the graph, not all of it (an intermediate value's
+// gradient is not kept after Backward; parameters' and inputs' are). With
+// g.FreeValues its value goes too, as PyTorch frees an operation's saved
+// tensors when its backward has run: after Backward the values of
+// recorded operations are gone (Value is nil), so the caller reads what
+// it needs (the loss, an output to keep) before. The loss's value stays.
 func (g *Graph) Backward(loss *Var) {
 	if loss.Value.Len() != 1 {
 		panic(fmt.Sprintf("nn.Backward: loss must be a scalar, has shape %s", tensor.ShapeString(loss.Shape())))
@@ -118,22 +155,71 @@ func (g *Graph) Backward(loss *Var) {
 	for i := len(g.tape) - 1; i >= 0; i-- {
 		s := g.tape[i]
 		s.backward()
-		// The tape runs in reverse order of creation, so every op that
-		// reads s.out has already added its share to s.out's gradient,
-		// and s.backward has passed it on: nothing reads it again. Its
-		// buffer goes back to the pool at once, where the next gradient
-		// of its length takes it, so the gradients alive at any time are
-		// a frontier of the graph, not all of it (an intermediate value's
-		// gradient is not kept after Backward; parameters' and inputs'
-		// are).
-		if v := s.out; v.pooled && v.Grad != nil {
-			n := len(v.Grad.Data)
-			g.free[n] = append(g.free[n], g.used[v.gradSlot])
-			g.used[v.gradSlot] = nil
+		// The tape runs in reverse order of creation: every operation that
+		// reads s.out was recorded after it, so its backward function has
+		// run, and s.backward was the last reader of s.out's value and
+		// gradient. Ops that read s.out without being recorded (no input
+		// needed a gradient) ran in the forward pass and keep no reference
+		// for later. A view of s.out (Reshape) was recorded after it too.
+		v := s.out
+		if !v.pooled {
+			continue
+		}
+		if v.Grad != nil {
+			g.release(v.gradSlot)
 			v.Grad = nil
+		}
+		if g.FreeValues && v.valueSlot > 0 && v != loss {
+			g.release(v.valueSlot - 1)
+			v.Value, v.valueSlot = nil, 0
 		}
 	}
 	g.tape = g.tape[:0]
+}
+
+// release returns the buffer at slot of g.used to the pool before Reset,
+// where the next request of its length takes it.
+func (g *Graph) release(slot int) {
+	g.put(g.used[slot])
+	g.used[slot] = nil
+}
+
+// Mark is a point in a graph's step, to return to with ReleaseSince.
+type Mark struct{ used, inter, tape int }
+
+// Mark returns the graph's current point.
+func (g *Graph) Mark() Mark { return Mark{len(g.used), len(g.inter), len(g.tape)} }
+
+// ReleaseSince returns to the pool every buffer handed out since m: for a
+// pass without gradients inside a step (a reference's features, a
+// condition) whose results the caller has copied, so that the rest of the
+// step reuses its buffers instead of holding both until Reset. Values made
+// since m must not be used again (their Value is nil). It panics if an
+// operation was recorded since m.
+func (g *Graph) ReleaseSince(m Mark) {
+	if len(g.tape) != m.tape {
+		panic("nn.ReleaseSince: operations were recorded since the mark")
+	}
+	for _, v := range g.inter[m.inter:] {
+		v.Value, v.Grad = nil, nil
+	}
+	g.inter = g.inter[:m.inter]
+	for _, b := range g.used[m.used:] {
+		if b != nil {
+			g.put(b)
+		}
+	}
+	g.used = g.used[:m.used]
+}
+
+// NoGradPass runs f as a pass without gradients inside the step (g.NoGrad
+// set meanwhile) and then releases its buffers (ReleaseSince): f copies
+// out what it keeps.
+func (g *Graph) NoGradPass(f func()) {
+	m, was := g.Mark(), g.NoGrad
+	g.NoGrad = true
+	defer func() { g.NoGrad = was; g.ReleaseSince(m) }()
+	f()
 }
 
 // Reset forgets the recorded step and returns its buffers to the pool. Values
@@ -146,7 +232,7 @@ func (g *Graph) Reset() {
 	g.tape = g.tape[:0]
 	for _, b := range g.used {
 		if b != nil {
-			g.free[len(b)] = append(g.free[len(b)], b)
+			g.put(b)
 		}
 	}
 	g.used = g.used[:0]

@@ -12,8 +12,10 @@ type Var struct {
 	Grad     *tensor.Tensor
 	NeedGrad bool
 
-	pooled   bool // Value and Grad belong to a Graph's pool
-	gradSlot int  // Grad's index in its Graph's used buffers
+	pooled    bool // Value and Grad belong to a Graph's pool
+	gradSlot  int  // Grad's index in its Graph's used buffers
+	valueSlot int  // Value's, when it owns its buffer (not a view): index + 1, 0 for none
+	convOut   bool // a Conv2D output not yet summed into (AddTo)
 }
 
 // Constant wraps a tensor that takes no gradient.

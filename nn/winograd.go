@@ -70,25 +70,24 @@ func winogradConv(out, x, w, bias []float32, c convGeom, cout int, accumulate bo
 	work := 2 * tiles * 16 * cin * cout
 	tensor.Parallel((tiles+winogradChunkTiles-1)/winogradChunkTiles, work, func(lo, hi int) {
 		nt := winogradChunkTiles
-		buf := scratch(16*nt*(cin+cp) + 17*cin + 10*cout)
+		buf := scratch(16*nt*(cin+cp) + cin + 2*cout)
 		defer colPool.Put(buf)
 		rest := *buf
 		take := func(n int) []float32 { s := rest[:n]; rest = rest[n:]; return s }
 		v, m := take(16*nt*cin), take(16*nt*cp)
-		ei, zeros := take(16*cin), take(cin)
-		eo, discard := take(8*cout), take(2*cout)
+		zeros, discard := take(cin), take(2*cout)
 		clear(zeros)
 		for ch := lo; ch < hi; ch++ {
 			t0, t1 := ch*nt, min(tiles, (ch+1)*nt)
 			for t := t0; t < t1; t++ {
-				winogradInput(v, ei, zeros, x, c, t, t-t0, nt)
+				winogradInput(v, zeros, x, c, tilesY, tilesX, t, t-t0, nt)
 			}
 			for i := range 16 {
 				tensor.GemmSerial(false, false, t1-t0, cp, cin, 1, v[i*nt*cin:], cin,
 					(*u)[i*cin*cp:], cp, 0, m[i*nt*cp:], cp)
 			}
 			for t := t0; t < t1; t++ {
-				winogradOutput(out, m, eo, discard, bias, c, cout, cp, t, t-t0, nt, accumulate)
+				winogradOutput(out, m, discard, bias, c, cout, cp, tilesY, tilesX, t, t-t0, nt, accumulate)
 			}
 		}
 	})
@@ -105,12 +104,12 @@ func winogradKernel(u, w []float32, cin, cout, cp int) {
 	at := func(b []float32, cols, r, col int) []float32 { return b[(r*cols+col)*cc:][:cc] }
 	// G g: down each of the kernel's three columns, four rows out of three.
 	for col := range 3 {
-		winogradG(at(gg, 3, 0, col), at(gg, 3, 1, col), at(gg, 3, 2, col), at(gg, 3, 3, col),
+		tensor.VecWinogradKernel(at(gg, 3, 0, col), at(gg, 3, 1, col), at(gg, 3, 2, col), at(gg, 3, 3, col),
 			at(w, 3, 0, col), at(w, 3, 1, col), at(w, 3, 2, col))
 	}
 	// (G g) Gᵀ: along each of the four rows.
 	for r := range 4 {
-		winogradG(at(ggt, 4, r, 0), at(ggt, 4, r, 1), at(ggt, 4, r, 2), at(ggt, 4, r, 3),
+		tensor.VecWinogradKernel(at(ggt, 4, r, 0), at(ggt, 4, r, 1), at(ggt, 4, r, 2), at(ggt, 4, r, 3),
 			at(gg, 3, r, 0), at(gg, 3, r, 1), at(gg, 3, r, 2))
 	}
 	clear(u)
@@ -119,106 +118,49 @@ func winogradKernel(u, w []float32, cin, cout, cp int) {
 	}
 }
 
-// winogradG applies G to three vectors: [o0 o1 o2 o3] = G [i0 i1 i2].
-func winogradG(o0, o1, o2, o3, i0, i1, i2 []float32) {
-	n := len(o0)
-	o1, o2, o3, i0, i1, i2 = o1[:n], o2[:n], o3[:n], i0[:n], i1[:n], i2[:n]
-	for k := range n {
-		a, b, c := i0[k], i1[k], i2[k]
-		o0[k] = a
-		o1[k] = 0.5 * (a + b + c)
-		o2[k] = 0.5 * (a - b + c)
-		o3[k] = c
-	}
-}
-
 // winogradInput writes Bᵀ d B for tile t's 4×4 input pixels d into row slot
 // of the 16 matrices v[i] (each nt×Cin). Pixels outside the image read from
-// zeros (Cin zeros); e holds 16·Cin floats.
-func winogradInput(v, e, zeros, x []float32, c convGeom, t, slot, nt int) {
+// zeros (Cin zeros).
+func winogradInput(v, zeros, x []float32, c convGeom, tilesY, tilesX, t, slot, nt int) {
 	cin := c.cin
-	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
 	img, ty, tx := t/(tilesY*tilesX), t/tilesX%tilesY, t%tilesX
-	d := func(r, col int) []float32 {
-		iy, ix := 2*ty-c.pad+r, 2*tx-c.pad+col
-		if iy < 0 || iy >= c.h || ix < 0 || ix >= c.w {
-			return zeros
-		}
-		return x[((img*c.h+iy)*c.w+ix)*cin:][:cin]
-	}
-	at := func(r, col int) []float32 { return e[(r*4+col)*cin:][:cin] }
-	// Bᵀ d: down each column, read in place from the image.
-	for col := range 4 {
-		winogradB(at(0, col), at(1, col), at(2, col), at(3, col), d(0, col), d(1, col), d(2, col), d(3, col))
-	}
-	// (Bᵀ d) B: along each row, straight into the GEMM operands.
-	row := func(i int) []float32 { return v[(i*nt+slot)*cin:][:cin] }
+	var d, o [16][]float32
 	for r := range 4 {
-		winogradB(row(r*4), row(r*4+1), row(r*4+2), row(r*4+3), at(r, 0), at(r, 1), at(r, 2), at(r, 3))
+		for col := range 4 {
+			iy, ix := 2*ty-c.pad+r, 2*tx-c.pad+col
+			if iy < 0 || iy >= c.h || ix < 0 || ix >= c.w {
+				d[4*r+col] = zeros
+			} else {
+				d[4*r+col] = x[((img*c.h+iy)*c.w+ix)*cin:][:cin]
+			}
+		}
 	}
-}
-
-// winogradB applies Bᵀ to four channel vectors: o = Bᵀ [i0 i1 i2 i3].
-func winogradB(o0, o1, o2, o3, i0, i1, i2, i3 []float32) {
-	n := len(o0)
-	o1, o2, o3, i0, i1, i2, i3 = o1[:n], o2[:n], o3[:n], i0[:n], i1[:n], i2[:n], i3[:n]
-	for k := range n {
-		a, b, c, d := i0[k], i1[k], i2[k], i3[k]
-		o0[k] = a - c
-		o1[k] = b + c
-		o2[k] = c - b
-		o3[k] = b - d
+	for i := range o {
+		o[i] = v[(i*nt+slot)*cin:][:cin]
 	}
+	tensor.VecWinogradInput(&o, &d)
 }
 
 // winogradOutput writes Aᵀ m A, tile t's 2×2 output pixels, from row slot of
 // the 16 product matrices m[i] (each nt×cp, Cout of them used); pixels past
-// an odd edge go to discard. It adds bias, or adds into out with accumulate.
-// e and discard hold 8·Cout and 2·Cout floats.
-func winogradOutput(out, m, e, discard, bias []float32, c convGeom, cout, cp, t, slot, nt int, accumulate bool) {
-	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
+// an odd edge go to discard (2·Cout floats). It adds bias, or adds into out
+// with accumulate.
+func winogradOutput(out, m, discard, bias []float32, c convGeom, cout, cp, tilesY, tilesX, t, slot, nt int, accumulate bool) {
 	img, ty, tx := t/(tilesY*tilesX), t/tilesX%tilesY, t%tilesX
-	row := func(i int) []float32 { return m[(i*nt+slot)*cp:][:cout] }
-	at := func(r, col int) []float32 { return e[(r*4+col)*cout:][:cout] }
-	// Aᵀ m: down each column, two rows out of four.
-	for col := range 4 {
-		winogradA(at(0, col), at(1, col), row(col), row(4+col), row(8+col), row(12+col), false)
+	var rows [16][]float32
+	for i := range rows {
+		rows[i] = m[(i*nt+slot)*cp:][:cout]
 	}
-	// The bias goes into the middle column, which both outputs of a row sum
-	// with coefficient 1.
-	if bias != nil {
-		tensor.VecAddTo(at(0, 1), bias)
-		tensor.VecAddTo(at(1, 1), bias)
-	}
-	// (Aᵀ m) A: along each of the two rows, into the image.
-	y := func(r, col int) []float32 {
-		oy, ox := 2*ty+r, 2*tx+col
-		if oy >= c.ho || ox >= c.wo {
-			return discard[col*cout:][:cout]
-		}
-		return out[((img*c.ho+oy)*c.wo+ox)*cout:][:cout]
-	}
+	var y [4][]float32
 	for r := range 2 {
-		winogradA(y(r, 0), y(r, 1), at(r, 0), at(r, 1), at(r, 2), at(r, 3), accumulate)
-	}
-}
-
-// winogradA applies Aᵀ to four channel vectors: [o0 o1] = Aᵀ [i0 i1 i2 i3],
-// or with accumulate [o0 o1] += Aᵀ [i0 i1 i2 i3].
-func winogradA(o0, o1, i0, i1, i2, i3 []float32, accumulate bool) {
-	n := len(o0)
-	o1, i0, i1, i2, i3 = o1[:n], i0[:n], i1[:n], i2[:n], i3[:n]
-	if accumulate {
-		for k := range n {
-			b, c := i1[k], i2[k]
-			o0[k] += i0[k] + b + c
-			o1[k] += b - c - i3[k]
+		for col := range 2 {
+			oy, ox := 2*ty+r, 2*tx+col
+			if oy >= c.ho || ox >= c.wo {
+				y[2*r+col] = discard[col*cout:][:cout]
+			} else {
+				y[2*r+col] = out[((img*c.ho+oy)*c.wo+ox)*cout:][:cout]
+			}
 		}
-		return
 	}
-	for k := range n {
-		b, c := i1[k], i2[k]
-		o0[k] = i0[k] + b + c
-		o1[k] = b - c - i3[k]
-	}
+	tensor.VecWinogradOutput(&y, &rows, bias, accumulate)
 }

@@ -50,6 +50,7 @@ func (u *Updater) Step(hq, x0 *tensor.Tensor) float64 {
 	nn.ZeroGrad(ps)
 	if u.g == nil {
 		u.g = nn.NewGraph()
+		u.g.FreeValues = true
 	}
 	g := u.g
 	bt := reward.BTLoss(g, u.FRM.Forward(g, nn.Constant(hq)), u.FRM.Forward(g, nn.Constant(x0)))

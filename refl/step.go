@@ -89,11 +89,14 @@ type Stepper struct {
 	weights Weights
 	accum   int
 	sampler *restorer.Sampler
+	// freeValues is the step graph's nn.Graph.FreeValues (tests compare
+	// both settings).
+	freeValues bool
 }
 
 // NewStepper steps nets with o's loss weights, sampler and accumulation.
 func NewStepper(nets *Nets, o Options) *Stepper {
-	return &Stepper{nets: nets, weights: o.Weights, accum: o.Accum, sampler: nets.Sampler(o)}
+	return &Stepper{nets: nets, weights: o.Weights, accum: o.Accum, sampler: nets.Sampler(o), freeValues: true}
 }
 
 // Step is one micro-batch of a ReFL step on lq and hq ([N,S,S,3] in
@@ -119,16 +122,16 @@ func (st *Stepper) Step(lq, hq *tensor.Tensor, eta float64, m int, rng *rand.Ran
 		ts[i] = s.DDIM().Timestep(m)
 	}
 	// The frozen branch's residuals are constants of the loss; computing
-	// them off the tape keeps its activations out of memory.
-	h := nn.NewGraph()
-	h.NoGrad = true
-	var frozen []*nn.Var
-	for _, r := range nets.Frozen.Forward(h, nn.Constant(xt), ts, nn.Constant(cond)) {
-		frozen = append(frozen, nn.Constant(r.Value.Clone()))
-	}
-	h.Reset()
-
+	// them off the tape keeps its activations out of memory, and the pass
+	// with gradients reuses its buffers.
 	g := nn.NewGraph()
+	g.FreeValues = st.freeValues
+	var frozen []*nn.Var
+	g.NoGradPass(func() {
+		for _, r := range nets.Frozen.Forward(g, nn.Constant(xt), ts, nn.Constant(cond)) {
+			frozen = append(frozen, nn.Constant(r.Value.Clone()))
+		}
+	})
 	xv, cv := nn.Constant(xt), nn.Constant(cond)
 	pred, res := nets.Model.Predict(g, xv, ts, cv)
 	x0 := s.LowBandVar(g, s.GuideVar(g, nets.Model.Schedule.X0FromPredVar(g, nets.Model.Config.UNet.Prediction, xv, pred, ts), cv), cv)

@@ -5,13 +5,16 @@ import (
 	"context"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"facereward/restorer/restorertest"
 	"facereward/rundir"
+	"facereward/tensor"
 	"facereward/train/traintest"
 )
 
@@ -223,5 +226,46 @@ func TestReportAlarm(t *testing.T) {
 	}
 	if strings.Contains(s, "NaN") {
 		t.Error("report shows NaN")
+	}
+}
+
+// A ReFL step gives the same gradients byte for byte whether Backward
+// frees values as it goes (the stepper's graph does) or keeps them all.
+func TestStepFreeValues(t *testing.T) {
+	o := tinyRun(t, 1)
+	step := func(free bool) [][]float32 {
+		nets, err := LoadNets(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := NewStepper(nets, o)
+		st.freeValues = free
+		s := nets.Model.Config.UNet.ImageSize
+		rng := rand.New(rand.NewPCG(7, 8))
+		lq, hq := tensor.New(2, s, s, 3), tensor.New(2, s, s, 3)
+		for i := range lq.Data {
+			lq.Data[i], hq.Data[i] = rng.Float32(), rng.Float32()
+		}
+		for range 2 { // the second step on the first's pool
+			if _, _, err := st.Step(lq, hq, 0.5, o.SampleSteps-1, rng); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var grads [][]float32
+		for _, p := range nets.Model.Control.Params() {
+			if p.Grad != nil {
+				grads = append(grads, p.Grad.Data)
+			}
+		}
+		return grads
+	}
+	keep, free := step(false), step(true)
+	if len(keep) == 0 || len(keep) != len(free) {
+		t.Fatalf("%d gradients kept, %d with FreeValues", len(keep), len(free))
+	}
+	for i := range keep {
+		if !slices.Equal(keep[i], free[i]) {
+			t.Errorf("parameter %d: gradient differs with FreeValues", i)
+		}
 	}
 }

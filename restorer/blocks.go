@@ -63,13 +63,15 @@ func (b *ResBlock) Params() []*nn.Param {
 func (b *ResBlock) Forward(g *nn.Graph, x, semb *nn.Var) *nn.Var {
 	n := x.Shape()[0]
 	cout := b.Conv1.W.Shape()[3]
+	// The sums go into the convolutions' outputs (AddTo): nothing else
+	// reads those.
 	h := b.Conv1.Forward(g, g.SiLU(b.Norm1.Forward(g, x)))
-	h = g.Add(h, g.Reshape(b.Emb.Forward(g, semb), n, 1, 1, cout))
+	h = g.AddTo(h, g.Reshape(b.Emb.Forward(g, semb), n, 1, 1, cout))
 	h = b.Conv2.Forward(g, g.SiLU(b.Norm2.Forward(g, h)))
 	if b.Skip != nil {
 		x = b.Skip.Forward(g, x)
 	}
-	return g.Add(x, h)
+	return g.AddTo(h, x)
 }
 
 // AttnBlock is multi-head self-attention over an image's pixels with a
@@ -101,7 +103,7 @@ func (a *AttnBlock) Forward(g *nn.Graph, x *nn.Var) *nn.Var {
 	n, h, w, c := s[0], s[1], s[2], s[3]
 	qkv := g.Reshape(a.QKV.Forward(g, a.Norm.Forward(g, x)), n, h*w, 3*c)
 	o := g.Attention(g.Slice(qkv, 0, c), g.Slice(qkv, c, 2*c), g.Slice(qkv, 2*c, 3*c), a.Heads)
-	return g.Add(x, a.Proj.Forward(g, g.Reshape(o, n, h, w, c)))
+	return g.AddTo(a.Proj.Forward(g, g.Reshape(o, n, h, w, c)), x)
 }
 
 // TimeMLP maps timesteps to the embedding the residual blocks read:

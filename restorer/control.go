@@ -109,7 +109,7 @@ func (k *Control) Forward(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) []*nn.
 	semb := k.Enc.Time.Forward(g, t)
 	hint := g.SiLU(k.Hint[0].Forward(g, unshuffle(g, k.Config, cond)))
 	hint = k.Hint[2].Forward(g, g.SiLU(k.Hint[1].Forward(g, hint)))
-	h0 := g.Add(k.Enc.In.Forward(g, unshuffle(g, k.Config, xt)), hint)
+	h0 := g.AddTo(k.Enc.In.Forward(g, unshuffle(g, k.Config, xt)), hint)
 	skips, mid := k.Enc.forward(g, h0, semb)
 	out := make([]*nn.Var, 0, len(skips)+1)
 	for i, s := range skips {

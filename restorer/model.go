@@ -66,6 +66,9 @@ func (m *Model) FreezeUNet() { nn.Freeze(m.UNet) }
 
 // Condition runs stage 1 on lq [N,S,S,3] in [0,1] and returns its
 // estimate in the networks' [-1,1], the control branch's condition.
+//
+// It runs on a graph of its own, left to the collector: a training step's
+// later passes have other shapes and could not reuse its buffers.
 func (m *Model) Condition(lq *tensor.Tensor) *tensor.Tensor {
 	g := nn.NewGraph()
 	g.NoGrad = true

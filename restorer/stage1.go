@@ -80,7 +80,7 @@ func (n *Stage1) Forward(g *nn.Graph, lq *nn.Var) *nn.Var {
 	}
 	h = n.Head.Forward(g, h)
 	for _, b := range n.Body {
-		h = g.Add(h, b.Conv2.Forward(g, g.SiLU(b.Conv1.Forward(g, h))))
+		h = g.AddTo(b.Conv2.Forward(g, g.SiLU(b.Conv1.Forward(g, h))), h)
 	}
 	h = n.Tail.Forward(g, h)
 	if r > 1 {

@@ -44,6 +44,9 @@ type vecImpl struct {
 	sum      func(x []float32) float32
 	dot      func(a, b []float32) float32
 	max      func(x []float32) float32
+	// The Winograd tile transforms (winograd.go).
+	winogradIn  func(o, d [16][]float32)
+	winogradOut func(y [4][]float32, m [16][]float32, bias []float32, accumulate bool)
 }
 
 var (
@@ -221,6 +224,9 @@ var scalarVec = &vecImpl{
 	sum:      sumScalar,
 	dot:      dotScalar,
 	max:      maxScalar,
+
+	winogradIn:  winogradInScalar,
+	winogradOut: winogradOutScalar,
 }
 
 // expScalar is the reference algorithm of every path.

@@ -48,6 +48,9 @@ var avx512Vec = &vecImpl{
 	add:    add256,
 	scale:  scale256,
 	max:    max256,
+
+	winogradIn:  winogradIn256,
+	winogradOut: winogradOut256,
 }
 
 var avx2Vec = &vecImpl{
@@ -66,6 +69,9 @@ var avx2Vec = &vecImpl{
 	sum:      sum256,
 	dot:      dot256,
 	max:      max256,
+
+	winogradIn:  winogradIn256,
+	winogradOut: winogradOut256,
 }
 
 type (

@@ -139,6 +139,7 @@ func Reward(ctx context.Context, dir string, opt RewardOptions, resume bool, std
 	}
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
+	g.FreeValues = true
 	var eval func(int) error
 	if len(held) > 0 {
 		eval = func(step int) error {

@@ -105,6 +105,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 
 	sched := optim.WarmupCosine(opt.LR, opt.Warmup, opt.Steps, opt.LR/100)
 	g := nn.NewGraph()
+	g.FreeValues = true
 	var eval func(int) error
 	if dev != nil {
 		eval = func(step int) error { return evalStage1(ses.run, step, net, ses.ema, dev, scorers) }

@@ -242,6 +242,7 @@ type Stage2Stepper struct {
 // state (the discriminator and its optimiser) that checkpoints must carry.
 func NewStage2Stepper(m *restorer.Model, opt Stage2Options) (*Stage2Stepper, map[string]optim.Stateful, error) {
 	g := nn.NewGraph()
+	g.FreeValues = true
 	det, parts, err := newDetail(opt.Detail, m.Config.UNet.ImageSize, opt.Seed, g)
 	if err != nil {
 		return nil, nil, err
