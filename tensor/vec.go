@@ -46,6 +46,8 @@ type vecImpl struct {
 	max      func(x []float32) float32
 	// The Winograd tile transforms (winograd.go).
 	winogradIn  func(o, d [16][]float32)
+	leaky       func(dst, src []float32, alpha float32)
+	leakyGrad   func(gx, gy, x []float32, alpha float32)
 	winogradOut func(y [4][]float32, m [16][]float32, bias []float32, accumulate bool)
 }
 
@@ -226,6 +228,8 @@ var scalarVec = &vecImpl{
 	max:      maxScalar,
 
 	winogradIn:  winogradInScalar,
+	leaky:       leakyScalar,
+	leakyGrad:   leakyGradScalar,
 	winogradOut: winogradOutScalar,
 }
 

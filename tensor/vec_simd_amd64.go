@@ -50,6 +50,8 @@ var avx512Vec = &vecImpl{
 	max:    max256,
 
 	winogradIn:  winogradIn256,
+	leaky:       leaky256,
+	leakyGrad:   leakyGrad256,
 	winogradOut: winogradOut256,
 }
 
@@ -71,6 +73,8 @@ var avx2Vec = &vecImpl{
 	max:      max256,
 
 	winogradIn:  winogradIn256,
+	leaky:       leaky256,
+	leakyGrad:   leakyGrad256,
 	winogradOut: winogradOut256,
 }
 
