@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"facereward/server/httpjson"
 )
 
 // hostSet is the set of host names (lower case, no port, no brackets) a
@@ -72,13 +74,13 @@ func normalHost(h string) string {
 func guard(hosts hostSet, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hosts.allows(r.Host) {
-			writeError(w, http.StatusMisdirectedRequest,
+			httpjson.Error(w, http.StatusMisdirectedRequest,
 				fmt.Sprintf("host %q is not served here (allowed: %s; see serve --allow-host)", r.Host, hosts))
 			return
 		}
 		if isWrite(r.Method) {
 			if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(hosts, origin) {
-				writeError(w, http.StatusForbidden, fmt.Sprintf("origin %q may not write here", origin))
+				httpjson.Error(w, http.StatusForbidden, fmt.Sprintf("origin %q may not write here", origin))
 				return
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"facereward/prefs"
+	"facereward/server/httpjson"
 	"facereward/server/restoreapi"
 )
 
@@ -46,7 +47,7 @@ func send(t *testing.T, base, method, host, path, body string, header map[string
 // a write from a page of another origin 403; loopback hosts, and writes
 // without an Origin (curl), pass.
 func TestGuardHostAndOrigin(t *testing.T) {
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, "ok") })
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpjson.Write(w, http.StatusOK, "ok") })
 	local := httptest.NewServer(guard(allowedHosts("127.0.0.1:8080", false, nil), ok))
 	defer local.Close()
 	public := httptest.NewServer(guard(allowedHosts("10.0.0.5:8080", true, []string{"Faces.Example.org"}), ok))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"facereward/prefs"
+	"facereward/server/httpjson"
 )
 
 // Prefs is what the server needs of the preference database; *prefs.DB
@@ -142,7 +143,7 @@ type verdictResponse struct {
 func (s *server) next(w http.ResponseWriter, r *http.Request) {
 	judge, err := judgeName(r.URL.Query().Get("judge"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	p, ok, err := s.db.Next(judge)
@@ -165,7 +166,7 @@ func (s *server) next(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
+	httpjson.Write(w, http.StatusOK, resp)
 }
 
 func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
@@ -173,56 +174,56 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	// text/plain but not application/json, so another web page open in
 	// the annotator's browser cannot post verdicts to this local server.
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "send the verdict as application/json")
+		httpjson.Error(w, http.StatusUnsupportedMediaType, "send the verdict as application/json")
 		return
 	}
 	var req verdictRequest
 	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxVerdictBody), &req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("reading the verdict: the body is above the limit of %d bytes", tooBig.Limit))
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("reading the verdict: the body is above the limit of %d bytes", tooBig.Limit))
 			return
 		}
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("reading the verdict: %v", err))
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("reading the verdict: %v", err))
 		return
 	}
 	judge, err := judgeName(req.Judge)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if req.Pair == "" {
-		writeError(w, http.StatusBadRequest, "a verdict without a pair")
+		httpjson.Error(w, http.StatusBadRequest, "a verdict without a pair")
 		return
 	}
 	if err := prefs.CheckText("pair", req.Pair); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if req.ID != "" {
 		if err := prefs.CheckKey("id", req.ID); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 	}
 	if req.Swapped == nil {
-		writeError(w, http.StatusBadRequest, "a verdict without swapped: say whether the pair was shown swapped")
+		httpjson.Error(w, http.StatusBadRequest, "a verdict without swapped: say whether the pair was shown swapped")
 		return
 	}
 	v, err := storedVerdict(req.Choice, *req.Swapped)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	j := prefs.Judgement{Pair: req.Pair, Verdict: v, Judge: judge, At: s.cfg.Now().UTC(), Key: req.ID}
 	stored, err := s.db.JudgeOnce(j)
 	if err != nil {
 		if errors.Is(err, prefs.ErrNoPair) {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("pair %q is not in the database", req.Pair))
+			httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("pair %q is not in the database", req.Pair))
 			return
 		}
 		if errors.Is(err, prefs.ErrKeyInUse) {
-			writeError(w, http.StatusConflict, fmt.Sprintf("id %q is already the id of another verdict: draw a new one for each pair shown", req.ID))
+			httpjson.Error(w, http.StatusConflict, fmt.Sprintf("id %q is already the id of another verdict: draw a new one for each pair shown", req.ID))
 			return
 		}
 		s.fail(w, fmt.Errorf("saving %q's verdict on pair %q: %w", judge, req.Pair, err))
@@ -234,7 +235,7 @@ func (s *server) verdict(w http.ResponseWriter, r *http.Request) {
 	if done, total, err := s.db.Progress(judge); err == nil {
 		resp.Judged, resp.Total = done, total
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpjson.Write(w, http.StatusOK, resp)
 }
 
 func (s *server) image(w http.ResponseWriter, r *http.Request) {
@@ -242,19 +243,19 @@ func (s *server) image(w http.ResponseWriter, r *http.Request) {
 	// there is no such image, the log the rest.
 	ref := prefs.Ref(r.PathValue("ref"))
 	if err := ref.Validate(); err != nil {
-		writeError(w, http.StatusNotFound, err.Error())
+		httpjson.Error(w, http.StatusNotFound, err.Error())
 		return
 	}
 	path, err := s.store.Path(ref)
 	if err != nil {
 		s.cfg.Log.Printf("image %s: %v", ref, err)
-		writeError(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
+		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
 		return
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		s.cfg.Log.Printf("image %s: %v", ref, err)
-		writeError(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
+		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("image %s is not in the store", ref))
 		return
 	}
 	defer f.Close()
@@ -336,7 +337,7 @@ func imageURL(r prefs.Ref) string { return "/images/" + url.PathEscape(string(r)
 // 503 with a message that names neither.
 func (s *server) fail(w http.ResponseWriter, err error) {
 	s.cfg.Log.Print(err)
-	writeError(w, http.StatusServiceUnavailable, unavailable)
+	httpjson.Error(w, http.StatusServiceUnavailable, unavailable)
 }
 
 // decodeStrict decodes the one JSON value of body into v: unknown fields,
@@ -355,14 +356,4 @@ func decodeStrict(body io.Reader, v any) error {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the status is sent: nothing left to report to
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

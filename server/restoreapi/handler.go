@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"facereward/server/httpjson"
 )
 
 //go:embed static
@@ -50,7 +52,7 @@ func New(cfg Config, engines []Engine) (*Handler, error) {
 	}
 	route("GET /restore", "page", func(w http.ResponseWriter, r *http.Request) {
 		if !h.authorized(r, true) {
-			writeError(w, http.StatusUnauthorized, "this server needs its token: open /restore?token=TOKEN")
+			httpjson.Error(w, http.StatusUnauthorized, "this server needs its token: open /restore?token=TOKEN")
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -124,7 +126,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 		resp.Status, status = "draining", http.StatusServiceUnavailable
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, resp)
+	httpjson.Write(w, status, resp)
 }
 
 // versionResponse is GET /api/version's answer: what a client needs to
@@ -151,7 +153,7 @@ type limits struct {
 
 func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
 	c := h.cfg
-	writeJSON(w, http.StatusOK, versionResponse{
+	httpjson.Write(w, http.StatusOK, versionResponse{
 		Version: c.Version, Go: runtime.Version(), Defaults: c.Defaults, TokenUsed: c.Token != "",
 		Limits: limits{MaxBody: c.MaxBody, MaxPixels: c.MaxPixels, MaxOutput: OutputPixelFactor * c.MaxPixels, MaxFaces: c.MaxFaces,
 			MaxSteps: c.MaxSteps, MaxUpscale: MaxUpscale, TimeoutSeconds: c.Timeout.Seconds(), Workers: h.q.workers, Queue: c.Queue},
@@ -174,7 +176,7 @@ func debugRuntime(w http.ResponseWriter, r *http.Request) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	writeJSON(w, http.StatusOK, RuntimeStats{Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, HeapObjects: ms.HeapObjects})
+	httpjson.Write(w, http.StatusOK, RuntimeStats{Goroutines: runtime.NumGoroutine(), HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, HeapObjects: ms.HeapObjects})
 }
 
 // refuse answers a request the queue did not admit: 429 when it is full,
@@ -187,5 +189,5 @@ func (h *Handler) refuse(w http.ResponseWriter, err error) {
 	}
 	h.m.rejected.WithLabelValues(reason).Inc()
 	w.Header().Set("Retry-After", strconv.Itoa(h.q.retryAfter()))
-	writeError(w, status, msg)
+	httpjson.Error(w, status, msg)
 }

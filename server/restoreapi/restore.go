@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"facereward/imageio"
+	"facereward/server/httpjson"
 )
 
 // Response formats of POST /api/restore.
@@ -37,7 +38,7 @@ type upload struct {
 func (h *Handler) restore(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r, false) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facereward"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN")
+		httpjson.Error(w, http.StatusUnauthorized, "missing or wrong token: send Authorization: Bearer TOKEN")
 		return
 	}
 	if err := h.q.admit(); err != nil {
@@ -53,28 +54,28 @@ func (h *Handler) restore(w http.ResponseWriter, r *http.Request) {
 
 	up, status, err := h.read(w, r)
 	if err != nil {
-		writeError(w, status, err.Error())
+		httpjson.Error(w, status, err.Error())
 		return
 	}
 	format, err := responseFormat(up.form.Get("format"), r.Header.Get("Accept"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	settings, err := h.cfg.parseSettings(up.form)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	lim := imageio.Limits{MaxPixels: h.cfg.MaxPixels, MaxFileBytes: h.cfg.MaxBody}
 	// The header alone: a pixel bomb is refused here, before any decoding.
 	cfg, err := lim.DecodeConfig(bytes.NewReader(up.data), "the upload")
 	if err != nil {
-		writeError(w, imageStatus(err), imageMessage(err))
+		httpjson.Error(w, imageStatus(err), imageMessage(err))
 		return
 	}
 	if out := int64(cfg.Width) * int64(cfg.Height) * int64(settings.Upscale*settings.Upscale); out > OutputPixelFactor*h.cfg.MaxPixels {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%d×%d upscaled ×%d is %d pixels, above this server's output limit of %d: ask for a smaller upscale",
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%d×%d upscaled ×%d is %d pixels, above this server's output limit of %d: ask for a smaller upscale",
 			cfg.Width, cfg.Height, settings.Upscale, out, OutputPixelFactor*h.cfg.MaxPixels))
 		return
 	}
@@ -110,7 +111,7 @@ func (h *Handler) timedOut(w http.ResponseWriter, r *http.Request, what string) 
 	if r.Context().Err() != nil {
 		return
 	}
-	writeError(w, http.StatusGatewayTimeout, fmt.Sprintf("timed out after %v %s (this server's --timeout)", h.cfg.Timeout, what))
+	httpjson.Error(w, http.StatusGatewayTimeout, fmt.Sprintf("timed out after %v %s (this server's --timeout)", h.cfg.Timeout, what))
 }
 
 // read reads the photo and the form within the body limit and the read

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"facereward/nn"
 	"facereward/safetensors"
 	"facereward/tensor"
 )
@@ -64,4 +65,28 @@ func FirstDiff(a, b map[string]*tensor.Tensor) (name string, differ bool) {
 		}
 	}
 	return "", false
+}
+
+// SameGrads runs step with and without nn.Graph.FreeValues (step returns
+// the parameters it trained) and fails t unless both leave the same
+// gradients, byte for byte, on at least one parameter.
+func SameGrads(t testing.TB, step func(free bool) []*nn.Param) {
+	t.Helper()
+	grads := func(free bool) (g [][]float32) {
+		for _, p := range step(free) {
+			if p.Grad != nil {
+				g = append(g, p.Grad.Data)
+			}
+		}
+		return g
+	}
+	keep, free := grads(false), grads(true)
+	if len(keep) == 0 || len(keep) != len(free) {
+		t.Fatalf("%d gradients kept, %d with FreeValues", len(keep), len(free))
+	}
+	for i := range keep {
+		if !bytes.Equal(F32Bytes(keep[i]), F32Bytes(free[i])) {
+			t.Errorf("parameter %d: gradient differs with FreeValues", i)
+		}
+	}
 }
