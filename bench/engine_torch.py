@@ -157,30 +157,21 @@ def vmhwm_mb():
 
 
 def median_peak(fn, warmup, iters):
-    """median_time of fn, and the largest of the timed calls' peak RSS in MB.
+    """median_time of fn, and the peak RSS in MB while the timed calls ran back to back.
 
-    Before each call the memory earlier calls freed goes back to the system (gc,
-    malloc_trim) and the kernel's high-water mark is reset, as the Go side measures it
-    (bench/measure.go: medianPeak); the peak is None where the mark cannot be reset
-    (not Linux)."""
+    After the warm-up the memory it freed goes back to the system (gc, malloc_trim) and the
+    kernel's high-water mark is reset, as the Go side measures it (bench/measure.go:
+    medianPeak); the peak is None where the mark cannot be reset (not Linux)."""
     for _ in range(warmup):
         fn()
-    ts, peak = [], None
-    for _ in range(iters):
-        gc.collect()
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
-            reset = True
-        except OSError:
-            reset = False
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-        if reset:
-            peak = max(peak or 0.0, vmhwm_mb())
-    return statistics.median(ts), peak
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+    except OSError:
+        return median_time(fn, 0, iters), None
+    return median_time(fn, 0, iters), vmhwm_mb()
 
 
 def main(argv=None):

@@ -27,35 +27,30 @@ func median(fn func(), warmup, iters int) float64 {
 	return ts[len(ts)/2]
 }
 
-// medianPeak is median, and the largest of the timed calls' peak resident
-// memory, in MB. Before each call the heap's free pages go back to the
-// system and the kernel's high-water mark is reset, so each peak is that
-// call's working set on top of what the process holds anyway (the
-// networks' weights, the graphs' buffer pools filled by the warm-up), not
-// garbage an earlier call left for the collector. bench/engine_torch.py's
-// median_peak measures PyTorch the same way. 0 where the kernel cannot
-// reset the mark (not Linux).
+// medianPeak is median, and the peak resident memory while the timed
+// calls ran back to back, in MB, as a training loop runs its steps: after
+// the warm-up (which fills the graphs' buffer pools) the heap's free pages
+// go back to the system and the kernel's high-water mark is reset, so the
+// peak is this step's steady state on top of what the process holds
+// anyway (the networks' weights), the garbage its calls leave for the
+// collector included. bench/engine_torch.py's median_peak measures
+// PyTorch the same way. 0 where the kernel cannot reset the mark (not
+// Linux).
 func medianPeak(fn func(), warmup, iters int) (sec, mb float64) {
 	for range warmup {
 		fn()
 	}
-	ts := make([]float64, iters)
-	for i := range ts {
-		// Twice: sync.Pools (the convolutions' column buffers) drop their
-		// objects only at the second collection after their last use.
-		runtime.GC()
-		debug.FreeOSMemory()
-		// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
-		reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-		start := time.Now()
-		fn()
-		ts[i] = time.Since(start).Seconds()
-		if reset == nil {
-			mb = max(mb, peakRSSMB())
-		}
+	// sync.Pools (the convolutions' column buffers) drop their objects
+	// only at the second collection after their last use.
+	runtime.GC()
+	debug.FreeOSMemory()
+	// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0).
+	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	sec = median(fn, 0, iters)
+	if reset != nil {
+		return sec, 0
 	}
-	slices.Sort(ts)
-	return ts[len(ts)/2], mb
+	return sec, peakRSSMB()
 }
 
 // gemmGFLOPS is the GEMM's throughput on an m×k by k×n product, the median

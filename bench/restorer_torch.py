@@ -30,9 +30,9 @@ Times, as the median over --iters runs after --warmup runs (S = image size, 128 
                    [1,3,S,S], then 20 deterministic DDIM steps (eta 0, trailing spacing) from
                    pure noise, each one control + UNet forward conditioned on the stage-1 output
 AdamW has weight_decay 0, as the Go training defaults. Nets and inputs use channels_last.
-Each time has a peak beside it (KEY without _s, plus _peak_mb): the largest of the timed
-runs' resident-memory high-water marks, each reset just before its run once the memory the
-earlier runs freed is back with the system (engine_torch.median_peak, as the Go side's
+Each time has a peak beside it (KEY without _s, plus _peak_mb): the resident memory's
+high-water mark over the timed runs, reset after the warm-up once the memory the earlier
+steps freed is back with the system (engine_torch.median_peak, as the Go side's
 bench/measure.go: medianPeak); null where the kernel cannot reset it (not Linux).
 
 Usage: /usr/bin/python3 bench/restorer_torch.py [--config FILE] [--threads 2] [--warmup 3]

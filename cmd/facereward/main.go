@@ -42,7 +42,18 @@ func commands() []command {
 	}
 }
 
+// gcPercent is the collector's target unless GOGC is set: a new cycle once
+// the heap has grown by a quarter over what the last one kept, not by the
+// runtime's default of all of it. The heap is mostly the graphs'
+// pointer-free float buffers, which a collection does not scan, so
+// frequent cycles cost little, while a training step's few hundred MB of
+// garbage would otherwise pile up to the size of everything live.
+const gcPercent = 25
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "facereward:", err)
