@@ -79,8 +79,18 @@ func TestServeShutdownFinishesAcceptedWork(t *testing.T) {
 	}
 
 	cancel() // shutdown begins with both requests accepted
-	// From now on a new client gets no restore: a 503 while the listener
-	// is still closing, then no connection at all.
+	// Shutdown starts on Serve's goroutine: until the queue drains, a
+	// request finds it full (429), which is right. Once health says
+	// "draining" (or nothing listens), a new client gets no restore: a
+	// 503 while the listener is still closing, then no connection at all.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+		if h := health(); strings.Contains(h, `"draining"`) || !strings.HasPrefix(h, "{") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not draining 30 s after shutdown began: %s", health())
+		}
+	}
 	noKeepAlive := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
