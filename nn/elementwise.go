@@ -71,8 +71,15 @@ func broadcast(op string, as, bs []int) (out, sa, sb []int) {
 func (g *Graph) binary(op binOp, a, b *Var) *Var {
 	shape, sa, sb := broadcast(binNames[op], a.Shape(), b.Shape())
 	out := g.newVar(shape, a, b)
-	ad, bd, od := a.Value.Data, b.Value.Data, out.Value.Data
 	same := tensor.SameShape(a.Shape(), b.Shape())
+	binaryForward(op, out.Value.Data, a.Value.Data, b.Value.Data, shape, sa, sb, same)
+	g.record(out, func() { g.binaryGrad(op, out, a, b, shape, sa, sb, same) })
+	return out
+}
+
+// binaryForward writes od = ad op bd over the broadcast shape; od may be
+// ad (AddTo), as every output element reads only its own a element.
+func binaryForward(op binOp, od, ad, bd []float32, shape, sa, sb []int, same bool) {
 	if same {
 		tensor.Parallel(len(od), len(od), func(lo, hi int) {
 			switch op {
@@ -84,23 +91,20 @@ func (g *Graph) binary(op binOp, a, b *Var) *Var {
 				binKernel(op, od[lo:hi], ad[lo:hi], bd[lo:hi], 1, 1)
 			}
 		})
-	} else {
-		rows := len(od) / max(shape[len(shape)-1], 1)
-		tensor.Parallel(rows, len(od), func(lo, hi int) {
-			eachRow(shape, sa, sb, lo, hi, func(o, ia, ib, n, da, db int) {
-				binKernel(op, od[o:o+n], ad[ia:], bd[ib:], da, db)
-			})
-		})
+		return
 	}
-	g.record(out, func() { g.binaryGrad(op, out, a, b, shape, sa, sb, same) })
-	return out
+	rows := len(od) / max(shape[len(shape)-1], 1)
+	tensor.Parallel(rows, len(od), func(lo, hi int) {
+		eachRow(shape, sa, sb, lo, hi, func(o, ia, ib, n, da, db int) {
+			binKernel(op, od[o:o+n], ad[ia:], bd[ib:], da, db)
+		})
+	})
 }
 
 // AddTo is Add(a, b) written over a's buffer, for a residual or an
 // embedding added to a convolution's output that nothing else reads: the
 // sum takes the convolution output's place instead of joining it, as an
-// in-place add does in PyTorch (a residual block's working set shrinks by
-// a quarter). Values and gradients are those of Add, byte for byte. b may
+// in-place add does in PyTorch (one tensor fewer per sum). Values and gradients are those of Add, byte for byte. b may
 // broadcast to a's shape. It panics unless a is the output of a Conv2D,
 // whose backward pass does not read it; a's value must not be read again.
 func (g *Graph) AddTo(a, b *Var) *Var {
@@ -113,18 +117,8 @@ func (g *Graph) AddTo(a, b *Var) *Var {
 	}
 	a.convOut = false // one sum per output
 	out := &Var{Value: &tensor.Tensor{Shape: a.Shape(), Data: a.Value.Data}, NeedGrad: (a.NeedGrad || b.NeedGrad) && !g.NoGrad, pooled: true}
-	od, bd := out.Value.Data, b.Value.Data
 	same := tensor.SameShape(a.Shape(), b.Shape())
-	if same {
-		tensor.Parallel(len(od), len(od), func(lo, hi int) { tensor.VecAdd(od[lo:hi], od[lo:hi], bd[lo:hi]) })
-	} else {
-		rows := len(od) / max(shape[len(shape)-1], 1)
-		tensor.Parallel(rows, len(od), func(lo, hi int) {
-			eachRow(shape, sa, sb, lo, hi, func(o, ia, ib, n, da, db int) {
-				binKernel(opAdd, od[o:o+n], od[ia:], bd[ib:], da, db)
-			})
-		})
-	}
+	binaryForward(opAdd, out.Value.Data, out.Value.Data, b.Value.Data, shape, sa, sb, same)
 	g.record(out, func() { g.binaryGrad(opAdd, out, a, b, shape, sa, sb, same) })
 	return out
 }

@@ -184,21 +184,21 @@ func (g *Graph) release(slot int) {
 	g.used[slot] = nil
 }
 
-// Mark is a point in a graph's step, to return to with ReleaseSince.
-type Mark struct{ used, inter, tape int }
+// mark is a point in a graph's step, to return to with releaseSince.
+type mark struct{ used, inter, tape int }
 
-// Mark returns the graph's current point.
-func (g *Graph) Mark() Mark { return Mark{len(g.used), len(g.inter), len(g.tape)} }
+// mark returns the graph's current point.
+func (g *Graph) mark() mark { return mark{len(g.used), len(g.inter), len(g.tape)} }
 
-// ReleaseSince returns to the pool every buffer handed out since m: for a
+// releaseSince returns to the pool every buffer handed out since m: for a
 // pass without gradients inside a step (a reference's features, a
 // condition) whose results the caller has copied, so that the rest of the
 // step reuses its buffers instead of holding both until Reset. Values made
 // since m must not be used again (their Value is nil). It panics if an
 // operation was recorded since m.
-func (g *Graph) ReleaseSince(m Mark) {
+func (g *Graph) releaseSince(m mark) {
 	if len(g.tape) != m.tape {
-		panic("nn.ReleaseSince: operations were recorded since the mark")
+		panic("nn.NoGradPass: operations were recorded since the mark")
 	}
 	for _, v := range g.inter[m.inter:] {
 		v.Value, v.Grad = nil, nil
@@ -213,12 +213,12 @@ func (g *Graph) ReleaseSince(m Mark) {
 }
 
 // NoGradPass runs f as a pass without gradients inside the step (g.NoGrad
-// set meanwhile) and then releases its buffers (ReleaseSince): f copies
+// set meanwhile) and then releases its buffers (releaseSince): f copies
 // out what it keeps.
 func (g *Graph) NoGradPass(f func()) {
-	m, was := g.Mark(), g.NoGrad
+	m, was := g.mark(), g.NoGrad
 	g.NoGrad = true
-	defer func() { g.NoGrad = was; g.ReleaseSince(m) }()
+	defer func() { g.NoGrad = was; g.releaseSince(m) }()
 	f()
 }
 

@@ -26,7 +26,7 @@ func VecWinogradInput(o, d *[16][]float32) {
 func VecWinogradOutput(y *[4][]float32, m *[16][]float32, bias []float32, accumulate bool) {
 	checkTile("VecWinogradOutput", len(y[0]), y[:], m[:])
 	if bias != nil {
-		checkTile("VecWinogradOutput", len(y[0]), [][]float32{bias})
+		vecCheck2("VecWinogradOutput", "y[0]", "bias", len(y[0]), len(bias))
 	}
 	vecActive.winogradOut(*y, *m, bias, accumulate)
 }
