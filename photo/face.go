@@ -54,33 +54,7 @@ const minSharpness = 0.95
 // hfRatio is the high-frequency energy of a over that of b (both F×F
 // faces), inside the central box where the face is.
 func hfRatio(a, b *tensor.Tensor) float64 {
-	f := a.Shape[0]
-	lo, side := f/5, f-2*(f/5)
-	return HFEnergy(a, lo, lo, side) / math.Max(HFEnergy(b, lo, lo, side), 1e-12)
-}
-
-// HFEnergy is the mean squared 4-neighbour Laplacian of the luma of img
-// [H,W,3] over the box at (x0, y0) of side s, clipped to the image: it
-// weighs the finest detail most, and tools/sharpness measures restore's
-// output with it as the gate does.
-func HFEnergy(img *tensor.Tensor, x0, y0, s int) float64 {
-	h, w := img.Shape[0], img.Shape[1]
-	luma := func(y, x int) float64 {
-		i := (y*w + x) * 3
-		return 0.299*float64(img.Data[i]) + 0.587*float64(img.Data[i+1]) + 0.114*float64(img.Data[i+2])
-	}
-	ya, yb := max(1, y0), min(h-1, y0+s)
-	xa, xb := max(1, x0), min(w-1, x0+s)
-	var e float64
-	n := 0
-	for y := ya; y < yb; y++ {
-		for x := xa; x < xb; x++ {
-			l := 4*luma(y, x) - luma(y-1, x) - luma(y+1, x) - luma(y, x-1) - luma(y, x+1)
-			e += l * l
-			n++
-		}
-	}
-	return e / float64(max(n, 1))
+	return imgproc.CentralHFEnergy(a) / math.Max(imgproc.CentralHFEnergy(b), 1e-12)
 }
 
 // detailWeight is how much of img's own high band to keep.

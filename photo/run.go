@@ -77,13 +77,16 @@ const (
 	BackgroundESRGAN = "esrgan"
 )
 
-// DefaultOptions are restore's defaults: the peers' ×2 upscale, the
-// detector's defaults (faces.DefaultOptions), the gate on at a descriptor
-// cosine of 0.9 (two photos of one person score about 0.95 on aligned
-// faces, two people 0.86).
+// DefaultOptions are restore's defaults: the sampler's, with mild inputs
+// guided toward their stage-1 estimate (restorer.DefaultMildGuidance), the
+// peers' ×2 upscale, the detector's defaults (faces.DefaultOptions), the
+// gate on at a descriptor cosine of 0.9 (two photos of one person score
+// about 0.95 on aligned faces, two people 0.86).
 func DefaultOptions() Options {
 	d := faces.DefaultOptions()
-	return Options{Sampler: restorer.DefaultSampleOptions(), Seed: 1, Batch: DefaultBatch, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
+	s := restorer.DefaultSampleOptions()
+	s.MildGuidance = restorer.DefaultMildGuidance
+	return Options{Sampler: s, Seed: 1, Batch: DefaultBatch, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
 }
 
 // Validate checks every setting before any work is done.

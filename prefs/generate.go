@@ -21,8 +21,9 @@ import (
 )
 
 // stage2Variants are the sampler settings candidates cycle through: the
-// restore command's defaults first (the "stage-2 restoration" the FRM's
-// acceptance order speaks of), then half the steps with deterministic DDIM,
+// sampler's defaults first (the "stage-2 restoration" the FRM's acceptance
+// order speaks of; restore's, but for the mild inputs' guidance, which a
+// candidate's provenance does not record), then half the steps with deterministic DDIM,
 // then a later start with less guidance and full DDPM noise, which invents
 // more detail and strays further from the stage-1 estimate.
 var stage2Variants = func() []restorer.SampleOptions {

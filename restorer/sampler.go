@@ -23,6 +23,13 @@ type SampleOptions struct {
 	// stage-1 estimate before the DDIM update, trading realism for fidelity
 	// (1 returns the stage-1 estimate itself).
 	Guidance float64
+	// MildGuidance, when above Guidance, is the guidance of the mildest
+	// inputs: each face's guidance rises from Guidance toward it with the
+	// face's Mildness, the detail its stage-1 estimate keeps (mild.go). At
+	// or below Guidance (0 included) every face gets Guidance. Restore and
+	// its variants apply it; Descend and Sample, which ReFL and training
+	// use, take Guidance alone, as GuideVar does on the tape.
+	MildGuidance float64
 	// Eta is DDIM's noise: 0 deterministic given the start, 1 as noisy as
 	// DDPM.
 	Eta float64
@@ -40,15 +47,17 @@ type SampleOptions struct {
 // pixels, a 128×128 face's whole extent.
 const MaxLowBand = 6
 
-// DefaultSampleOptions are the restore command's defaults, chosen for the
-// built-in weights on 48 faces of the training split (not dev-val): start
-// from the stage-1 estimate noised halfway (10 of 20 DDIM steps), pull each
-// clean estimate 27.5% of the way to the stage-1 estimate, eta 0.2, and take
-// the two coarsest wavelet levels from stage 1. Of the settings tried, the
-// one with most detail (BRISQUE) whose IDS, PSNR and LMD stayed within the
-// restorer issue's bounds of stage 1 (models/README.md). Zero is a
-// meaningful value of Guidance, Eta, Strength and LowBand, so the defaults
-// are a constructor, not the zero value.
+// DefaultSampleOptions are the sampler the built-in weights were tuned
+// with, chosen on 48 faces of the training split (not dev-val): start from
+// the stage-1 estimate noised halfway (10 of 20 DDIM steps), pull each
+// clean estimate 27.5% of the way to the stage-1 estimate, eta 0.2, and
+// take the two coarsest wavelet levels from stage 1. Of the settings
+// tried, the one with most detail (BRISQUE) whose IDS, PSNR and LMD stayed
+// within the restorer issue's bounds of stage 1 (models/README.md). ReFL,
+// the preference pairs and training's dev-val pass sample with them; the
+// restore command adds DefaultMildGuidance (photo.DefaultOptions). Zero is
+// a meaningful value of Guidance, Eta, Strength and LowBand, so the
+// defaults are a constructor, not the zero value.
 func DefaultSampleOptions() SampleOptions {
 	return SampleOptions{Steps: 20, Strength: 0.5, Guidance: 0.275, Eta: 0.2, LowBand: 2}
 }
@@ -62,6 +71,8 @@ func (o SampleOptions) Validate() error {
 		return fmt.Errorf("restorer: strength %g outside [0, 1]", o.Strength)
 	case !(o.Guidance >= 0 && o.Guidance <= 1):
 		return fmt.Errorf("restorer: guidance %g outside [0, 1]", o.Guidance)
+	case !(o.MildGuidance >= 0 && o.MildGuidance <= 1):
+		return fmt.Errorf("restorer: mild guidance %g outside [0, 1]", o.MildGuidance)
 	case !(o.Eta >= 0 && o.Eta <= 1):
 		// Beyond 1 the DDIM step's noise exceeds what the next step's
 		// noise level leaves room for (its square root goes negative).
@@ -152,7 +163,7 @@ func (s *Sampler) restore(lq *tensor.Tensor, noise diffusion.Noise) (stage1, out
 		return nil, nil, err
 	}
 	cond := s.Model.Condition(lq)
-	x, err := s.descend(cond, noise, 0)
+	x, err := s.descend(cond, noise, 0, s.guidances(cond))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -180,10 +191,12 @@ func (s *Sampler) LowBandVar(g *nn.Graph, x, cond *nn.Var) *nn.Var {
 // DDIM().Timestep(stopAt) (ReFL's descent to step m, from which one
 // more forward pass with gradients predicts x0_hat).
 func (s *Sampler) Descend(cond *tensor.Tensor, rng *rand.Rand, stopAt int) (*tensor.Tensor, error) {
-	return s.descend(cond, diffusion.RNGNoise(rng), stopAt)
+	return s.descend(cond, diffusion.RNGNoise(rng), stopAt, nil)
 }
 
-func (s *Sampler) descend(cond *tensor.Tensor, noise diffusion.Noise, stopAt int) (*tensor.Tensor, error) {
+// descend is Descend with face i guided by w[i] (all by s.Guidance when w
+// is nil).
+func (s *Sampler) descend(cond *tensor.Tensor, noise diffusion.Noise, stopAt int, w []float32) (*tensor.Tensor, error) {
 	// StartFrom checks the steps, eta and strength, Sample all the options.
 	x, start, err := s.DDIM().StartFrom(cond, s.Strength, noise)
 	if err != nil {
@@ -196,7 +209,7 @@ func (s *Sampler) descend(cond *tensor.Tensor, noise diffusion.Noise, stopAt int
 	if stopAt > 0 {
 		stop = min(stopAt, s.Steps)
 	}
-	return x, s.sample(x, cond, start, stop, noise)
+	return x, s.sample(x, cond, start, stop, noise, w)
 }
 
 // Sample runs DDIM steps [from, to) on x in place: at each, the networks
@@ -208,10 +221,12 @@ func (s *Sampler) descend(cond *tensor.Tensor, noise diffusion.Noise, stopAt int
 // the straight one. One graph serves every step and is reset after each,
 // so memory stays one step's worth.
 func (s *Sampler) Sample(x, cond *tensor.Tensor, from, to int, rng *rand.Rand) error {
-	return s.sample(x, cond, from, to, diffusion.RNGNoise(rng))
+	return s.sample(x, cond, from, to, diffusion.RNGNoise(rng), nil)
 }
 
-func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.Noise) error {
+// sample is Sample with face i guided by w[i] (all by s.Guidance when w is
+// nil).
+func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.Noise, w []float32) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -231,6 +246,16 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 	}
 	if cond == nil && s.Guidance > 0 {
 		return errors.New("restorer: guidance without a condition")
+	}
+	if w == nil && cond != nil {
+		w = make([]float32, x.Shape[0])
+		for i := range w {
+			w[i] = float32(s.Guidance)
+		}
+	}
+	guided := false
+	for _, wi := range w {
+		guided = guided || wi > 0
 	}
 	g := nn.NewGraph()
 	g.NoGrad = true
@@ -254,8 +279,8 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 			g.Reset()
 			return fmt.Errorf("restorer: step %d: the networks returned shape %s for input %s", i, tensor.ShapeString(pred.Shape()), tensor.ShapeString(x.Shape))
 		}
-		if s.Guidance > 0 {
-			s.guide(p, x, pred.Value, cond, tb)
+		if guided {
+			s.guide(p, x, pred.Value, cond, tb, w)
 		}
 		if d.Schedule.Sigma(t, tPrev, s.Eta) > 0 {
 			noise(z)
@@ -266,15 +291,15 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 	return nil
 }
 
-// guide rewrites pred (in place) so that its clean-image estimate is
-// x0 + w·(cond − x0), consistent with x_t: the DDIM update then carries the
-// guided estimate, and its noise estimate is the one x_t implies.
-func (s *Sampler) guide(p diffusion.Prediction, xt, pred, cond *tensor.Tensor, t []int) {
+// guide rewrites pred (in place) so that face i's clean-image estimate is
+// x0 + w[i]·(cond − x0), consistent with x_t: the DDIM update then carries
+// the guided estimate, and its noise estimate is the one x_t implies.
+func (s *Sampler) guide(p diffusion.Prediction, xt, pred, cond *tensor.Tensor, t []int, w []float32) {
 	sch := s.Model.Schedule
 	x0 := sch.X0FromPred(p, xt, pred, t)
-	w := float32(s.Guidance)
+	size := len(cond.Data) / len(w)
 	for i, c := range cond.Data {
-		x0.Data[i] += w * (c - x0.Data[i])
+		x0.Data[i] += w[i/size] * (c - x0.Data[i])
 	}
 	copy(pred.Data, sch.PredFromX0(p, xt, x0, t).Data)
 }

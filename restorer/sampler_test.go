@@ -309,6 +309,8 @@ func TestSampleOptionsValidate(t *testing.T) {
 		{func(o *SampleOptions) { o.Steps = 0 }, "steps"},
 		{func(o *SampleOptions) { o.Strength = 1.5 }, "strength"},
 		{func(o *SampleOptions) { o.Guidance = 3 }, "guidance"},
+		{func(o *SampleOptions) { o.MildGuidance = 1.2 }, "mild guidance"},
+		{func(o *SampleOptions) { o.MildGuidance = -0.1 }, "mild guidance"},
 		{func(o *SampleOptions) { o.Eta = 7 }, "eta"},
 		{func(o *SampleOptions) { o.Eta = -0.1 }, "eta"},
 		{func(o *SampleOptions) { o.LowBand = -1 }, "low band"},

@@ -54,6 +54,7 @@ func runRestore(args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.Sampler.Strength, "strength", o.Sampler.Strength, "in [0, 1]; 1: sample from pure noise; less: start from the stage-1 estimate noised to\nthis fraction of the steps")
 	fs.Float64Var(&o.Sampler.Eta, "eta", o.Sampler.Eta, "DDIM eta in [0, 1]: 0 deterministic given the start, 1 as noisy as DDPM")
 	fs.Float64Var(&o.Sampler.Guidance, "guidance", o.Sampler.Guidance, "restoration guidance in [0, 1]: how far each step's clean estimate moves toward the\nstage-1 estimate (fidelity over realism)")
+	fs.Float64Var(&o.Sampler.MildGuidance, "mild-guidance", o.Sampler.MildGuidance, "the guidance of mild inputs, in [0, 1]: a face whose stage-1 estimate keeps fine detail\nis guided up to this far toward it, so that what stage 1 already restored is not redrawn\n(at or below --guidance: off)")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "aligned crops, or a photo's faces, restored together (1-32, about 200 MB each): faster, the same bytes\nas one at a time")
 	fs.IntVar(&o.Sampler.LowBand, "low-band", o.Sampler.LowBand, "take the restoration's low band, its à-trous wavelet lowpass of this many levels\n(0-6), from the stage-1 estimate: fidelity in shading and shapes, the detail kept (0: off)")
 	reward := fs.Float64("reward-strength", 1, "the reward's effect: 1 the ReFL-tuned control branch, 0 the base one it was tuned\nfrom, between a blend of the two branches' weights (tones down over-sharpening)")

@@ -65,7 +65,7 @@ func measure(run string, minSide float64) error {
 			}
 			x0, y0, s := float64(f.Box[0])*k, float64(f.Box[1])*k, float64(f.Box[2])*k
 			xi, yi, si := int(x0), int(y0), int(math.Ceil(s))
-			r := photo.HFEnergy(out, xi, yi, si) / photo.HFEnergy(ref, xi, yi, si)
+			r := imgproc.HFEnergy(out, xi, yi, si) / imgproc.HFEnergy(ref, xi, yi, si)
 			ratios = append(ratios, r)
 			fmt.Printf("| %s | %d | %.0f | %v | %.2f | %.3f |\n", filepath.Base(in.Input), i, f.Box[2], f.Restored, f.Detail, r)
 		}

@@ -1,0 +1,70 @@
+package restorer
+
+import (
+	"math"
+
+	"facereward/imgproc"
+	"facereward/tensor"
+)
+
+// A mild input is one stage 1 already restores nearly right: its stage-1
+// estimate keeps fine detail. The diffusion stage redraws such a face
+// anyway, and on mild inputs that costs fidelity (PSNR) for texture the
+// face already has; on the training split the log high-frequency energy of
+// the stage-1 estimate predicts the loss best of the measures tried
+// (models/README.md). So SampleOptions.MildGuidance raises the guidance of
+// a face with that energy, linearly across the log10 range
+// [mildFrom, mildFrom+mildSpan] (energies of faces in [0,1], over the
+// central box).
+const (
+	mildFrom = -2.5
+	mildSpan = 0.4
+)
+
+// DefaultMildGuidance is the restore command's --mild-guidance: the guidance
+// of the mildest faces (README: chosen on the training split).
+const DefaultMildGuidance = 0.75
+
+// LogDetail is each face's detail: the log10 high-frequency energy
+// (imgproc.CentralHFEnergy) of face i of cond [N,S,S,3], a stage-1
+// estimate in [-1,1], measured in [0,1] as the face is saved.
+func LogDetail(cond *tensor.Tensor) []float64 {
+	n := cond.Shape[0]
+	size := cond.Len() / n
+	d := make([]float64, n)
+	face := tensor.New(cond.Shape[1:]...)
+	for i := range n {
+		for j, v := range cond.Data[i*size : (i+1)*size] {
+			face.Data[j] = min(max(0.5*(v+1), 0), 1)
+		}
+		d[i] = math.Log10(max(imgproc.CentralHFEnergy(face), 1e-12))
+	}
+	return d
+}
+
+// Mildness is how mild each face of cond (as LogDetail takes it) looks,
+// in [0,1]: 0 at or below mildFrom's detail, 1 at or above the ramp's end.
+func Mildness(cond *tensor.Tensor) []float64 {
+	m := LogDetail(cond)
+	for i, d := range m {
+		m[i] = min(max((d-mildFrom)/mildSpan, 0), 1)
+	}
+	return m
+}
+
+// guidances is each face's guidance: s.Guidance, raised toward
+// s.MildGuidance by the face's mildness when that is higher.
+func (s *Sampler) guidances(cond *tensor.Tensor) []float32 {
+	n := cond.Shape[0]
+	w := make([]float32, n)
+	for i := range w {
+		w[i] = float32(s.Guidance)
+	}
+	if s.MildGuidance <= s.Guidance {
+		return w
+	}
+	for i, m := range Mildness(cond) {
+		w[i] = float32(s.Guidance + m*(s.MildGuidance-s.Guidance))
+	}
+	return w
+}

@@ -1,0 +1,295 @@
+// Command mildtune fits restore's --mild-guidance rule to per-face results:
+// for each preset folder of ROOT (as bench/mild.sh lays it out: stage1/
+// and eval/metrics.csv with rows LQ and g<guidance> for a grid of uniform
+// guidance values), it reads each face's stage-1 detail
+// (restorer.LogDetail) and its PSNR and BRISQUE at every guidance, then
+// tries ramps of guidance over detail: from the grid's lowest guidance at
+// detail FROM up to MILD at FROM+SPAN. A face's results between grid
+// values are interpolated linearly, so the chosen rule must then be
+// checked with a real run.
+//
+// Of the rules that keep every preset's mean PSNR at least --psnr-gain
+// above the LQ's and its mean BRISQUE at most --max-brisque, it prints
+// those of lowest mean BRISQUE; when none does, those under the BRISQUE
+// bound whose PSNR gains are best in leximin order (the smallest gain
+// first, then the next; gains equal to 0.01 dB tie, and lower mean
+// BRISQUE breaks a tie).
+//
+//	go run ./tools/mildtune [--psnr-gain 0.3] [--max-brisque 17] ROOT
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"facereward/imageio"
+	"facereward/restorer"
+	"facereward/tensor"
+)
+
+func main() {
+	gain := flag.Float64("psnr-gain", 0.3, "least mean PSNR gain over the LQ, per preset (dB)")
+	maxB := flag.Float64("max-brisque", 17, "most mean BRISQUE, per preset (the restorer's bound is 18: 1 less leaves a margin for other faces than these)")
+	top := flag.Int("top", 8, "rules printed")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: mildtune [flags] ROOT (bench/mild.sh's output folder)")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *gain, *maxB, *top); err != nil {
+		fmt.Fprintln(os.Stderr, "mildtune:", err)
+		os.Exit(1)
+	}
+}
+
+// preset is one degradation's faces: detail[i] of face i, and its PSNR
+// and BRISQUE at grid[k] (psnr[i][k], brisque[i][k]).
+type preset struct {
+	name          string
+	grid          []float64
+	detail        []float64
+	lqPSNR        float64
+	psnr, brisque [][]float64
+}
+
+// rule is a guidance ramp and what it gives each preset.
+type rule struct {
+	from, span, mild float64
+	gain, brisque    []float64
+}
+
+func run(root string, minGain, maxB float64, top int) error {
+	dirs, err := filepath.Glob(filepath.Join(root, "*", "eval", "metrics.csv"))
+	if err != nil || len(dirs) == 0 {
+		return fmt.Errorf("no */eval/metrics.csv under %s (run bench/mild.sh first)", root)
+	}
+	var ps []*preset
+	for _, f := range dirs {
+		p, err := load(filepath.Dir(filepath.Dir(f)))
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	grid := ps[0].grid
+	var rules []rule
+	for from := -3.4; from <= -1.85; from += 0.1 {
+		for _, span := range []float64{0.1, 0.2, 0.4, 0.6, 0.8} {
+			for _, mild := range grid[1:] {
+				r := rule{from: from, span: span, mild: mild}
+				for _, p := range ps {
+					g, b := p.apply(from, span, mild)
+					r.gain, r.brisque = append(r.gain, g), append(r.brisque, b)
+				}
+				rules = append(rules, r)
+			}
+		}
+	}
+	ok := func(r rule) bool { return slices.Max(r.brisque) <= maxB && slices.Min(r.gain) >= minGain }
+	var pick []rule
+	for _, r := range rules {
+		if ok(r) {
+			pick = append(pick, r)
+		}
+	}
+	if len(pick) > 0 {
+		fmt.Printf("rules meeting PSNR gain >= %g dB and BRISQUE <= %g in every preset, lowest mean BRISQUE first:\n", minGain, maxB)
+		sort.SliceStable(pick, func(i, j int) bool { return mean(pick[i].brisque) < mean(pick[j].brisque) })
+	} else {
+		fmt.Printf("no rule meets PSNR gain >= %g dB and BRISQUE <= %g in every preset; under the BRISQUE bound, best PSNR gains first (leximin):\n", minGain, maxB)
+		for _, r := range rules {
+			if slices.Max(r.brisque) <= maxB {
+				pick = append(pick, r)
+			}
+		}
+		sort.SliceStable(pick, func(i, j int) bool { return leximin(pick[i], pick[j]) })
+	}
+	header(ps)
+	for _, r := range pick[:min(top, len(pick))] {
+		fmt.Printf("| %.1f | %.1f | %g |", r.from, r.span, r.mild)
+		for k := range ps {
+			fmt.Printf(" %+.2f / %.1f |", r.gain[k], r.brisque[k])
+		}
+		fmt.Println()
+	}
+	fmt.Println("\nuniform guidance (no rule), for reference:")
+	header(ps)
+	for k, g := range grid {
+		fmt.Printf("| – | – | %g |", g)
+		for _, p := range ps {
+			var sp, sb float64
+			for i := range p.detail {
+				sp, sb = sp+p.psnr[i][k], sb+p.brisque[i][k]
+			}
+			n := float64(len(p.detail))
+			fmt.Printf(" %+.2f / %.1f |", sp/n-p.lqPSNR, sb/n)
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+// leximin reports whether a's PSNR gains beat b's: compared smallest
+// first, to 0.01 dB, then by lower mean BRISQUE.
+func leximin(a, b rule) bool {
+	ga, gb := slices.Sorted(slices.Values(a.gain)), slices.Sorted(slices.Values(b.gain))
+	for k := range ga {
+		if x, y := math.Round(100*ga[k]), math.Round(100*gb[k]); x != y {
+			return x > y
+		}
+	}
+	return mean(a.brisque) < mean(b.brisque)
+}
+
+func header(ps []*preset) {
+	fmt.Print("| from | span | mild |")
+	for _, p := range ps {
+		fmt.Printf(" %s (%d): PSNR − LQ / BRISQUE |", p.name, len(p.detail))
+	}
+	fmt.Print("\n| --- | --- | --- |")
+	for range ps {
+		fmt.Print(" --- |")
+	}
+	fmt.Println()
+}
+
+// apply is the preset's mean PSNR gain over the LQ and mean BRISQUE under
+// the ramp.
+func (p *preset) apply(from, span, mild float64) (gain, brisque float64) {
+	lo := p.grid[0]
+	for i, d := range p.detail {
+		g := lo + (mild-lo)*min(max((d-from)/span, 0), 1)
+		gain += interp(p.grid, p.psnr[i], g)
+		brisque += interp(p.grid, p.brisque[i], g)
+	}
+	n := float64(len(p.detail))
+	return gain/n - p.lqPSNR, brisque / n
+}
+
+// interp is y at x, linear between the grid points xs (ascending) and
+// constant beyond them.
+func interp(xs, ys []float64, x float64) float64 {
+	if x <= xs[0] {
+		return ys[0]
+	}
+	for k := 1; k < len(xs); k++ {
+		if x <= xs[k] {
+			t := (x - xs[k-1]) / (xs[k] - xs[k-1])
+			return ys[k-1] + t*(ys[k]-ys[k-1])
+		}
+	}
+	return ys[len(ys)-1]
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// load reads one preset folder: eval/metrics.csv and the stage-1
+// estimates its faces are named after.
+func load(dir string) (*preset, error) {
+	f, err := os.Open(filepath.Join(dir, "eval", "metrics.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, need := range []string{"method", "image", "psnr", "brisque"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("%s: no %q column", f.Name(), need)
+		}
+	}
+	type res struct{ psnr, brisque float64 }
+	byG := map[float64]map[string]res{}
+	lq := map[string]float64{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		ps, e1 := strconv.ParseFloat(rec[col["psnr"]], 64)
+		br, e2 := strconv.ParseFloat(rec[col["brisque"]], 64)
+		if e1 != nil || e2 != nil {
+			return nil, fmt.Errorf("%s: %s of %s: unreadable PSNR or BRISQUE", f.Name(), rec[col["method"]], rec[col["image"]])
+		}
+		m, id := rec[col["method"]], rec[col["image"]]
+		switch {
+		case m == "LQ":
+			lq[id] = ps
+		case strings.HasPrefix(m, "g"):
+			g, err := strconv.ParseFloat(m[1:], 64)
+			if err != nil {
+				continue // not a guidance row
+			}
+			if byG[g] == nil {
+				byG[g] = map[string]res{}
+			}
+			byG[g][id] = res{ps, br}
+		}
+	}
+	p := &preset{name: filepath.Base(dir)}
+	for g := range byG {
+		p.grid = append(p.grid, g)
+	}
+	slices.Sort(p.grid)
+	if len(p.grid) < 2 || len(lq) == 0 {
+		return nil, fmt.Errorf("%s: want an LQ row and at least two g<guidance> rows", f.Name())
+	}
+	ids := make([]string, 0, len(lq))
+	for id := range lq {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		img, err := imageio.Read(filepath.Join(dir, "stage1", id+".png"))
+		if err != nil {
+			return nil, err
+		}
+		cond := tensor.New(append([]int{1}, img.Shape...)...)
+		for j, v := range img.Data {
+			cond.Data[j] = 2*v - 1
+		}
+		p.detail = append(p.detail, restorer.LogDetail(cond)[0])
+		p.lqPSNR += lq[id] / float64(len(ids))
+		var row []float64
+		var rowB []float64
+		for _, g := range p.grid {
+			v, ok := byG[g][id]
+			if !ok {
+				return nil, fmt.Errorf("%s: no g%g row for %s", f.Name(), g, id)
+			}
+			row, rowB = append(row, v.psnr), append(rowB, v.brisque)
+		}
+		p.psnr, p.brisque = append(p.psnr, row), append(p.brisque, rowB)
+	}
+	return p, nil
+}
