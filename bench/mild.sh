@@ -28,7 +28,7 @@ if [ "$last" -ge 4800 ]; then
   exit 2
 fi
 make build >/dev/null
-fr=./facereward
+fr=bin/facereward
 mkdir -p "$out"
 seq -f "%05g" "$first" "$last" > "$out/ids.txt"
 for p in $presets; do
