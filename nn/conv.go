@@ -80,13 +80,7 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 			back := convGeom{n, ho, wo, cout, kh, kw, 1, kh - 1 - pad, h, wd}
 			convForward(g.grad(x), gd, wf, nil, back, cin, true)
 		default:
-			// The columns' gradient is as large as nine inputs; from the
-			// shared pool rather than the graph's, it lives only while
-			// col2im folds it, and the next such convolution reuses it.
-			p := scratch(m * k)
-			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, *p, k)
-			col2im(g.grad(x), *p, geo)
-			colPool.Put(p)
+			convInputGrad(g.grad(x), gd, wdat, geo, cout)
 		}
 	})
 	return out
@@ -223,8 +217,17 @@ type convGeom struct {
 // crops.
 func im2col(col, x []float32, c convGeom, r0, r1 int) {
 	k := c.kh * c.kw * c.cin
-	for r := r0; r < r1; r++ {
-		n, oy, ox := r/(c.ho*c.wo), r/c.wo%c.ho, r%c.wo
+	// The pixel's coordinates advance with r rather than being divided out
+	// of it: three divisions per row measured 15% of the stem's im2col,
+	// whose rows are only 27 values.
+	n, oy, ox := r0/(c.ho*c.wo), r0/c.wo%c.ho, r0%c.wo
+	for r := r0; r < r1; r, ox = r+1, ox+1 {
+		if ox == c.wo {
+			ox, oy = 0, oy+1
+			if oy == c.ho {
+				oy, n = 0, n+1
+			}
+		}
 		dst := col[(r-r0)*k:][:k]
 		for ky := 0; ky < c.kh; ky++ {
 			iy := oy*c.stride - c.pad + ky
@@ -234,8 +237,9 @@ func im2col(col, x []float32, c convGeom, r0, r1 int) {
 				continue
 			}
 			rowBase := (n*c.h + iy) * c.w
-			if ix0 := ox*c.stride - c.pad; c.stride == 1 && ix0 >= 0 && ix0+c.kw <= c.w {
-				// At stride 1 the kernel row's pixels are adjacent: one copy.
+			if ix0 := ox*c.stride - c.pad; ix0 >= 0 && ix0+c.kw <= c.w {
+				// Inside the image the kernel row's pixels are adjacent, at
+				// any stride: one copy.
 				copySmall(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
 				continue
 			}
@@ -252,49 +256,108 @@ func im2col(col, x []float32, c convGeom, r0, r1 int) {
 	}
 }
 
-// col2im adds the column gradients back onto the input pixels they came
-// from. It gathers per input row rather than scattering per output pixel, so
-// that rows can be split across goroutines without two writing one pixel.
-func col2im(gx, gcol []float32, c convGeom) {
+// colBandRows is about how many output pixels' columns convInputGrad
+// computes at a time: at the FRM's first stride-2 convolution (k = 288) a
+// band's 8+1 output rows of 64 pixels are 0.66 MB, which stay in L2 from
+// the product that writes them to the fold that reads them.
+const colBandRows = 512
+
+// convInputGrad adds the input gradient of a convolution that the flipped
+// forward path cannot take (a stride) into gx: the columns' gradient gy·wᵀ,
+// folded back onto the pixels it came from (col2im). The columns are as
+// large as kh·kw inputs (38 MB for the FRM's first stride-2 convolution at
+// batch 8), so rather than writing them all out and reading them back,
+// each task takes a band of one image's input rows and computes the columns
+// of only the output rows that reach it. Neighbouring bands both compute
+// the output row they share: a row's columns do not depend on which rows
+// share the product (tensor.Gemm), and each pixel sums its taps in the same
+// order whatever the bands, so the bytes are those of one whole product.
+func convInputGrad(gx, gy, w []float32, c convGeom, cout int) {
 	k := c.kh * c.kw * c.cin
-	rows := c.n * c.h
-	tensor.Parallel(rows, rows*c.w*k, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			n, iy := r/c.h, r%c.h
-			for ky := 0; ky < c.kh; ky++ {
-				ty := iy + c.pad - ky
-				if ty < 0 || ty%c.stride != 0 || ty/c.stride >= c.ho {
-					continue
-				}
-				oy := ty / c.stride
-				for ix := 0; ix < c.w; ix++ {
-					dst := gx[((n*c.h+iy)*c.w+ix)*c.cin:][:c.cin]
-					for kx := 0; kx < c.kw; kx++ {
-						tx := ix + c.pad - kx
-						if tx < 0 || tx%c.stride != 0 || tx/c.stride >= c.wo {
-							continue
-						}
-						ox := tx / c.stride
-						src := gcol[((n*c.ho+oy)*c.wo+ox)*k+(ky*c.kw+kx)*c.cin:][:c.cin]
-						for i, v := range src {
-							dst[i] += v
-						}
+	band := max(1, c.stride*colBandRows/c.wo) // input rows
+	bands := (c.h + band - 1) / band
+	// Input rows [iy, iy+band) are reached from output rows whose taps
+	// iy+pad−ky (ky < kh) are multiples of the stride: at most this many.
+	outRows := min(c.ho, (band+c.kh-2)/c.stride+1)
+	tensor.Parallel(c.n*bands, 2*c.n*c.ho*c.wo*k*cout, func(lo, hi int) {
+		buf := scratch(outRows * c.wo * k)
+		defer colPool.Put(buf)
+		for t := lo; t < hi; t++ {
+			img, iy0 := t/bands, t%bands*band
+			iy1 := min(c.h, iy0+band)
+			oy0 := (max(0, iy0+c.pad-c.kh+1) + c.stride - 1) / c.stride
+			oy1 := min(c.ho, (iy1-1+c.pad)/c.stride+1)
+			if oy0 >= oy1 {
+				continue // rows that no tap reaches (a stride above the kernel)
+			}
+			r0 := (img*c.ho + oy0) * c.wo
+			tensor.GemmSerial(false, true, (oy1-oy0)*c.wo, k, cout, 1, gy[r0*cout:], cout, w, cout, 0, *buf, k)
+			col2im(gx, *buf, c, img, oy0, iy0, iy1)
+		}
+	})
+}
+
+// col2im adds the column gradients gcol, which start at output row oy0 of
+// image img, back onto input rows [iy0, iy1) of that image. It gathers per
+// input pixel, taps in kernel order, rather than scattering per output
+// pixel, so that bands of rows can be folded at once without two writing
+// one pixel.
+func col2im(gx, gcol []float32, c convGeom, img, oy0, iy0, iy1 int) {
+	k := c.kh * c.kw * c.cin
+	for iy := iy0; iy < iy1; iy++ {
+		for ky := 0; ky < c.kh; ky++ {
+			ty := iy + c.pad - ky
+			if ty < 0 || ty%c.stride != 0 || ty/c.stride >= c.ho {
+				continue
+			}
+			oy := ty/c.stride - oy0
+			for ix := 0; ix < c.w; ix++ {
+				dst := gx[((img*c.h+iy)*c.w+ix)*c.cin:][:c.cin]
+				for kx := 0; kx < c.kw; kx++ {
+					tx := ix + c.pad - kx
+					if tx < 0 || tx%c.stride != 0 || tx/c.stride >= c.wo {
+						continue
 					}
+					ox := tx / c.stride
+					addSmall(dst, gcol[(oy*c.wo+ox)*k+(ky*c.kw+kx)*c.cin:][:c.cin])
 				}
 			}
 		}
-	})
+	}
 }
 
 // copySmall is copy, with a plain loop for the few values of a thin input
 // (3 colour channels), where calling memmove costs more than the copy.
 func copySmall(dst, src []float32) {
-	if len(src) > 16 {
+	switch {
+	case len(src) > 16:
 		copy(dst, src)
+		return
+	case len(src) == 9:
+		// A kernel row of the stem (3 pixels of 3 channels), its most
+		// frequent copy: 16-byte copies the compiler inlines as single
+		// moves (one of 36 bytes would call memmove).
+		copy(dst[:4], src[:4])
+		copy(dst[4:8], src[4:8])
+		dst[8] = src[8]
+		return
+	}
+	dst = dst[:len(src)] // one bounds check rather than one per value
+	for i, v := range src {
+		dst[i] = v
+	}
+}
+
+// addSmall is tensor.VecAddTo, with a plain loop for the few values of a
+// thin input (3 colour channels), where the call costs more than the adds.
+// Each sum is one addition either way, so the bytes are the same.
+func addSmall(dst, src []float32) {
+	if len(src) > 16 {
+		tensor.VecAddTo(dst, src)
 		return
 	}
 	for i, v := range src {
-		dst[i] = v
+		dst[i] += v
 	}
 }
 
