@@ -215,44 +215,82 @@ type convGeom struct {
 // border, in the kernel's [kh,kw,Cin] order so that they line up with the
 // weight's rows. Negative padding (from the flipped backward convolution)
 // crops.
+//
+// It goes a run of pixels of one output row at a time and one kernel row
+// at a time, so that the coordinates are divided out once per run and the
+// interior, where a kernel row's pixels are adjacent in the input at any
+// stride, is one copy per pixel in a tight loop: the stem's rows are only
+// 27 values, and per-value bookkeeping cost more than the copying.
 func im2col(col, x []float32, c convGeom, r0, r1 int) {
-	k := c.kh * c.kw * c.cin
-	// The pixel's coordinates advance with r rather than being divided out
-	// of it: three divisions per row measured 15% of the stem's im2col,
-	// whose rows are only 27 values.
-	n, oy, ox := r0/(c.ho*c.wo), r0/c.wo%c.ho, r0%c.wo
-	for r := r0; r < r1; r, ox = r+1, ox+1 {
-		if ox == c.wo {
-			ox, oy = 0, oy+1
-			if oy == c.ho {
-				oy, n = 0, n+1
-			}
-		}
-		dst := col[(r-r0)*k:][:k]
-		for ky := 0; ky < c.kh; ky++ {
+	k, seg := c.kh*c.kw*c.cin, c.kw*c.cin
+	// Output columns [oxLo, oxHi) read no padding: ox·stride − pad ≥ 0 and
+	// ox·stride − pad + kw ≤ w.
+	oxLo := min(c.wo, (max(c.pad, 0)+c.stride-1)/c.stride)
+	oxHi := oxLo
+	if last := c.w - c.kw + c.pad; last >= 0 {
+		oxHi = max(oxLo, min(c.wo, last/c.stride+1))
+	}
+	for r := r0; r < r1; {
+		n, oy, ox0 := r/(c.ho*c.wo), r/c.wo%c.ho, r%c.wo
+		ox1 := min(c.wo, ox0+r1-r)
+		run := col[(r-r0)*k : (r-r0+ox1-ox0)*k]
+		for ky := range c.kh {
 			iy := oy*c.stride - c.pad + ky
-			seg := dst[ky*c.kw*c.cin:][:c.kw*c.cin]
 			if iy < 0 || iy >= c.h {
-				clear(seg)
-				continue
-			}
-			rowBase := (n*c.h + iy) * c.w
-			if ix0 := ox*c.stride - c.pad; ix0 >= 0 && ix0+c.kw <= c.w {
-				// Inside the image the kernel row's pixels are adjacent, at
-				// any stride: one copy.
-				copySmall(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
-				continue
-			}
-			for kx := 0; kx < c.kw; kx++ {
-				ix := ox*c.stride - c.pad + kx
-				d := seg[kx*c.cin:][:c.cin]
-				if ix < 0 || ix >= c.w {
-					clear(d)
-					continue
+				for i := range ox1 - ox0 {
+					clear(run[i*k+ky*seg:][:seg])
 				}
-				copySmall(d, x[(rowBase+ix)*c.cin:][:c.cin])
+				continue
 			}
+			src := x[(n*c.h+iy)*c.w*c.cin:][:c.w*c.cin]
+			lo, hi := max(ox0, oxLo), min(ox1, oxHi)
+			if hi <= lo { // no interior in this run
+				im2colBorder(run, src, c, ky, ox0, ox0, ox1)
+				continue
+			}
+			im2colBorder(run, src, c, ky, ox0, ox0, lo)
+			copyRows(run[(lo-ox0)*k+ky*seg:], k, src[(lo*c.stride-c.pad)*c.cin:], c.stride*c.cin, seg, hi-lo)
+			im2colBorder(run, src, c, ky, ox0, hi, ox1)
 		}
+		r += ox1 - ox0
+	}
+}
+
+// im2colBorder writes kernel row ky of output pixels [from, to) of a run
+// that starts at ox0, pixel by pixel: zeros where the kernel overhangs the
+// input row src.
+func im2colBorder(run, src []float32, c convGeom, ky, ox0, from, to int) {
+	k, seg := c.kh*c.kw*c.cin, c.kw*c.cin
+	for ox := from; ox < to; ox++ {
+		dst := run[(ox-ox0)*k+ky*seg:][:seg]
+		for kx := range c.kw {
+			ix := ox*c.stride - c.pad + kx
+			d := dst[kx*c.cin:][:c.cin]
+			if ix < 0 || ix >= c.w {
+				clear(d)
+				continue
+			}
+			copySmall(d, src[ix*c.cin:][:c.cin])
+		}
+	}
+}
+
+// copyRows copies rows values of n floats, dst's rows dstStride apart and
+// src's srcStride apart: a kernel row of successive output pixels. The
+// stem's 9 values take 16-byte copies the compiler inlines as single moves
+// (one of 36 bytes would call memmove).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, n, rows int) {
+	if n == 9 {
+		for i := range rows {
+			d, s := dst[i*dstStride:][:9], src[i*srcStride:][:9]
+			copy(d[:4], s[:4])
+			copy(d[4:8], s[4:8])
+			d[8] = s[8]
+		}
+		return
+	}
+	for i := range rows {
+		copySmall(dst[i*dstStride:][:n], src[i*srcStride:][:n])
 	}
 }
 
@@ -329,17 +367,8 @@ func col2im(gx, gcol []float32, c convGeom, img, oy0, iy0, iy1 int) {
 // copySmall is copy, with a plain loop for the few values of a thin input
 // (3 colour channels), where calling memmove costs more than the copy.
 func copySmall(dst, src []float32) {
-	switch {
-	case len(src) > 16:
+	if len(src) > 16 {
 		copy(dst, src)
-		return
-	case len(src) == 9:
-		// A kernel row of the stem (3 pixels of 3 channels), its most
-		// frequent copy: 16-byte copies the compiler inlines as single
-		// moves (one of 36 bytes would call memmove).
-		copy(dst[:4], src[:4])
-		copy(dst[4:8], src[4:8])
-		dst[8] = src[8]
 		return
 	}
 	dst = dst[:len(src)] // one bounds check rather than one per value

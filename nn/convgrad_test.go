@@ -81,7 +81,7 @@ func refCol2im(gx, gcol []float32, c convGeom) {
 // TestIm2colMatchesDefinition checks im2col against the definition of a
 // column, value by value, on chunks that start mid-row and mid-image, for
 // strides and kernels whose rows are copied whole inside the image and
-// pixel by pixel at its border.
+// pixel by pixel at its border, and for negative padding.
 func TestIm2colMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range []struct{ n, h, w, cin, kh, kw, stride, pad int }{
@@ -89,6 +89,9 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 		{2, 12, 10, 32, 3, 3, 2, 1},
 		{1, 13, 9, 4, 4, 2, 3, 2},
 		{2, 7, 8, 5, 1, 1, 1, 0},
+		{1, 8, 9, 2, 3, 3, 1, -1}, // the flipped backward convolution of a wide padding crops
+		{3, 2, 2, 3, 3, 3, 1, 1},  // no pixel whose kernel row is all inside
+		{2, 6, 5, 3, 3, 3, 2, 2},
 	} {
 		ho, wo := (s.h+2*s.pad-s.kh)/s.stride+1, (s.w+2*s.pad-s.kw)/s.stride+1
 		c := convGeom{s.n, s.h, s.w, s.cin, s.kh, s.kw, s.stride, s.pad, ho, wo}
