@@ -118,3 +118,24 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestFlipKernel checks flipKernel against its definition on a kernel
+// large enough to be split over the cores, and not square.
+func TestFlipKernel(t *testing.T) {
+	const kh, kw, cin, cout = 3, 2, 50, 40
+	w := randSlice(rand.New(rand.NewPCG(7, 8)), kh*kw*cin*cout)
+	wf := make([]float32, len(w))
+	flipKernel(wf, w, kh, kw, cin, cout)
+	for ky := range kh {
+		for kx := range kw {
+			for co := range cout {
+				for ci := range cin {
+					got := wf[((ky*kw+kx)*cout+co)*cin+ci]
+					if want := w[(((kh-1-ky)*kw+kw-1-kx)*cin+ci)*cout+co]; got != want {
+						t.Fatalf("wf[%d,%d,%d,%d] = %v, want %v", ky, kx, co, ci, got, want)
+					}
+				}
+			}
+		}
+	}
+}
