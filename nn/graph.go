@@ -136,6 +136,20 @@ func (g *Graph) grad(v *Var) []float32 {
 	return v.Grad.Data
 }
 
+// gradToSet is grad for an operation that can write v's whole gradient
+// rather than add into it: it reports whether the buffer is new, in which
+// case it is not zeroed and the caller must set every value to what adding
+// into zeros would give (0 + x, which turns a −0 into +0). That saves
+// zeroing and re-reading the gradient of the first operation to reach v.
+func (g *Graph) gradToSet(v *Var) ([]float32, bool) {
+	if v.Grad != nil || !v.pooled {
+		return g.grad(v), false
+	}
+	b, slot := g.slot(v.Value.Len(), false)
+	v.Grad, v.gradSlot = &tensor.Tensor{Shape: v.Value.Shape, Data: b}, slot
+	return b, true
+}
+
 // Backward computes the gradient of the scalar loss with respect to every
 // value that needs one, accumulating into parameters' and inputs' gradients.
 //
