@@ -80,13 +80,7 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 			back := convGeom{n, ho, wo, cout, kh, kw, 1, kh - 1 - pad, h, wd}
 			convForward(g.grad(x), gd, wf, nil, back, cin, true)
 		default:
-			// The columns' gradient is as large as nine inputs; from the
-			// shared pool rather than the graph's, it lives only while
-			// col2im folds it, and the next such convolution reuses it.
-			p := scratch(m * k)
-			tensor.Gemm(false, true, m, k, cout, 1, gd, cout, wdat, cout, 0, *p, k)
-			col2im(g.grad(x), *p, geo)
-			colPool.Put(p)
+			convInputGrad(g.grad(x), gd, wdat, geo, cout)
 		}
 	})
 	return out
@@ -190,26 +184,32 @@ func convWeightGrad(gw, x, gy []float32, c convGeom, cout int) {
 	}, func(part []float32) {
 		if cout < narrowConv {
 			addTransposed(gw, part, cout, k, 1)
-		} else {
-			tensor.VecAddTo(gw, part)
+			return
 		}
+		// Up to 16 parts of 147 k floats (3×3×128×128) would otherwise be
+		// summed on one core while the other waits; split by element, each
+		// sum still takes the parts in order.
+		tensor.Parallel(len(gw), len(gw), func(lo, hi int) { tensor.VecAddTo(gw[lo:hi], part[lo:hi]) })
 	})
 }
 
 // flipKernel writes w[kh,kw,cin,cout] rotated by 180° in space with its
 // channel axes swapped: wf[ky,kx,co,ci] = w[kh−1−ky, kw−1−kx, ci, co].
 func flipKernel(wf, w []float32, kh, kw, cin, cout int) {
-	for ky := range kh {
-		for kx := range kw {
+	// The kernel's positions go to the cores: this runs on every backward
+	// pass, between parallel convolutions.
+	tensor.Parallel(kh*kw, 2*kh*kw*cin*cout, func(lo, hi int) {
+		for pos := lo; pos < hi; pos++ {
+			ky, kx := pos/kw, pos%kw
 			src := w[((kh-1-ky)*kw+(kw-1-kx))*cin*cout:][:cin*cout]
-			dst := wf[(ky*kw+kx)*cin*cout:][:cin*cout]
+			dst := wf[pos*cin*cout:][:cin*cout]
 			for ci := range cin {
 				for co := range cout {
 					dst[co*cin+ci] = src[ci*cout+co]
 				}
 			}
 		}
-	}
+	})
 }
 
 type convGeom struct {
@@ -221,69 +221,153 @@ type convGeom struct {
 // border, in the kernel's [kh,kw,Cin] order so that they line up with the
 // weight's rows. Negative padding (from the flipped backward convolution)
 // crops.
+//
+// It goes a run of pixels of one output row at a time and one kernel row
+// at a time, so that the coordinates are divided out once per run and the
+// interior, where a kernel row's pixels are adjacent in the input at any
+// stride, is one copy per pixel in a tight loop: the stem's rows are only
+// 27 values, and per-value bookkeeping cost more than the copying.
 func im2col(col, x []float32, c convGeom, r0, r1 int) {
-	k := c.kh * c.kw * c.cin
-	for r := r0; r < r1; r++ {
-		n, oy, ox := r/(c.ho*c.wo), r/c.wo%c.ho, r%c.wo
-		dst := col[(r-r0)*k:][:k]
-		for ky := 0; ky < c.kh; ky++ {
+	k, seg := c.kh*c.kw*c.cin, c.kw*c.cin
+	// Output columns [oxLo, oxHi) read no padding: ox·stride − pad ≥ 0 and
+	// ox·stride − pad + kw ≤ w.
+	oxLo := min(c.wo, (max(c.pad, 0)+c.stride-1)/c.stride)
+	oxHi := oxLo
+	if last := c.w - c.kw + c.pad; last >= 0 {
+		oxHi = max(oxLo, min(c.wo, last/c.stride+1))
+	}
+	for r := r0; r < r1; {
+		n, oy, ox0 := r/(c.ho*c.wo), r/c.wo%c.ho, r%c.wo
+		ox1 := min(c.wo, ox0+r1-r)
+		run := col[(r-r0)*k : (r-r0+ox1-ox0)*k]
+		for ky := range c.kh {
 			iy := oy*c.stride - c.pad + ky
-			seg := dst[ky*c.kw*c.cin:][:c.kw*c.cin]
 			if iy < 0 || iy >= c.h {
-				clear(seg)
-				continue
-			}
-			rowBase := (n*c.h + iy) * c.w
-			if ix0 := ox*c.stride - c.pad; c.stride == 1 && ix0 >= 0 && ix0+c.kw <= c.w {
-				// At stride 1 the kernel row's pixels are adjacent: one copy.
-				copySmall(seg, x[(rowBase+ix0)*c.cin:][:c.kw*c.cin])
-				continue
-			}
-			for kx := 0; kx < c.kw; kx++ {
-				ix := ox*c.stride - c.pad + kx
-				d := seg[kx*c.cin:][:c.cin]
-				if ix < 0 || ix >= c.w {
-					clear(d)
-					continue
+				for i := range ox1 - ox0 {
+					clear(run[i*k+ky*seg:][:seg])
 				}
-				copySmall(d, x[(rowBase+ix)*c.cin:][:c.cin])
+				continue
 			}
+			src := x[(n*c.h+iy)*c.w*c.cin:][:c.w*c.cin]
+			lo, hi := max(ox0, oxLo), min(ox1, oxHi)
+			if hi <= lo { // no interior in this run
+				im2colBorder(run, src, c, ky, ox0, ox0, ox1)
+				continue
+			}
+			im2colBorder(run, src, c, ky, ox0, ox0, lo)
+			copyRows(run[(lo-ox0)*k+ky*seg:], k, src[(lo*c.stride-c.pad)*c.cin:], c.stride*c.cin, seg, hi-lo)
+			im2colBorder(run, src, c, ky, ox0, hi, ox1)
+		}
+		r += ox1 - ox0
+	}
+}
+
+// im2colBorder writes kernel row ky of output pixels [from, to) of a run
+// that starts at ox0, pixel by pixel: zeros where the kernel overhangs the
+// input row src.
+func im2colBorder(run, src []float32, c convGeom, ky, ox0, from, to int) {
+	k, seg := c.kh*c.kw*c.cin, c.kw*c.cin
+	for ox := from; ox < to; ox++ {
+		dst := run[(ox-ox0)*k+ky*seg:][:seg]
+		for kx := range c.kw {
+			ix := ox*c.stride - c.pad + kx
+			d := dst[kx*c.cin:][:c.cin]
+			if ix < 0 || ix >= c.w {
+				clear(d)
+				continue
+			}
+			copySmall(d, src[ix*c.cin:][:c.cin])
 		}
 	}
 }
 
-// col2im adds the column gradients back onto the input pixels they came
-// from. It gathers per input row rather than scattering per output pixel, so
-// that rows can be split across goroutines without two writing one pixel.
-func col2im(gx, gcol []float32, c convGeom) {
+// copyRows copies rows values of n floats, dst's rows dstStride apart and
+// src's srcStride apart: a kernel row of successive output pixels. The
+// stem's 9 values take 16-byte copies the compiler inlines as single moves
+// (one of 36 bytes would call memmove).
+func copyRows(dst []float32, dstStride int, src []float32, srcStride, n, rows int) {
+	if n == 9 {
+		for i := range rows {
+			d, s := dst[i*dstStride:][:9], src[i*srcStride:][:9]
+			copy(d[:4], s[:4])
+			copy(d[4:8], s[4:8])
+			d[8] = s[8]
+		}
+		return
+	}
+	for i := range rows {
+		copySmall(dst[i*dstStride:][:n], src[i*srcStride:][:n])
+	}
+}
+
+// colBandRows is about how many output pixels' columns convInputGrad
+// computes at a time: at the FRM's first stride-2 convolution (k = 288) a
+// band's 8+1 output rows of 64 pixels are 0.66 MB, which stay in L2 from
+// the product that writes them to the fold that reads them.
+const colBandRows = 512
+
+// convInputGrad adds the input gradient of a convolution that the flipped
+// forward path cannot take (a stride) into gx: the columns' gradient gy·wᵀ,
+// folded back onto the pixels it came from (col2im). The columns are as
+// large as kh·kw inputs (38 MB for the FRM's first stride-2 convolution at
+// batch 8), so rather than writing them all out and reading them back,
+// each task takes a band of one image's input rows and computes the columns
+// of only the output rows that reach it. Neighbouring bands both compute
+// the output row they share: a row's columns do not depend on which rows
+// share the product (tensor.Gemm), and each pixel sums its taps in the same
+// order whatever the bands, so the bytes are those of one whole product.
+func convInputGrad(gx, gy, w []float32, c convGeom, cout int) {
 	k := c.kh * c.kw * c.cin
-	rows := c.n * c.h
-	tensor.Parallel(rows, rows*c.w*k, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			n, iy := r/c.h, r%c.h
-			for ky := 0; ky < c.kh; ky++ {
-				ty := iy + c.pad - ky
-				if ty < 0 || ty%c.stride != 0 || ty/c.stride >= c.ho {
-					continue
-				}
-				oy := ty / c.stride
-				for ix := 0; ix < c.w; ix++ {
-					dst := gx[((n*c.h+iy)*c.w+ix)*c.cin:][:c.cin]
-					for kx := 0; kx < c.kw; kx++ {
-						tx := ix + c.pad - kx
-						if tx < 0 || tx%c.stride != 0 || tx/c.stride >= c.wo {
-							continue
-						}
-						ox := tx / c.stride
-						src := gcol[((n*c.ho+oy)*c.wo+ox)*k+(ky*c.kw+kx)*c.cin:][:c.cin]
-						for i, v := range src {
-							dst[i] += v
-						}
+	band := max(1, c.stride*colBandRows/c.wo) // input rows
+	bands := (c.h + band - 1) / band
+	// Input rows [iy, iy+band) are reached from output rows whose taps
+	// iy+pad−ky (ky < kh) are multiples of the stride: at most this many.
+	outRows := min(c.ho, (band+c.kh-2)/c.stride+1)
+	tensor.Parallel(c.n*bands, 2*c.n*c.ho*c.wo*k*cout, func(lo, hi int) {
+		buf := scratch(outRows * c.wo * k)
+		defer colPool.Put(buf)
+		for t := lo; t < hi; t++ {
+			img, iy0 := t/bands, t%bands*band
+			iy1 := min(c.h, iy0+band)
+			oy0 := (max(0, iy0+c.pad-c.kh+1) + c.stride - 1) / c.stride
+			oy1 := min(c.ho, (iy1-1+c.pad)/c.stride+1)
+			if oy0 >= oy1 {
+				continue // rows that no tap reaches (a stride above the kernel)
+			}
+			r0 := (img*c.ho + oy0) * c.wo
+			tensor.GemmSerial(false, true, (oy1-oy0)*c.wo, k, cout, 1, gy[r0*cout:], cout, w, cout, 0, *buf, k)
+			col2im(gx, *buf, c, img, oy0, iy0, iy1)
+		}
+	})
+}
+
+// col2im adds the column gradients gcol, which start at output row oy0 of
+// image img, back onto input rows [iy0, iy1) of that image. It gathers per
+// input pixel, taps in kernel order, rather than scattering per output
+// pixel, so that bands of rows can be folded at once without two writing
+// one pixel.
+func col2im(gx, gcol []float32, c convGeom, img, oy0, iy0, iy1 int) {
+	k := c.kh * c.kw * c.cin
+	for iy := iy0; iy < iy1; iy++ {
+		for ky := 0; ky < c.kh; ky++ {
+			ty := iy + c.pad - ky
+			if ty < 0 || ty%c.stride != 0 || ty/c.stride >= c.ho {
+				continue
+			}
+			oy := ty/c.stride - oy0
+			for ix := 0; ix < c.w; ix++ {
+				dst := gx[((img*c.h+iy)*c.w+ix)*c.cin:][:c.cin]
+				for kx := 0; kx < c.kw; kx++ {
+					tx := ix + c.pad - kx
+					if tx < 0 || tx%c.stride != 0 || tx/c.stride >= c.wo {
+						continue
 					}
+					ox := tx / c.stride
+					addSmall(dst, gcol[(oy*c.wo+ox)*k+(ky*c.kw+kx)*c.cin:][:c.cin])
 				}
 			}
 		}
-	})
+	}
 }
 
 // copySmall is copy, with a plain loop for the few values of a thin input
@@ -293,8 +377,22 @@ func copySmall(dst, src []float32) {
 		copy(dst, src)
 		return
 	}
+	dst = dst[:len(src)] // one bounds check rather than one per value
 	for i, v := range src {
 		dst[i] = v
+	}
+}
+
+// addSmall is tensor.VecAddTo, with a plain loop for the few values of a
+// thin input (3 colour channels), where the call costs more than the adds.
+// Each sum is one addition either way, so the bytes are the same.
+func addSmall(dst, src []float32) {
+	if len(src) > 16 {
+		tensor.VecAddTo(dst, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 

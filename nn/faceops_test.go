@@ -44,6 +44,18 @@ func TestGradFaceOps(t *testing.T) {
 	checkGrads(t, "ZeroPad", func(g *Graph, in []*Var) *Var { return g.ZeroPad(in[0], asym) }, randTensor(1, 2, 3, 4, 3))
 	checkGrads(t, "ReLU", func(g *Graph, in []*Var) *Var { return g.ReLU(in[0]) }, spreadTensor(2, 2, 3, 3, 2))
 	checkGrads(t, "LeakyReLU", func(g *Graph, in []*Var) *Var { return g.LeakyReLU(in[0], 0.2) }, spreadTensor(3, 2, 3, 3, 2))
+	// On an intermediate value with a second reader, LeakyReLU's backward
+	// sets the gradient when it is the first to reach the value and adds
+	// into it when it is not.
+	checkGrads(t, "LeakyReLU/sets", func(g *Graph, in []*Var) *Var {
+		h := g.Scale(in[0], 1.5)
+		other := g.Scale(h, 0.5)
+		return g.Add(g.LeakyReLU(h, 0.2), other)
+	}, spreadTensor(3, 2, 3, 3, 2))
+	checkGrads(t, "LeakyReLU/adds", func(g *Graph, in []*Var) *Var {
+		h := g.Scale(in[0], 1.5)
+		return g.Add(g.LeakyReLU(h, 0.2), g.Scale(h, 0.5))
+	}, spreadTensor(3, 2, 3, 3, 2))
 	for _, s := range []int{1, 2} {
 		for _, x := range []*tensor.Tensor{randTensor(4, 2, 6, 5, 3), randTensor(5, 1, 7, 7, 4)} {
 			p := SamePadding(x.Shape[1], x.Shape[2], 3, 3, s)

@@ -92,12 +92,11 @@ func (g *Graph) addBias(x, b *Var) *Var {
 	return out
 }
 
-// sumRows adds the column sums of m (rows of width c) into dst.
+// sumRows adds the column sums of m (rows of width c) into dst, row after
+// row (a convolution's bias gradient: 131072 rows for the FRM's stem).
 func sumRows(dst, m []float32, c int) {
+	dst = dst[:c]
 	for r := 0; r+c <= len(m); r += c {
-		row := m[r : r+c]
-		for j, v := range row {
-			dst[j] += v
-		}
+		addSmall(dst, m[r:r+c])
 	}
 }

@@ -30,9 +30,10 @@ func orderedPartials[T float32 | float64](n, width, work int, fn func(lo, hi int
 	// One allocation for all parts, reused across calls: fresh large
 	// allocations on every backward pass cost more than the reduction.
 	all := partsPool[T](groups * width)
-	clear(all)
 	tensor.ParallelTasks(groups, func(gi int) {
-		fn(gi*n/groups, (gi+1)*n/groups, all[gi*width:(gi+1)*width])
+		part := all[gi*width : (gi+1)*width]
+		clear(part) // by the task, so that the cores share the zeroing
+		fn(gi*n/groups, (gi+1)*n/groups, part)
 	})
 	for gi := range groups {
 		merge(all[gi*width : (gi+1)*width])

@@ -13,8 +13,13 @@ func (g *Graph) LeakyReLU(x *Var, alpha float32) *Var {
 	xd, od := x.Value.Data, out.Value.Data
 	tensor.Parallel(len(od), 2*len(od), func(lo, hi int) { tensor.VecLeakyReLU(od[lo:hi], xd[lo:hi], alpha) })
 	g.record(out, func() {
-		gx, gd := g.grad(x), out.Grad.Data
-		tensor.Parallel(len(od), 2*len(od), func(lo, hi int) { tensor.VecLeakyReLUGrad(gx[lo:hi], gd[lo:hi], xd[lo:hi], alpha) })
+		gx, set := g.gradToSet(x)
+		gd := out.Grad.Data
+		grad := tensor.VecLeakyReLUGrad
+		if set {
+			grad = tensor.VecLeakyReLUGradSet
+		}
+		tensor.Parallel(len(od), 2*len(od), func(lo, hi int) { grad(gx[lo:hi], gd[lo:hi], xd[lo:hi], alpha) })
 	})
 	return out
 }

@@ -101,21 +101,29 @@ func winogradKernel(u, w []float32, cin, cout, cp int) {
 	tmp := scratch(28 * cc)
 	defer colPool.Put(tmp)
 	gg, ggt := (*tmp)[:12*cc], (*tmp)[12*cc:]
-	at := func(b []float32, cols, r, col int) []float32 { return b[(r*cols+col)*cc:][:cc] }
-	// G g: down each of the kernel's three columns, four rows out of three.
-	for col := range 3 {
-		tensor.VecWinogradKernel(at(gg, 3, 0, col), at(gg, 3, 1, col), at(gg, 3, 2, col), at(gg, 3, 3, col),
-			at(w, 3, 0, col), at(w, 3, 1, col), at(w, 3, 2, col))
-	}
-	// (G g) Gᵀ: along each of the four rows.
-	for r := range 4 {
-		tensor.VecWinogradKernel(at(ggt, 4, r, 0), at(ggt, 4, r, 1), at(ggt, 4, r, 2), at(ggt, 4, r, 3),
-			at(gg, 3, r, 0), at(gg, 3, r, 1), at(gg, 3, r, 2))
-	}
-	clear(u)
-	for r := range 16 * cin {
-		copy(u[r*cp:][:cout], ggt[r*cout:][:cout])
-	}
+	// Each (ci, co) pair transforms on its own, so ranges of pairs go to
+	// the cores: the kernel is transformed on every call (twice per
+	// forward and backward pass), between parallel passes.
+	tensor.Parallel(cc, 40*cc, func(lo, hi int) {
+		at := func(b []float32, cols, r, col int) []float32 { return b[(r*cols+col)*cc:][lo:hi] }
+		// G g: down each of the kernel's three columns, four rows out of three.
+		for col := range 3 {
+			tensor.VecWinogradKernel(at(gg, 3, 0, col), at(gg, 3, 1, col), at(gg, 3, 2, col), at(gg, 3, 3, col),
+				at(w, 3, 0, col), at(w, 3, 1, col), at(w, 3, 2, col))
+		}
+		// (G g) Gᵀ: along each of the four rows.
+		for r := range 4 {
+			tensor.VecWinogradKernel(at(ggt, 4, r, 0), at(ggt, 4, r, 1), at(ggt, 4, r, 2), at(ggt, 4, r, 3),
+				at(gg, 3, r, 0), at(gg, 3, r, 1), at(gg, 3, r, 2))
+		}
+	})
+	tensor.Parallel(16*cin, 2*16*cin*cp, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := u[r*cp:][:cp]
+			copy(row, ggt[r*cout:][:cout])
+			clear(row[cout:])
+		}
+	})
 }
 
 // winogradInput writes Bᵀ d B for tile t's 4×4 input pixels d into row slot

@@ -332,3 +332,51 @@ func keys(m map[string]*tensor.Tensor) []string {
 	}
 	return ks
 }
+
+// TestAdamSplitMatchesWhole checks that a parameter large enough for its
+// update to be split over the cores steps to the bytes that the same
+// values get as parameters too small to be split, with and without decay.
+func TestAdamSplitMatchesWhole(t *testing.T) {
+	const n, parts = 1 << 14, 16
+	rng := nn.NewRNG(9)
+	x, g := tensor.New(n), tensor.New(n)
+	nn.Normal(x, 1, rng)
+	nn.Normal(g, 1, rng)
+	for _, decoupled := range []bool{false, true} {
+		whole := nn.NewParam("whole", x.Clone(), false)
+		var small []*nn.Param
+		for i := range parts {
+			vals := tensor.FromSlice(append([]float32(nil), x.Data[i*n/parts:(i+1)*n/parts]...), n/parts)
+			small = append(small, nn.NewParam("part"+strconv.Itoa(i), vals, false))
+		}
+		cfg := DefaultAdam(1e-2)
+		cfg.WeightDecay = 0.1
+		newOpt := NewAdam
+		if decoupled {
+			newOpt = NewAdamW
+		}
+		a, err := newOpt([]*nn.Param{whole}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := newOpt(small, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole.Grad = g.Clone()
+		for i, p := range small {
+			p.Grad = tensor.FromSlice(append([]float32(nil), g.Data[i*n/parts:(i+1)*n/parts]...), n/parts)
+		}
+		for range 3 {
+			a.Step()
+			b.Step()
+		}
+		for i, p := range small {
+			for j, v := range p.Value.Data {
+				if w := whole.Value.Data[i*n/parts+j]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("decoupled %v: value %d is %v whole, %v in parts", decoupled, i*n/parts+j, w, v)
+				}
+			}
+		}
+	}
+}

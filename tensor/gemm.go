@@ -265,13 +265,22 @@ func gemmBlocked(kr *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, 
 	// band's C tiles then stay in cache instead of being read and written
 	// back once per k block. That is worth 25% on 32768×576×64.
 	whole := k*ncMax <= wholeB
+	// An op(B) of exactly one panel whose rows are nr apart on a cache
+	// line is already what packB would write: it is read where it lies
+	// (the weight gradient's 32- and 64-channel output gradients were
+	// copied unchanged, chunk after chunk).
+	inPlace := !transB && n == nr && ldb == nr && uintptr(unsafe.Pointer(&b[0]))%64 == 0
+	whole = whole || inPlace
 	mcMax := min(kr.mc, roundUp(m, mr))
 	if whole && blocks > 1 {
 		mcMax = min(roundUp(wholeMC, mr), roundUp(m, mr))
 	}
-	if whole {
+	switch {
+	case inPlace:
+		g.bp = b
+	case whole:
 		g.bp = aligned(&w.bBuf, k*ncMax)
-	} else {
+	default:
 		g.bp = aligned(&w.bBuf, kcMax*ncMax)
 	}
 	g.ap = aligned(&w.aBuf, kcMax*mcMax*kr.aRep)
@@ -281,7 +290,7 @@ func gemmBlocked(kr *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, 
 		nc := min(ncMax, n-jc)
 		if whole {
 			ncp := roundUp(nc, nr)
-			for pc := 0; pc < k; pc += kcMax {
+			for pc := 0; pc < k && !inPlace; pc += kcMax {
 				packB(transB, min(kcMax, k-pc), nc, nr, b, ldb, pc, jc, g.bp[pc*ncp:])
 			}
 			for ic := 0; ic < m; ic += mcMax {
@@ -299,7 +308,7 @@ func gemmBlocked(kr *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, 
 			}
 		}
 	}
-	g.a, g.b, g.c = nil, nil, nil // the pool must not keep the caller's matrices alive
+	g.a, g.b, g.c, g.bp = nil, nil, nil, nil // the pool must not keep the caller's matrices alive
 }
 
 const (
@@ -369,6 +378,18 @@ func mergeTile(mm, nn, nr int, t []float32, alpha, beta float32, c []float32, ld
 	for i := 0; i < mm; i++ {
 		src := t[i*nr : i*nr+nn]
 		dst := c[i*ldc : i*ldc+nn]
+		// The common cases as whole-row copies and vector adds, the same
+		// values (1·v is v; v + 1·d is d + v): a 288-wide product (the
+		// input gradient of a 3×3×32 convolution) sends the last 32
+		// columns of every row through here.
+		switch {
+		case alpha == 1 && beta == 0:
+			copy(dst, src)
+			continue
+		case alpha == 1 && beta == 1:
+			vecActive.addTo(dst, src)
+			continue
+		}
 		if beta == 0 {
 			for j, v := range src {
 				dst[j] = alpha * v

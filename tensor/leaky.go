@@ -17,7 +17,16 @@ func VecLeakyReLU(dst, src []float32, alpha float32) {
 func VecLeakyReLUGrad(gx, gy, x []float32, alpha float32) {
 	vecCheck2("VecLeakyReLUGrad", "gx", "gy", len(gx), len(gy))
 	vecCheck2("VecLeakyReLUGrad", "gx", "x", len(gx), len(x))
-	vecActive.leakyGrad(gx, gy, x, alpha)
+	vecActive.leakyGrad(gx, gy, x, alpha, false)
+}
+
+// VecLeakyReLUGradSet is VecLeakyReLUGrad into a gx of zeros without
+// reading (or needing) them: gx[i] = 0 + gy[i]·slope, the same bytes (the
+// addition turns a −0 product into +0, as adding into zeros does).
+func VecLeakyReLUGradSet(gx, gy, x []float32, alpha float32) {
+	vecCheck2("VecLeakyReLUGradSet", "gx", "gy", len(gx), len(gy))
+	vecCheck2("VecLeakyReLUGradSet", "gx", "x", len(gx), len(x))
+	vecActive.leakyGrad(gx, gy, x, alpha, true)
 }
 
 var one32 = math.Float32bits(1)
@@ -38,7 +47,9 @@ func leakyScalar(dst, src []float32, alpha float32) {
 	}
 }
 
-func leakyGradScalar(gx, gy, x []float32, alpha float32) {
+// leakyGradScalar adds the gradient into gx, or with set adds it to zeros
+// in place of gx's values.
+func leakyGradScalar(gx, gy, x []float32, alpha float32, set bool) {
 	gy, x = gy[:len(gx)], x[:len(gx)]
 	ab := math.Float32bits(alpha)
 	for i := range gx {
@@ -46,6 +57,10 @@ func leakyGradScalar(gx, gy, x []float32, alpha float32) {
 		// whose bits are 0.
 		b := int32(math.Float32bits(x[i]))
 		notPos := uint32(b>>31) | uint32((b-1)>>31)
-		gx[i] += gy[i] * math.Float32frombits(one32&^notPos|ab&notPos)
+		var base float32
+		if !set {
+			base = gx[i]
+		}
+		gx[i] = base + gy[i]*math.Float32frombits(one32&^notPos|ab&notPos)
 	}
 }

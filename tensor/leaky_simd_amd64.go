@@ -31,7 +31,7 @@ func leaky256(dst, src []float32, alpha float32) {
 	leakyScalar(dst[i:], src[i:], alpha)
 }
 
-func leakyGrad256(gx, gy, x []float32, alpha float32) {
+func leakyGrad256(gx, gy, x []float32, alpha float32, set bool) {
 	n := len(gx)
 	pg, py, px := vecBase(gx), vecBase(gy), vecBase(x)
 	one := archsimd.BroadcastInt32x8(int32(one32))
@@ -42,9 +42,12 @@ func leakyGrad256(gx, gy, x []float32, alpha float32) {
 		b := archsimd.LoadFloat32x8(vp8(px, i)).AsInt32x8()
 		notPos := b.ShiftAllRight(31).Or(b.Sub(unit).ShiftAllRight(31))
 		slope := one.AndNot(notPos).Or(av.And(notPos)).AsFloat32x8()
-		g := archsimd.LoadFloat32x8(vp8(pg, i))
+		var g archsimd.Float32x8 // zeros with set
+		if !set {
+			g = archsimd.LoadFloat32x8(vp8(pg, i))
+		}
 		g.Add(archsimd.LoadFloat32x8(vp8(py, i)).Mul(slope)).Store(vp8(pg, i))
 	}
 	archsimd.ClearAVXUpperBits()
-	leakyGradScalar(gx[i:], gy[i:], x[i:], alpha)
+	leakyGradScalar(gx[i:], gy[i:], x[i:], alpha, set)
 }

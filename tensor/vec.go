@@ -47,7 +47,7 @@ type vecImpl struct {
 	// The Winograd tile transforms (winograd.go).
 	winogradIn  func(o, d [16][]float32)
 	leaky       func(dst, src []float32, alpha float32)
-	leakyGrad   func(gx, gy, x []float32, alpha float32)
+	leakyGrad   func(gx, gy, x []float32, alpha float32, set bool)
 	winogradOut func(y [4][]float32, m [16][]float32, bias []float32, accumulate bool)
 }
 
