@@ -55,16 +55,21 @@ func Mildness(cond *tensor.Tensor) []float64 {
 // guidances is each face's guidance: s.Guidance, raised toward
 // s.MildGuidance by the face's mildness when that is higher.
 func (s *Sampler) guidances(cond *tensor.Tensor) []float32 {
-	n := cond.Shape[0]
-	w := make([]float32, n)
-	for i := range w {
-		w[i] = float32(s.Guidance)
-	}
+	w := s.uniformGuidance(cond.Shape[0])
 	if s.MildGuidance <= s.Guidance {
 		return w
 	}
 	for i, m := range Mildness(cond) {
 		w[i] = float32(s.Guidance + m*(s.MildGuidance-s.Guidance))
+	}
+	return w
+}
+
+// uniformGuidance is s.Guidance for each of n faces.
+func (s *Sampler) uniformGuidance(n int) []float32 {
+	w := make([]float32, n)
+	for i := range w {
+		w[i] = float32(s.Guidance)
 	}
 	return w
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"facereward/diffusion"
 	"facereward/nn"
@@ -248,15 +249,9 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 		return errors.New("restorer: guidance without a condition")
 	}
 	if w == nil && cond != nil {
-		w = make([]float32, x.Shape[0])
-		for i := range w {
-			w[i] = float32(s.Guidance)
-		}
+		w = s.uniformGuidance(x.Shape[0])
 	}
-	guided := false
-	for _, wi := range w {
-		guided = guided || wi > 0
-	}
+	guided := slices.ContainsFunc(w, func(v float32) bool { return v > 0 })
 	g := nn.NewGraph()
 	g.NoGrad = true
 	xv := nn.Constant(x) // x's buffer is ours; Reset leaves it alone
