@@ -9,20 +9,21 @@ import (
 
 // A mild input is one stage 1 already restores nearly right: its stage-1
 // estimate keeps fine detail. The diffusion stage redraws such a face
-// anyway, and on mild inputs that costs fidelity (PSNR) for texture the
-// face already has; on the training split the log high-frequency energy of
-// the stage-1 estimate predicts the loss best of the measures tried
-// (models/README.md). So SampleOptions.MildGuidance raises the guidance of
-// a face with that energy, linearly across the log10 range
-// [mildFrom, mildFrom+mildSpan] (energies of faces in [0,1], over the
-// central box).
+// anyway, and on mild inputs that costs fidelity (PSNR) for grain in place
+// of detail the face had. On the training split the log high-frequency
+// energy of the stage-1 estimate (LogDetail) told those faces apart about
+// as well as the LQ's own energy, and the sampler has it at no cost. So
+// SampleOptions.MildGuidance raises a face's guidance linearly across the
+// LogDetail range [mildFrom, mildFrom+mildSpan], fitted on 144
+// training-split faces per preset by bench/mild.sh and tools/mildtune
+// (models/runs/stage2-detail/README.md).
 const (
 	mildFrom = -2.5
 	mildSpan = 0.4
 )
 
-// DefaultMildGuidance is the restore command's --mild-guidance: the guidance
-// of the mildest faces (README: chosen on the training split).
+// DefaultMildGuidance is the restore command's --mild-guidance, the
+// guidance of the mildest faces, fitted with the ramp.
 const DefaultMildGuidance = 0.75
 
 // LogDetail is each face's detail: the log10 high-frequency energy
