@@ -37,18 +37,25 @@ func (g *Graph) Conv2D(x, w, b *Var, stride, pad int) *Var {
 	od, wdat := out.Value.Data, w.Value.Data
 
 	direct := kh == 1 && kw == 1 && stride == 1 && pad == 0
+	if !g.NoGrad && g.kernels != nil {
+		// An optimiser may step after a pass that records gradients.
+		clear(g.kernels)
+	}
 	var bias []float32
 	if b != nil {
 		bias = b.Value.Data
 	}
-	if direct {
+	switch {
+	case direct:
 		beta := float32(0)
 		if bias != nil {
 			fillRows(od, bias, cout)
 			beta = 1
 		}
 		tensor.Gemm(false, false, m, cout, k, 1, x.Value.Data, k, wdat, cout, beta, od, cout)
-	} else {
+	case g.NoGrad && g.kernels != nil && !w.pooled && useWinograd(geo, cout):
+		winogradConv(od, x.Value.Data, g.kernels.kernel(w, cin, cout), bias, geo, cout, false)
+	default:
 		convForward(od, x.Value.Data, wdat, bias, geo, cout, false)
 	}
 
@@ -110,7 +117,9 @@ func scratch(n int) *[]float32 {
 // (winograd.go).
 func convForward(out, x, w, bias []float32, c convGeom, cout int, accumulate bool) {
 	if useWinograd(c, cout) {
-		winogradConv(out, x, w, bias, c, cout, accumulate)
+		buf := scratch(winogradKernelLen(c.cin, cout))
+		defer colPool.Put(buf)
+		winogradConv(out, x, winogradKernel(*buf, w, c.cin, cout), bias, c, cout, accumulate)
 		return
 	}
 	m, k := c.n*c.ho*c.wo, c.kh*c.kw*c.cin

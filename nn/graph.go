@@ -27,6 +27,8 @@ type Graph struct {
 	tape  []step
 	inter []*Var // intermediate values, whose buffers go back to the pool
 
+	kernels winogradKernels // transformed convolution weights kept across passes; nil unless CacheKernels
+
 	free map[int][][]float32 // released buffers by capacity (a size class)
 	used [][]float32         // buffers handed out this step; nil once released early
 }
@@ -238,6 +240,16 @@ func (g *Graph) NoGradPass(f func()) {
 	defer func() { g.NoGrad = was; g.releaseSince(m) }()
 	f()
 }
+
+// CacheKernels makes g's convolutions transform each weight for the
+// Winograd path once and keep the transform from pass to pass, instead of
+// transforming it in every pass: for a loop of passes without gradients
+// over fixed weights (a sampler's steps). The transforms live until g is
+// dropped, so g must be scoped to a span in which no weight changes. The
+// cache is used only with NoGrad set, and only for weights that are not
+// g's own intermediate values; a convolution run with gradients recorded
+// empties it, since an optimiser may step after such a pass.
+func (g *Graph) CacheKernels() { g.kernels = winogradKernels{} }
 
 // Reset forgets the recorded step and returns its buffers to the pool. Values
 // produced by the graph must not be used afterwards; copy what must survive.

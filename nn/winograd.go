@@ -1,6 +1,10 @@
 package nn
 
-import "facereward/tensor"
+import (
+	"unsafe"
+
+	"facereward/tensor"
+)
 
 // Winograd F(2×2, 3×3): a 3×3 stride-1 convolution computed tile by tile,
 // each 4×4 input tile giving a 2×2 output tile. In the transformed domain
@@ -53,19 +57,17 @@ func useWinograd(c convGeom, cout int) bool {
 		c.cin >= winogradMinChannels && cout >= winogradMinChannels
 }
 
-// winogradConv is convForward for a 3×3 stride-1 kernel. Tiles are numbered
-// over the batch and cut into chunks spread over the cores; a tile's result
-// depends only on its own pixels and on the GEMM's per-row sums, which do not
-// depend on how many rows share a product, so the bytes of one image's
-// output do not depend on the batch or on the split.
-func winogradConv(out, x, w, bias []float32, c convGeom, cout int, accumulate bool) {
-	cin, cp := c.cin, (cout+winogradColumns-1)/winogradColumns*winogradColumns
+// winogradConv is convForward for a 3×3 stride-1 kernel, with w already
+// transformed by winogradKernel into u. Tiles are numbered over the batch
+// and cut into chunks spread over the cores; a tile's result depends only
+// on its own pixels and on the GEMM's per-row sums, which do not depend on
+// how many rows share a product, so the bytes of one image's output do not
+// depend on the batch or on the split.
+func winogradConv(out, x, u, bias []float32, c convGeom, cout int, accumulate bool) {
+	cin, cp := c.cin, winogradWidth(cout)
+	panels := cp / winogradColumns
 	tilesY, tilesX := (c.ho+1)/2, (c.wo+1)/2
 	tiles := c.n * tilesY * tilesX
-
-	u := scratch(16 * cin * cp)
-	defer colPool.Put(u)
-	winogradKernel(*u, w, cin, cout, cp)
 
 	work := 2 * tiles * 16 * cin * cout
 	tensor.Parallel((tiles+winogradChunkTiles-1)/winogradChunkTiles, work, func(lo, hi int) {
@@ -82,9 +84,16 @@ func winogradConv(out, x, w, bias []float32, c convGeom, cout int, accumulate bo
 			for t := t0; t < t1; t++ {
 				winogradInput(v, zeros, x, c, tilesY, tilesX, t, t-t0, nt)
 			}
+			// One product per panel of 64 weight columns, each panel
+			// already in the GEMM's packed layout: the kernel reads it
+			// in place instead of packing Cin×cp weights for every chunk
+			// and position. The columns' sums do not depend on the
+			// split, so the bytes are those of one product per position.
 			for i := range 16 {
-				tensor.GemmSerial(false, false, t1-t0, cp, cin, 1, v[i*nt*cin:], cin,
-					(*u)[i*cin*cp:], cp, 0, m[i*nt*cp:], cp)
+				for p := range panels {
+					tensor.GemmSerial(false, false, t1-t0, winogradColumns, cin, 1, v[i*nt*cin:], cin,
+						u[(i*panels+p)*cin*winogradColumns:], winogradColumns, 0, m[i*nt*cp+p*winogradColumns:], cp)
+				}
 			}
 			for t := t0; t < t1; t++ {
 				winogradOutput(out, m, discard, bias, c, cout, cp, tilesY, tilesX, t, t-t0, nt, accumulate)
@@ -93,17 +102,30 @@ func winogradConv(out, x, w, bias []float32, c convGeom, cout int, accumulate bo
 	})
 }
 
+// winogradWidth is Cout padded to whole panels of winogradColumns.
+func winogradWidth(cout int) int {
+	return (cout + winogradColumns - 1) / winogradColumns * winogradColumns
+}
+
+// winogradKernelLen is the length of a buffer winogradKernel can write
+// into: its 16·Cin·cp floats and room to start them on a cache line.
+func winogradKernelLen(cin, cout int) int { return 16*cin*winogradWidth(cout) + 15 }
+
 // winogradKernel writes U = G g Gᵀ for every (ci, co) pair of w[3,3,Cin,Cout]
-// into u[16,Cin,cp], so that u[i] is the weight matrix of position i, its
-// columns past Cout zero.
-func winogradKernel(u, w []float32, cin, cout, cp int) {
+// into buf (winogradKernelLen long) and returns it: for each of the 16
+// positions, the Cin×cp weight matrix cut into panels of winogradColumns
+// columns, each Cin×64 row-major, columns past Cout zero. The panels start
+// on 64-byte boundaries, where the GEMM reads a panel in place.
+func winogradKernel(buf, w []float32, cin, cout int) []float32 {
+	cp := winogradWidth(cout)
+	u := align64(buf, 16*cin*cp)
 	cc := cin * cout
 	tmp := scratch(28 * cc)
 	defer colPool.Put(tmp)
 	gg, ggt := (*tmp)[:12*cc], (*tmp)[12*cc:]
 	// Each (ci, co) pair transforms on its own, so ranges of pairs go to
-	// the cores: the kernel is transformed on every call (twice per
-	// forward and backward pass), between parallel passes.
+	// the cores: the kernel is transformed on every uncached call (twice
+	// per forward and backward pass), between parallel passes.
 	tensor.Parallel(cc, 40*cc, func(lo, hi int) {
 		at := func(b []float32, cols, r, col int) []float32 { return b[(r*cols+col)*cc:][lo:hi] }
 		// G g: down each of the kernel's three columns, four rows out of three.
@@ -117,13 +139,42 @@ func winogradKernel(u, w []float32, cin, cout, cp int) {
 				at(gg, 3, r, 0), at(gg, 3, r, 1), at(gg, 3, r, 2))
 		}
 	})
+	// Row r of ggt is (position i, input channel ci); its columns go to
+	// the same row of each panel.
+	panels, pw := cp/winogradColumns, winogradColumns
 	tensor.Parallel(16*cin, 2*16*cin*cp, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := u[r*cp:][:cp]
-			copy(row, ggt[r*cout:][:cout])
-			clear(row[cout:])
+			i, ci := r/cin, r%cin
+			src := ggt[r*cout:][:cout]
+			for p := range panels {
+				row := u[((i*panels+p)*cin+ci)*pw:][:pw]
+				n := copy(row, src[min(p*pw, cout):])
+				clear(row[n:])
+			}
 		}
 	})
+	return u
+}
+
+// align64 returns n floats of buf (which holds at least n+15) starting on
+// a 64-byte boundary.
+func align64(buf []float32, n int) []float32 {
+	off := (64 - int(uintptr(unsafe.Pointer(&buf[0]))%64)) % 64 / 4
+	return buf[off:][:n]
+}
+
+// winogradKernels caches winogradKernel's transforms for a graph whose
+// weights stay fixed over several passes (Graph.CacheKernels).
+type winogradKernels map[*Var][]float32
+
+// kernel returns w's transform, making it on first use.
+func (k winogradKernels) kernel(w *Var, cin, cout int) []float32 {
+	u, ok := k[w]
+	if !ok {
+		u = winogradKernel(make([]float32, winogradKernelLen(cin, cout)), w.Value.Data, cin, cout)
+		k[w] = u
+	}
+	return u
 }
 
 // winogradInput writes Bᵀ d B for tile t's 4×4 input pixels d into row slot

@@ -31,8 +31,9 @@ func BenchmarkConv3x3(b *testing.B) {
 				}
 			})
 			b.Run(name+"/winograd", func(b *testing.B) {
+				buf := make([]float32, winogradKernelLen(s.cin, s.cout))
 				for b.Loop() {
-					winogradConv(out, x, w, bias, c, s.cout, false)
+					winogradConv(out, x, winogradKernel(buf, w, s.cin, s.cout), bias, c, s.cout, false)
 				}
 			})
 		}

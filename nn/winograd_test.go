@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -75,6 +77,8 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		{2, 7, 8, mc - 1, mc, 1},
 		{1, 6, 5, mc, mc - 1, 1},
 		{1, 6, 5, 12, 32, 1},
+		{2, 5, 6, mc, 2*mc + 5, 1},
+		{1, 5, 5, 4 * mc, 4*mc + 1, 1},
 	} {
 		for _, accumulate := range []bool{false, true} {
 			for _, withBias := range []bool{false, true} {
@@ -188,4 +192,62 @@ func TestWinogradConv2DGrad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCacheKernels checks that a graph caching its kernels gives the bytes
+// of one that does not, pass after pass, and that the cache never outlives
+// a weight change it is told of: a pass with gradients recorded (an
+// optimiser may step after it) drops the cache, so the next pass without
+// gradients sees the new weights. A weight computed in the graph (here
+// w·1, a fresh value each pass) is never cached.
+func TestCacheKernels(t *testing.T) {
+	const cin, cout = winogradMinChannels, 2*winogradMinChannels + 5 // two panels, the second partly padding
+	x := Constant(randTensor(1, 2, 7, 6, cin))
+	w := Input(randTensor(2, 3, 3, cin, cout))
+	b := Input(randTensor(3, cout))
+	uncached := func() []byte {
+		g := NewGraph()
+		g.NoGrad = true
+		return floatBytes(g.Conv2D(x, w, b, 1, 1).Value.Data)
+	}
+	g := NewGraph()
+	g.CacheKernels()
+	g.NoGrad = true
+	pass := func(name string) {
+		t.Helper()
+		want := uncached()
+		if got := floatBytes(g.Conv2D(x, w, b, 1, 1).Value.Data); !bytes.Equal(got, want) {
+			t.Errorf("%s: cached convolution differs from the uncached one", name)
+		}
+		g.Reset()
+	}
+	pass("first pass")
+	pass("second pass")
+	if len(g.kernels) != 1 {
+		t.Fatalf("%d kernels cached after two passes over one weight, want 1", len(g.kernels))
+	}
+
+	g.NoGrad = false
+	y := g.Conv2D(x, w, b, 1, 1)
+	g.Backward(g.Sum(y))
+	g.Reset()
+	for i, d := range w.Grad.Data {
+		w.Value.Data[i] -= 0.1 * d // the optimiser's step
+	}
+	g.NoGrad = true
+	pass("pass after a training step")
+
+	g.Conv2D(x, g.Scale(w, 1), b, 1, 1)
+	g.Reset()
+	if len(g.kernels) != 1 {
+		t.Errorf("%d kernels cached after a convolution by a computed weight, want 1", len(g.kernels))
+	}
+}
+
+func floatBytes(v []float32) []byte {
+	b := make([]byte, 0, 4*len(v))
+	for _, f := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+	}
+	return b
 }

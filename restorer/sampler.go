@@ -254,6 +254,8 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 	guided := slices.ContainsFunc(w, func(v float32) bool { return v > 0 })
 	g := nn.NewGraph()
 	g.NoGrad = true
+	// The weights stay fixed over the steps, and g lives only for them.
+	g.CacheKernels()
 	xv := nn.Constant(x) // x's buffer is ours; Reset leaves it alone
 	var cv *nn.Var
 	if cond != nil {

@@ -520,3 +520,56 @@ func TestDrawsCountsRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreSeesWeightChanges restores, changes the weights as a training
+// step would, and restores again: the second restoration must be that of a
+// fresh model holding the new weights, so nothing the sampler keeps from
+// one call to the next (the graph's cached kernel transforms) may outlive
+// the call. The widths take the Winograd path, where the caching is.
+func TestRestoreSeesWeightChanges(t *testing.T) {
+	c := tinyConfig(16)
+	c.UNet.Widths = []int{48, 48}
+	m, err := NewModel(c, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	perturbZeros(m, rng)
+	o := SampleOptions{Steps: 4, Strength: 0.5, Guidance: 0.3, Eta: 0.5}
+	s, err := NewSampler(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lq := randImage(rng, 2, 16)
+	restore := func(s *Sampler) []byte {
+		_, out, err := s.Restore(lq, rand.New(rand.NewPCG(7, 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rawBytes(out)
+	}
+	before := restore(s)
+	for _, p := range m.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] *= 1.01
+		}
+	}
+	after := restore(s)
+	if bytes.Equal(before, after) {
+		t.Fatal("changing every weight by 1% left the restoration unchanged")
+	}
+	fresh, err := NewModel(c, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range fresh.Params() {
+		copy(p.Value.Data, m.Params()[i].Value.Data)
+	}
+	s2, err := NewSampler(fresh, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, restore(s2)) {
+		t.Error("after a weight change, the sampler restores differently from a fresh model holding the new weights")
+	}
+}
