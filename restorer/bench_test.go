@@ -94,3 +94,36 @@ func BenchmarkUNetControl(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkRestore times whole restorations of 128×128 faces with the
+// default model: "face" is bench restorer's "restore one face" row (batch
+// 1, 20 steps from pure noise), "batch8" the restore command's (a batch of
+// 8, the default options: stage 1, then 10 of 20 steps).
+func BenchmarkRestore(b *testing.B) {
+	m, err := NewModel(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := nn.NewRNG(2)
+	for _, r := range []struct {
+		name string
+		n    int
+		o    SampleOptions
+	}{
+		{"face", 1, SampleOptions{Steps: 20, Strength: 1}},
+		{"batch8", benchBatch, DefaultSampleOptions()},
+	} {
+		lq := randImage(rng, r.n, m.Config.UNet.ImageSize)
+		s, err := NewSampler(m, r.o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(r.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := s.Restore(lq, nn.NewRNG(3)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
