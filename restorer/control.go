@@ -104,11 +104,23 @@ func (k *Control) FLOPs() float64 { return float64(k.flops) }
 // downsampling convolution's output), the last one to the middle. This is
 // the order UNet.Forward takes, and the one ReFL's L_reg sums over.
 func (k *Control) Forward(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) []*nn.Var {
-	checkInput("Control", xt, t, k.Config.ImageSize)
+	return k.ForwardEmbedded(g, xt, t, k.EmbedHint(g, cond))
+}
+
+// EmbedHint runs the hint encoder on the condition cond [N,S,S,3]. The
+// embedding depends on cond alone, so a sampler makes it once for all its
+// steps and passes it to ForwardEmbedded.
+func (k *Control) EmbedHint(g *nn.Graph, cond *nn.Var) *nn.Var {
 	checkInput("Control (condition)", cond, nil, k.Config.ImageSize)
-	semb := k.Enc.Time.Forward(g, t)
 	hint := g.SiLU(k.Hint[0].Forward(g, unshuffle(g, k.Config, cond)))
-	hint = k.Hint[2].Forward(g, g.SiLU(k.Hint[1].Forward(g, hint)))
+	return k.Hint[2].Forward(g, g.SiLU(k.Hint[1].Forward(g, hint)))
+}
+
+// ForwardEmbedded is Forward with the condition already embedded by
+// EmbedHint.
+func (k *Control) ForwardEmbedded(g *nn.Graph, xt *nn.Var, t []int, hint *nn.Var) []*nn.Var {
+	checkInput("Control", xt, t, k.Config.ImageSize)
+	semb := k.Enc.Time.Forward(g, t)
 	h0 := g.AddTo(k.Enc.In.Forward(g, unshuffle(g, k.Config, xt)), hint)
 	skips, mid := k.Enc.forward(g, h0, semb)
 	out := make([]*nn.Var, 0, len(skips)+1)

@@ -83,8 +83,18 @@ func (m *Model) Condition(lq *tensor.Tensor) *tensor.Tensor {
 // against a frozen copy's). Without a control branch the UNet runs alone
 // and cond is ignored.
 func (m *Model) Predict(g *nn.Graph, xt *nn.Var, t []int, cond *nn.Var) (pred *nn.Var, res []*nn.Var) {
+	var hint *nn.Var
 	if m.Control != nil {
-		res = m.Control.Forward(g, xt, t, cond)
+		hint = m.Control.EmbedHint(g, cond)
+	}
+	return m.predictEmbedded(g, xt, t, hint)
+}
+
+// predictEmbedded is Predict with the condition already embedded by
+// Control.EmbedHint (nil without a control branch).
+func (m *Model) predictEmbedded(g *nn.Graph, xt *nn.Var, t []int, hint *nn.Var) (pred *nn.Var, res []*nn.Var) {
+	if m.Control != nil {
+		res = m.Control.ForwardEmbedded(g, xt, t, hint)
 	}
 	return m.UNet.Forward(g, xt, t, res), res
 }

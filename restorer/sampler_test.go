@@ -573,3 +573,40 @@ func TestRestoreSeesWeightChanges(t *testing.T) {
 		t.Error("after a weight change, the sampler restores differently from a fresh model holding the new weights")
 	}
 }
+
+// TestSampleIsPredictLoop checks the sampler's steps, which reuse the
+// control branch's hint embedding and the graph's Winograd kernels from
+// one step to the next, against steps that each run Model.Predict on a
+// fresh graph: the bytes must be the same. The widths take the Winograd
+// path; eta and guidance are 0, so a step is Predict and Schedule.Step.
+func TestSampleIsPredictLoop(t *testing.T) {
+	c := tinyConfig(16)
+	c.UNet.Widths = []int{48, 48}
+	m, err := NewModel(c, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	perturbZeros(m, rng)
+	s, err := NewSampler(m, SampleOptions{Steps: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, cond := randImage(rng, 2, 16), randImage(rng, 2, 16)
+	want := x.Clone()
+	const from, to = 1, 4
+	if err := s.Sample(x, cond, from, to, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, p := s.DDIM(), c.UNet.Prediction
+	for i := from; i < to; i++ {
+		step, prev := d.Timestep(i), d.Timestep(i+1)
+		g := nn.NewGraph()
+		g.NoGrad = true
+		pred, _ := m.Predict(g, nn.Constant(want), []int{step, step}, nn.Constant(cond))
+		d.Schedule.Step(p, want.Data, want.Data, pred.Value.Data, nil, step, prev, 0)
+	}
+	if !bytes.Equal(rawBytes(x), rawBytes(want)) {
+		t.Error("the sampler's steps differ from steps of Model.Predict on fresh graphs")
+	}
+}
