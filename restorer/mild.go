@@ -10,13 +10,11 @@ import (
 // A mild input is one stage 1 already restores nearly right: its stage-1
 // estimate keeps fine detail. The diffusion stage redraws such a face
 // anyway, and on mild inputs that costs fidelity (PSNR) for grain in place
-// of detail the face had. On the training split the log high-frequency
-// energy of the stage-1 estimate (LogDetail) told those faces apart about
-// as well as the LQ's own energy, and the sampler has it at no cost. So
-// SampleOptions.MildGuidance raises a face's guidance linearly across the
-// LogDetail range [mildFrom, mildFrom+mildSpan], fitted on 144
-// training-split faces per preset by bench/mild.sh and tools/mildtune
-// (models/runs/stage2-detail/README.md).
+// of detail the face had. So SampleOptions.MildGuidance raises a face's
+// guidance linearly across the range [mildFrom, mildFrom+mildSpan] of its
+// stage-1 estimate's LogDetail, which the sampler has at no cost; the
+// ramp was fitted on 144 training-split faces per preset by bench/mild.sh
+// and tools/mildtune (models/runs/stage2-detail/README.md).
 const (
 	mildFrom = -2.5
 	mildSpan = 0.4

@@ -266,16 +266,17 @@ func (s *Sampler) sample(x, cond *tensor.Tensor, from, to int, noise diffusion.N
 		z = make([]float32, x.Len())
 	}
 	var hint *nn.Var
+	if s.Model.Control != nil && from < to {
+		// The control branch's embedding of cond is the same at every
+		// step; a copy outlives the steps' resets.
+		hint = nn.Constant(s.Model.Control.EmbedHint(g, cv).Value.Clone())
+		g.Reset()
+	}
 	tb := make([]int, x.Shape[0])
 	for i := from; i < to; i++ {
 		t, tPrev := d.Timestep(i), d.Timestep(i+1)
 		for n := range tb {
 			tb[n] = t
-		}
-		if hint == nil && s.Model.Control != nil {
-			// The control branch's embedding of cond is the same at
-			// every step; a copy outlives the steps' resets.
-			hint = nn.Constant(s.Model.Control.EmbedHint(g, cv).Value.Clone())
 		}
 		pred, _ := s.Model.predictEmbedded(g, xv, tb, hint)
 		if !tensor.SameShape(pred.Shape(), x.Shape) {
