@@ -1,6 +1,6 @@
 // Command mildtune fits restore's --mild-guidance rule to per-face results:
 // for each preset folder of ROOT (as bench/mild.sh lays it out: stage1/
-// and eval/metrics.csv with rows LQ and g<guidance> for a grid of uniform
+// and eval/metrics.json with rows LQ and g<guidance> for a grid of uniform
 // guidance values), it reads each face's stage-1 detail
 // (restorer.LogDetail) and its PSNR and BRISQUE at every guidance, then
 // tries ramps of guidance over detail: from the grid's lowest guidance at
@@ -19,11 +19,10 @@
 package main
 
 import (
-	"encoding/csv"
-	"errors"
+	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -32,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 
+	"facereward/evaluate"
 	"facereward/imageio"
 	"facereward/restorer"
 	"facereward/tensor"
@@ -73,9 +73,9 @@ type rule struct {
 }
 
 func run(root string, minGain, maxB float64, top int) error {
-	dirs, err := filepath.Glob(filepath.Join(root, "*", "eval", "metrics.csv"))
+	dirs, err := filepath.Glob(filepath.Join(root, "*", "eval", "metrics.json"))
 	if err != nil || len(dirs) == 0 {
-		return fmt.Errorf("no */eval/metrics.csv under %s (run bench/mild.sh first)", root)
+		return fmt.Errorf("no */eval/metrics.json under %s (run bench/mild.sh first)", root)
 	}
 	var ps []*preset
 	for _, f := range dirs {
@@ -203,57 +203,41 @@ func mean(v []float64) float64 {
 	return s / float64(len(v))
 }
 
-// load reads one preset folder: eval/metrics.csv and the stage-1
-// estimates its faces are named after.
+// load reads one preset folder: eval/metrics.json (as `facereward eval`
+// writes it) and the stage-1 estimates its faces are named after.
 func load(dir string) (*preset, error) {
-	f, err := os.Open(filepath.Join(dir, "eval", "metrics.csv"))
+	name := filepath.Join(dir, "eval", "metrics.json")
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, need := range []string{"method", "image", "psnr", "brisque"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s: no %q column", f.Name(), need)
-		}
+	var rep evaluate.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	type res struct{ psnr, brisque float64 }
 	byG := map[float64]map[string]res{}
 	lq := map[string]float64{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	for _, m := range rep.Methods {
+		g, err := strconv.ParseFloat(strings.TrimPrefix(m.Name, "g"), 64)
+		isG := strings.HasPrefix(m.Name, "g") && err == nil
+		if m.Name != "LQ" && !isG {
+			continue // stage 1, GT or another row
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name(), err)
+		if isG {
+			byG[g] = map[string]res{}
 		}
-		ps, e1 := strconv.ParseFloat(rec[col["psnr"]], 64)
-		br, e2 := strconv.ParseFloat(rec[col["brisque"]], 64)
-		if e1 != nil || e2 != nil {
-			return nil, fmt.Errorf("%s: %s of %s: unreadable PSNR or BRISQUE", f.Name(), rec[col["method"]], rec[col["image"]])
-		}
-		m, id := rec[col["method"]], rec[col["image"]]
-		switch {
-		case m == "LQ":
-			lq[id] = ps
-		case strings.HasPrefix(m, "g"):
-			g, err := strconv.ParseFloat(m[1:], 64)
-			if err != nil {
-				continue // not a guidance row
+		for _, im := range m.Images {
+			ps, ok1 := im.Values["psnr"]
+			br, ok2 := im.Values["brisque"]
+			if !ok1 || (isG && !ok2) {
+				return nil, fmt.Errorf("%s: %s of %s: no PSNR or BRISQUE", name, m.Name, im.Name)
 			}
-			if byG[g] == nil {
-				byG[g] = map[string]res{}
+			if isG {
+				byG[g][im.Name] = res{ps, br}
+			} else {
+				lq[im.Name] = ps
 			}
-			byG[g][id] = res{ps, br}
 		}
 	}
 	p := &preset{name: filepath.Base(dir)}
@@ -262,13 +246,9 @@ func load(dir string) (*preset, error) {
 	}
 	slices.Sort(p.grid)
 	if len(p.grid) < 2 || len(lq) == 0 {
-		return nil, fmt.Errorf("%s: want an LQ row and at least two g<guidance> rows", f.Name())
+		return nil, fmt.Errorf("%s: want an LQ row and at least two g<guidance> rows", name)
 	}
-	ids := make([]string, 0, len(lq))
-	for id := range lq {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(lq))
 	for _, id := range ids {
 		img, err := imageio.Read(filepath.Join(dir, "stage1", id+".png"))
 		if err != nil {
@@ -280,16 +260,15 @@ func load(dir string) (*preset, error) {
 		}
 		p.detail = append(p.detail, restorer.LogDetail(cond)[0])
 		p.lqPSNR += lq[id] / float64(len(ids))
-		var row []float64
-		var rowB []float64
+		var ps, bs []float64
 		for _, g := range p.grid {
 			v, ok := byG[g][id]
 			if !ok {
-				return nil, fmt.Errorf("%s: no g%g row for %s", f.Name(), g, id)
+				return nil, fmt.Errorf("%s: no g%g row for %s", name, g, id)
 			}
-			row, rowB = append(row, v.psnr), append(rowB, v.brisque)
+			ps, bs = append(ps, v.psnr), append(bs, v.brisque)
 		}
-		p.psnr, p.brisque = append(p.psnr, row), append(p.brisque, rowB)
+		p.psnr, p.brisque = append(p.psnr, ps), append(p.brisque, bs)
 	}
 	return p, nil
 }
