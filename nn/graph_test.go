@@ -223,3 +223,32 @@ func TestCloneRefusesUnexportedParams(t *testing.T) {
 	}()
 	Clone(&hiddenParam{Conv: conv, inner: conv.Params()})
 }
+
+// A request takes a free buffer of its own class, else the smallest free
+// one up to twice its size, and never a larger one.
+func TestPoolTakesTheSmallestFitUpToTwice(t *testing.T) {
+	g := NewGraph()
+	big, _ := g.slot(1000, false)
+	mid, _ := g.slot(700, false)
+	huge, _ := g.slot(4000, false)
+	g.Reset() // all three free
+	same := func(a, b []float32) bool { return &a[:1][0] == &b[:1][0] }
+	if b, _ := g.slot(600, true); !same(b, mid) || len(b) != 600 {
+		t.Errorf("600 floats: want the free 700-float buffer")
+	}
+	for i := range 600 {
+		if mid[i] != 0 {
+			t.Fatal("a buffer asked for zeroed is not")
+		}
+	}
+	if b, _ := g.slot(900, false); !same(b, big) {
+		t.Errorf("900 floats: want the free 1000-float buffer")
+	}
+	if b, _ := g.slot(1500, false); same(b, huge) || cap(b) != sizeClass(1500) {
+		t.Errorf("1500 floats: took a buffer of %d (want a new one of class %d)", cap(b), sizeClass(1500))
+	}
+	g.Reset()
+	if b, _ := g.slot(800, false); !same(b, big) {
+		t.Errorf("800 floats: want the 1000-float buffer back from Reset, not the 1500 or 4000 one")
+	}
+}

@@ -66,14 +66,19 @@ func (m *Model) FreezeUNet() { nn.Freeze(m.UNet) }
 
 // Condition runs stage 1 on lq [N,S,S,3] in [0,1] and returns its
 // estimate in the networks' [-1,1], the control branch's condition.
-//
-// It runs on a graph of its own, left to the collector: a training step's
-// later passes have other shapes and could not reuse its buffers.
 func (m *Model) Condition(lq *tensor.Tensor) *tensor.Tensor {
-	g := nn.NewGraph()
-	g.NoGrad = true
-	cond := m.Stage1.Forward(g, nn.Constant(ToSigned(lq))).Value.Clone()
-	g.Reset()
+	return m.ConditionIn(nn.NewGraph(), lq)
+}
+
+// ConditionIn is Condition run as a pass without gradients on g
+// (nn.Graph.NoGradPass): a training step's graph, whose later passes
+// then reuse stage 1's buffers instead of leaving a graph's worth of
+// garbage every step.
+func (m *Model) ConditionIn(g *nn.Graph, lq *tensor.Tensor) *tensor.Tensor {
+	var cond *tensor.Tensor
+	g.NoGradPass(func() {
+		cond = m.Stage1.Forward(g, nn.Constant(ToSigned(lq))).Value.Clone()
+	})
 	return cond
 }
 

@@ -257,7 +257,7 @@ func (s *Stage2Stepper) Grad(lq, hq *tensor.Tensor, rng *rand.Rand) (float32, ma
 	m, g := s.Model, s.g
 	var cond *nn.Var
 	if m.Stage1 != nil {
-		cond = nn.Constant(m.Condition(lq))
+		cond = nn.Constant(m.ConditionIn(g, lq))
 	}
 	s.hq = restorer.ToSigned(hq)
 	den, lo := denoiser(m), diffusion.LossOptions{MaxT: s.MaxT}

@@ -36,6 +36,11 @@ $bin train restorer --stage 1 --data "$data" --run "$out/s1" --steps 10 --batch 
   --eval-every 10 --eval-faces 2 --save-every 5 --seed 3 >"$out/s1.txt"
 $bin train restorer --stage 2 --data "$data" --run "$out/s2" --stage1 "$out/s1/model.safetensors" \
   --steps 20 --batch 2 --eval-every 10 --eval-faces 2 --save-every 10 --sample-steps 4 --seed 3 >"$out/s2.txt"
+# Stage 2 with every detail term on: the discriminator, the face-recognition
+# net's identity and feature terms.
+$bin train restorer --stage 2 --data "$data" --run "$out/s2detail" --stage1 "$out/s1/model.safetensors" \
+  --steps 6 --batch 2 --eval-every 6 --eval-faces 2 --save-every 6 --sample-steps 4 --seed 3 \
+  --adv 0.01 --id-weight 0.1 --feat-weight 0.05 --adv-min-t 0 >"$out/s2detail.txt"
 $bin train refl --data "$data" --run "$out/refl" --steps 10 --batch 2 --eval-every 5 --eval-faces 2 \
   --frm-every 2 --save-every 5 --seed 3 >"$out/refl.txt"
 # Wall-clock fields differ between any two runs: in the logs, and in the
