@@ -30,6 +30,28 @@ import (
 // 32→12), where K = Cin is too short for the GEMM kernels to pay their way.
 const winogradMinChannels = 48
 
+// winogradMinChannelsSSE is winogradMinChannels for the plain build's SSE2
+// kernel, whose short-K products and padded panels (Cout to whole 64-column
+// panels) cost more next to its slower multiply: at batch 8 BenchmarkConv3x3
+// measured Winograd slower at 48, 64 and 96 channels (31.3 against 28.6 ms,
+// 13.2 against 11.5, 24.7 against 22.4) and faster at 128 and 192 (9.3
+// against 11.4, 15.6 against 18.9). The portable scalar kernel gains from
+// Winograd at every width from 48 (1.5-2.2×).
+const winogradMinChannelsSSE = 128
+
+// winogradMin is the threshold for this process's GEMM kernel, which is
+// fixed at start-up (tests of the Winograd path set it).
+var winogradMin = winogradMinFor(tensor.GemmBackend())
+
+// winogradMinFor is the Winograd threshold for the GEMM kernel named k
+// (tensor.GemmBackend).
+func winogradMinFor(k string) int {
+	if k == "sse" {
+		return winogradMinChannelsSSE
+	}
+	return winogradMinChannels
+}
+
 // winogradChunkTiles is how many tiles are transformed and multiplied at a
 // time: at 96 channels the chunk's 16 input and 16 product matrices are
 // 16×64×(96+128) floats (0.9 MB), which stay in L2 from transform to GEMM to
@@ -54,7 +76,7 @@ var winogradOff bool
 // the kernel) stays on im2col, which crops.
 func useWinograd(c convGeom, cout int) bool {
 	return !winogradOff && c.kh == 3 && c.kw == 3 && c.stride == 1 && c.pad >= 0 &&
-		c.cin >= winogradMinChannels && cout >= winogradMinChannels
+		c.cin >= winogradMin && cout >= winogradMin
 }
 
 // winogradConv is convForward for a 3×3 stride-1 kernel, with w already

@@ -14,7 +14,7 @@ import (
 func BenchmarkConv3x3(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []struct{ hw, cin, cout int }{
-		{64, 48, 48}, {32, 96, 96}, {16, 192, 192}, {64, 12, 32}, {64, 32, 32}, {64, 32, 12},
+		{64, 48, 48}, {32, 96, 96}, {16, 192, 192}, {64, 12, 32}, {64, 32, 32}, {64, 32, 12}, {32, 64, 64}, {16, 128, 128},
 	} {
 		for _, n := range []int{1, 8} {
 			c := convGeom{n, s.hw, s.hw, s.cin, 3, 3, 1, 1, s.hw, s.hw}

@@ -64,6 +64,7 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 // room for other GEMM kernels' orders, while a wrong coefficient, index or
 // padding gives errors of the order of the output itself.
 func TestWinogradMatchesDirect(t *testing.T) {
+	winogradFrom(t, winogradMinChannels)
 	rng := rand.New(rand.NewPCG(7, 8))
 	const mc = winogradMinChannels
 	for _, s := range []struct{ n, h, w, cin, cout, pad int }{
@@ -127,6 +128,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 // TestWinogradBatchIndependent checks that an image's output bytes are the
 // same alone as in a batch of three, for several chunkings of the tiles.
 func TestWinogradBatchIndependent(t *testing.T) {
+	winogradFrom(t, winogradMinChannels)
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, s := range []struct{ h, w, cin, cout int }{{11, 13, 48, 48}, {32, 32, 96, 96}, {5, 5, 64, 48}} {
 		c := convGeom{3, s.h, s.w, s.cin, 3, 3, 1, 1, s.h, s.w}
@@ -163,6 +165,7 @@ func TestWinogradBatchIndependent(t *testing.T) {
 // tolerance of TestWinogradMatchesDirect (the weight and bias gradients do
 // not go through convForward and must be equal).
 func TestWinogradConv2DGrad(t *testing.T) {
+	winogradFrom(t, winogradMinChannels)
 	run := func(off bool, pad int) (out, gx, gw, gb []float32) {
 		winogradOff = off
 		defer func() { winogradOff = false }()
@@ -201,6 +204,7 @@ func TestWinogradConv2DGrad(t *testing.T) {
 // gradients sees the new weights. A weight computed in the graph (here
 // w·1, a fresh value each pass) is never cached.
 func TestCacheKernels(t *testing.T) {
+	winogradFrom(t, winogradMinChannels)
 	const cin, cout = winogradMinChannels, 2*winogradMinChannels + 5 // two panels, the second partly padding
 	x := Constant(randTensor(1, 2, 7, 6, cin))
 	w := Input(randTensor(2, 3, 3, cin, cout))
@@ -250,4 +254,29 @@ func floatBytes(v []float32) []byte {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
 	}
 	return b
+}
+
+// winogradFrom sets the Winograd threshold to min channels for the rest of
+// the test: the tests of the path run it from winogradMinChannels whatever
+// the process's kernel.
+func winogradFrom(t *testing.T, min int) {
+	old := winogradMin
+	winogradMin = min
+	t.Cleanup(func() { winogradMin = old })
+}
+
+// The SSE2 kernel takes Winograd only from 128 channels, where it measured
+// faster; the others from 48.
+func TestWinogradThresholdPerKernel(t *testing.T) {
+	geo := func(ch int) convGeom { return convGeom{8, 32, 32, ch, 3, 3, 1, 1, 32, 32} }
+	for _, k := range []struct {
+		kernel   string
+		from, to int // the first width taking Winograd, and one below it
+	}{{"sse", 128, 96}, {"avx512", 48, 32}, {"avx2", 48, 32}, {"scalar", 48, 32}, {"openblas", 48, 32}} {
+		winogradFrom(t, winogradMinFor(k.kernel))
+		if !useWinograd(geo(k.from), k.from) || useWinograd(geo(k.to), k.to) || useWinograd(geo(k.from), k.to) {
+			t.Errorf("%s: Winograd at %d channels %v, at %d %v (want from %d only)", k.kernel,
+				k.from, useWinograd(geo(k.from), k.from), k.to, useWinograd(geo(k.to), k.to), k.from)
+		}
+	}
 }
