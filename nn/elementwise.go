@@ -324,7 +324,7 @@ func (g *Graph) Tanh(x *Var) *Var {
 // SiLU returns x·sigmoid(x). Its backward pass recomputes σ(x) from x, a
 // block at a time, as PyTorch's does: keeping σ(x) from the forward pass
 // would hold a second tensor of x's size per SiLU until the backward pass
-// (a seventh of a stage-2 step's peak), for an exp per element saved. The
+// (the UNet's blocks have two SiLUs each), for an exp per element saved. The
 // recomputed σ is the forward pass's, bit for bit: every vector path
 // computes each element alone, whatever its offset.
 func (g *Graph) SiLU(x *Var) *Var {

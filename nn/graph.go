@@ -74,8 +74,9 @@ func (g *Graph) slot(n int, zero bool) ([]float32, int) {
 // fit is the class a request of class c takes its buffer from: c, or
 // else the smallest class up to 2c that has a free buffer (c when none
 // has). A backward pass asks for gradients while the values it frees are
-// of other lengths; taking a buffer up to twice the request's size kept a
-// stage-2 step's pool 10% smaller than exact classes alone.
+// of other lengths: with exact classes alone, such a request took a new
+// buffer while larger free ones sat idle, and the pool grew past the
+// step's live values by a tenth of a stage-2 step's working set.
 func (g *Graph) fit(c int) int {
 	if len(g.free[c]) > 0 || c <= 16 {
 		return c
