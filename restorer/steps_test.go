@@ -17,16 +17,11 @@ import (
 // step would, and restores again: the second restoration must be that of a
 // fresh model holding the new weights, so nothing the sampler keeps from
 // one call to the next (the graph's cached kernel transforms) may outlive
-// the call. The widths take the Winograd path, where the caching is.
+// the call. The widths take the Winograd path, where the caching is
+// (winogradConfig).
 func TestRestoreSeesWeightChanges(t *testing.T) {
-	c := tinyConfig(16)
-	c.UNet.Widths = []int{48, 48}
-	m, err := NewModel(c, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(6, 6))
-	perturbZeros(m, rng)
+	c, rng := winogradConfig(), rand.New(rand.NewPCG(6, 6))
+	m := winogradModel(t, c, 5, rng)
 	o := SampleOptions{Steps: 4, Strength: 0.5, Guidance: 0.3, Eta: 0.5}
 	s, err := NewSampler(m, o)
 	if err != nil {
@@ -70,16 +65,11 @@ func TestRestoreSeesWeightChanges(t *testing.T) {
 // control branch's hint embedding and the graph's Winograd kernels from
 // one step to the next, against steps that each run Model.Predict on a
 // fresh graph: the bytes must be the same. The widths take the Winograd
-// path; eta and guidance are 0, so a step is Predict and Schedule.Step.
+// path (winogradConfig); eta and guidance are 0, so a step is Predict and
+// Schedule.Step.
 func TestSampleIsPredictLoop(t *testing.T) {
-	c := tinyConfig(16)
-	c.UNet.Widths = []int{48, 48}
-	m, err := NewModel(c, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	perturbZeros(m, rng)
+	c, rng := winogradConfig(), rand.New(rand.NewPCG(9, 9))
+	m := winogradModel(t, c, 8, rng)
 	s, err := NewSampler(m, SampleOptions{Steps: 6})
 	if err != nil {
 		t.Fatal(err)
@@ -101,4 +91,26 @@ func TestSampleIsPredictLoop(t *testing.T) {
 	if !bytes.Equal(rawBytes(x), rawBytes(want)) {
 		t.Error("the sampler's steps differ from steps of Model.Predict on fresh graphs")
 	}
+}
+
+// winogradConfig is tinyConfig(16) with UNet widths of 128, from which
+// every GEMM kernel's convolutions take the Winograd path (nn's threshold
+// is 128 channels with the SSE2 kernel, 48 with the others): where the
+// sampler's kernel cache is.
+func winogradConfig() Config {
+	c := tinyConfig(16)
+	c.UNet.Widths = []int{128, 128}
+	return c
+}
+
+// winogradModel is a model of c with seed, its zero-initialised layers
+// perturbed by rng so that every branch shapes the output.
+func winogradModel(t *testing.T, c Config, seed uint64, rng *rand.Rand) *Model {
+	t.Helper()
+	m, err := NewModel(c, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perturbZeros(m, rng)
+	return m
 }
