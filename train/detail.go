@@ -2,10 +2,8 @@ package train
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 
-	"facereward/checkpoint"
 	"facereward/diffusion"
 	"facereward/facenet"
 	"facereward/nn"
@@ -39,22 +37,39 @@ type DetailOptions struct {
 	// discriminator fed those learns nothing: where the blur comes from is
 	// the high-noise steps restore starts with.
 	AdvMinT float64 `json:"adv_min_t"`
+	// Comp is λ of a second critic's hinge term, on the windows of the
+	// eyes and the mouth (ComponentBoxes), as GFPGAN's facial-component
+	// discriminators: where a blurred face loses most, and where a
+	// whole-face critic's verdict is a few of its patches among many. Its
+	// discriminator has CompDisc's config and trains beside the first,
+	// with the same learning rate, steps and AdvMinT. 0: none.
+	Comp     float64             `json:"comp,omitempty"`
+	CompDisc restorer.DiscConfig `json:"comp_disc,omitzero"`
 }
 
 // On reports whether any detail term is weighted.
-func (o DetailOptions) On() bool { return o.Adv > 0 || o.ID > 0 || o.Feat > 0 }
+func (o DetailOptions) On() bool { return o.Adv > 0 || o.Comp > 0 || o.ID > 0 || o.Feat > 0 }
 
 // Validate checks the weights and, with the adversarial term on, the
 // discriminator.
 func (o DetailOptions) Validate() error {
-	if !(o.Adv >= 0 && o.ID >= 0 && o.Feat >= 0) || !(o.AdvMinT >= 0 && o.AdvMinT < 1) {
-		return fmt.Errorf("detail weights adv %v, id %v, feat %v (want >= 0), adv_min_t %v (want in [0, 1))", o.Adv, o.ID, o.Feat, o.AdvMinT)
+	if !(o.Adv >= 0 && o.Comp >= 0 && o.ID >= 0 && o.Feat >= 0) || !(o.AdvMinT >= 0 && o.AdvMinT < 1) {
+		return fmt.Errorf("detail weights adv %v, comp %v, id %v, feat %v (want >= 0), adv_min_t %v (want in [0, 1))", o.Adv, o.Comp, o.ID, o.Feat, o.AdvMinT)
 	}
-	if o.Adv > 0 {
+	if o.Adv > 0 || o.Comp > 0 {
 		if !(o.DiscLR > 0) || o.DiscSteps < 1 {
 			return fmt.Errorf("discriminator learning rate %v (want > 0), steps %d (want >= 1)", o.DiscLR, o.DiscSteps)
 		}
-		return o.Disc.Validate()
+	}
+	if o.Adv > 0 {
+		if err := o.Disc.Validate(); err != nil {
+			return err
+		}
+	}
+	if o.Comp > 0 {
+		if err := o.CompDisc.Validate(); err != nil {
+			return fmt.Errorf("component critic: %w", err)
+		}
 	}
 	return nil
 }
@@ -62,10 +77,11 @@ func (o DetailOptions) Validate() error {
 // detail is a stage-2 run's detail terms: the discriminator with its own
 // optimiser, and the face loss.
 type detail struct {
-	opt  DetailOptions
-	disc *restorer.Discriminator // nil without the adversarial term
-	dopt *optim.Adam
-	face facenet.FaceLoss
+	opt DetailOptions
+	// critics: the whole face's (with Adv > 0), then the components' (with
+	// Comp > 0).
+	critics []*critic
+	face    facenet.FaceLoss
 	// dg is the stepper's graph, reset after the restorer's pass, so the
 	// discriminator's steps reuse that pass's buffers rather than hold a
 	// pool of their own beside them.
@@ -93,23 +109,29 @@ func newDetail(o DetailOptions, size int, seed uint64, g *nn.Graph) (*detail, ma
 		}
 		d.face = facenet.FaceLoss{Rec: rec}
 	}
+	// Each critic has its own stream, so that the restorer's initial
+	// weights do not depend on whether there is one.
 	if o.Adv > 0 {
-		var err error
-		// Its own stream, so that the restorer's initial weights do not
-		// depend on whether there is a discriminator.
-		if d.disc, err = restorer.NewDiscriminator(o.Disc, size, rand.New(rand.NewPCG(seed, 0xd15c))); err != nil {
+		c, err := newCritic(o.Disc, size, o, 0xd15c, seed, "disc", parts)
+		if err != nil {
 			return nil, nil, err
 		}
-		cfg := optim.DefaultAdam(o.DiscLR)
-		cfg.Beta2 = 0.99
-		if d.dopt, err = optim.NewAdamW(d.disc.Params(), cfg); err != nil {
+		c.w, c.views = o.Adv, wholeFace
+		c.keys = criticKeys{KeyAdv, KeyDiscLoss, KeyDiscReal, KeyDiscFake}
+		d.critics = append(d.critics, c)
+	}
+	if o.Comp > 0 {
+		boxes, err := ComponentBoxes(size, len(o.CompDisc.Widths))
+		if err != nil {
 			return nil, nil, err
 		}
-		// Frozen but for its own step: the generator pass needs only its
-		// input gradient.
-		nn.Freeze(d.disc)
-		parts["disc"] = checkpoint.ParamsPart(d.disc.Params())
-		parts["disc_optim"] = d.dopt
+		c, err := newCritic(o.CompDisc, boxes[0].Side, o, 0xc0de, seed, "comp_disc", parts)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.w, c.views = o.Comp, componentViews(boxes)
+		c.keys = criticKeys{KeyAdvComp, KeyCompDiscLoss, KeyCompDiscReal, KeyCompDiscFake}
+		d.critics = append(d.critics, c)
 	}
 	return d, parts, nil
 }
@@ -139,8 +161,10 @@ func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, t []int, hq *tensor.Tenso
 			total = g.Add(total, t)
 		}
 	}
-	if d.disc != nil && n > 0 {
-		add(KeyAdv, d.opt.Adv, restorer.HingeG(g, d.disc.Forward(g, x0hat), d.fakeW))
+	if n > 0 {
+		for _, c := range d.critics {
+			add(c.keys.adv, c.w, c.generator(g, x0hat, d.fakeW))
+		}
 	}
 	if d.face.Rec != nil {
 		unit := func(v *nn.Var) *nn.Var { return g.Scale(g.AddScalar(v, 1), 0.5) }
@@ -153,31 +177,17 @@ func (d *detail) generator(g *nn.Graph, x0hat *nn.Var, t []int, hq *tensor.Tenso
 	return total, fields
 }
 
-// discStep takes the discriminator's updates, the ground truth hq as real
-// and the last generator pass's x0_hat as fake, and adds the first one's
-// log fields.
+// discStep takes the critics' updates, the ground truth hq as real and
+// the last generator pass's x0_hat as fake, and adds each one's first log
+// fields.
 func (d *detail) discStep(hq *tensor.Tensor, fields map[string]any) {
-	if d.disc == nil || !slices.Contains(d.fakeW, 1) {
+	if len(d.critics) == 0 || !slices.Contains(d.fakeW, 1) {
 		return
 	}
-	g := d.dg
-	ps := d.disc.Params()
-	nn.Unfreeze(d.disc)
-	defer nn.Freeze(d.disc)
-	for i := range d.opt.DiscSteps {
-		real := d.disc.Forward(g, nn.Constant(hq))
-		fake := d.disc.Forward(g, nn.Constant(d.fake))
-		loss := restorer.HingeD(g, real, fake, d.fakeW)
-		if i == 0 {
-			fields[KeyDiscLoss] = loss.Value.Data[0]
-			fields[KeyDiscReal] = meanOf(real.Value.Data, nil)
-			fields[KeyDiscFake] = meanOf(fake.Value.Data, d.fakeW)
+	for _, c := range d.critics {
+		for i := range d.opt.DiscSteps {
+			c.step(d.dg, hq, d.fake, d.fakeW, fields, i == 0)
 		}
-		g.Backward(loss)
-		g.Reset()
-		optim.ClipGradNorm(ps, 1)
-		d.dopt.Step()
-		nn.ZeroGrad(ps)
 	}
 }
 

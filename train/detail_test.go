@@ -11,54 +11,68 @@ import (
 	"facereward/train/traintest"
 )
 
-// The discriminator step trains the discriminator (its weights move, and
-// on a fixed pair of batches its hinge loss falls), and only on the faces
-// whose estimates were made at t >= AdvMinT·T.
+// The discriminator step trains each critic (its weights move, and on a
+// fixed pair of batches its hinge loss falls), and only on the faces whose
+// estimates were made at t >= AdvMinT·T.
 func TestDiscStepLearns(t *testing.T) {
-	o := DefaultStage2Options("").Detail
-	o.Adv, o.DiscSteps, o.DiscLR = 0.1, 1, 1e-3
-	o.Disc = restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 8}
-	d, _, err := newDetail(o, 16, 1, nn.NewGraph())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := nn.NewRNG(4)
-	real, fake := tensor.New(4, 16, 16, 3), tensor.New(4, 16, 16, 3)
-	nn.Normal(real, 0.5, rng) // rough "detail"
-	for i := range fake.Data {
-		fake.Data[i] = real.Data[i] * 0.2 // the same faces, smoothed away
-	}
-	before := d.disc.Params()[0].Value.Clone()
-	g := nn.NewGraph()
-	loss := func() float32 {
-		lg := nn.NewGraph()
-		lg.NoGrad = true
-		return restorer.HingeD(lg, d.disc.Forward(lg, nn.Constant(real)), d.disc.Forward(lg, nn.Constant(fake)), nil).Value.Data[0]
-	}
-	first := loss()
-	for range 30 {
-		total, _ := d.generator(g, nn.Constant(fake), []int{999, 999, 999, 999}, real)
-		_ = total
-		g.Reset()
-		fields := map[string]any{}
-		d.discStep(real, fields)
-		if _, ok := fields[KeyDiscLoss]; !ok {
-			t.Fatal("no discriminator step")
-		}
-	}
-	if after := d.disc.Params()[0].Value; tensor.SameShape(after.Shape, before.Shape) && after.Data[0] == before.Data[0] && after.Data[1] == before.Data[1] {
-		t.Fatal("the discriminator's weights did not move")
-	}
-	if last := loss(); !(last < first-0.2) {
-		t.Errorf("hinge loss %v after 30 steps, %v before: the discriminator does not learn", last, first)
-	}
-	// Estimates from low-noise steps only: no discriminator step at all.
-	d.generator(g, nn.Constant(fake), []int{10, 20, 30, 40}, real)
-	g.Reset()
-	fields := map[string]any{}
-	d.discStep(real, fields)
-	if _, ok := fields[KeyDiscLoss]; ok {
-		t.Error("a discriminator step on estimates below AdvMinT")
+	for _, c := range []struct {
+		name string
+		set  func(o *DetailOptions)
+		key  string
+	}{
+		{"whole face", func(o *DetailOptions) { o.Adv, o.Disc = 0.1, restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 8} }, KeyDiscLoss},
+		{"components", func(o *DetailOptions) {
+			o.Comp, o.CompDisc = 0.1, restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 8}
+		}, KeyCompDiscLoss},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := DefaultStage2Options("").Detail
+			o.DiscSteps, o.DiscLR = 1, 1e-3
+			c.set(&o)
+			d, _, err := newDetail(o, 32, 1, nn.NewGraph())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr := d.critics[0]
+			rng := nn.NewRNG(4)
+			real, fake := tensor.New(4, 32, 32, 3), tensor.New(4, 32, 32, 3)
+			nn.Normal(real, 0.5, rng) // rough "detail"
+			for i := range fake.Data {
+				fake.Data[i] = real.Data[i] * 0.2 // the same faces, smoothed away
+			}
+			before := cr.disc.Params()[0].Value.Clone()
+			g := nn.NewGraph()
+			loss := func() float32 {
+				lg := nn.NewGraph()
+				lg.NoGrad = true
+				l, _, _ := cr.hinge(lg, real, fake, nil)
+				return l.Value.Data[0]
+			}
+			first := loss()
+			for range 30 {
+				d.generator(g, nn.Constant(fake), []int{999, 999, 999, 999}, real)
+				g.Reset()
+				fields := map[string]any{}
+				d.discStep(real, fields)
+				if _, ok := fields[c.key]; !ok {
+					t.Fatalf("no discriminator step: fields %v", fields)
+				}
+			}
+			if after := cr.disc.Params()[0].Value; tensor.SameShape(after.Shape, before.Shape) && after.Data[0] == before.Data[0] && after.Data[1] == before.Data[1] {
+				t.Fatal("the discriminator's weights did not move")
+			}
+			if last := loss(); !(last < first-0.2) {
+				t.Errorf("hinge loss %v after 30 steps, %v before: the discriminator does not learn", last, first)
+			}
+			// Estimates from low-noise steps only: no discriminator step at all.
+			d.generator(g, nn.Constant(fake), []int{10, 20, 30, 40}, real)
+			g.Reset()
+			fields := map[string]any{}
+			d.discStep(real, fields)
+			if _, ok := fields[c.key]; ok {
+				t.Error("a discriminator step on estimates below AdvMinT")
+			}
+		})
 	}
 }
 
@@ -69,6 +83,7 @@ func TestStage2StepFreeValues(t *testing.T) {
 	o := DefaultStage2Options("")
 	o.Detail.Adv, o.Detail.ID, o.Detail.Feat, o.Detail.AdvMinT = 0.1, 0.1, 0.05, 0
 	o.Detail.Disc = restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 2}
+	o.Detail.Comp, o.Detail.CompDisc = 0.1, o.Detail.Disc
 	traintest.SameGrads(t, func(free bool) []*nn.Param {
 		m := restorertest.Model(t, 3, 0.1)
 		st, _, err := NewStage2Stepper(m, o)

@@ -29,6 +29,11 @@ const (
 	KeyDiscLoss  = "d_loss"
 	KeyDiscReal  = "d_real"
 	KeyDiscFake  = "d_fake"
+	// The component critic's term and step (DetailOptions.Comp).
+	KeyAdvComp      = "l_adv_comp"
+	KeyCompDiscLoss = "dc_loss"
+	KeyCompDiscReal = "dc_real"
+	KeyCompDiscFake = "dc_fake"
 
 	// The reward model: accuracy on the step's batch, and on the held-out
 	// pairs with their mean BT loss and count.

@@ -102,15 +102,17 @@ var keyOrder = []string{
 var keyTitles = map[string]string{
 	KeyLoss: "the step's loss", KeyLR: "learning rate", KeyGradNorm: "gradient norm before clipping", KeyStepsPerS: "steps/s since the (re)start",
 	KeyDiffusion: "denoising loss", KeyAdv: "adversarial term (unweighted)", KeyID: "identity term (unweighted)", KeyFeat: "feature term (unweighted)",
-	KeyDiscLoss: "discriminator hinge loss", KeyDiscReal: "discriminator mean logit: GT vs x0_hat", KeyBatchAcc: "accuracy on the step's batch",
-	KeyDevPSNR: "PSNR (dB) ↑", KeyDevSSIM: "SSIM ↑", KeyDevIDS: "IDS ↑", KeyDevLMD: "LMD (px) ↓", KeyDevBRISQUE: "BRISQUE ↓",
+	KeyDiscLoss: "discriminator hinge loss", KeyDiscReal: "discriminator mean logit: GT vs x0_hat",
+	KeyAdvComp: "component adversarial term (unweighted)", KeyCompDiscLoss: "component discriminator hinge loss", KeyCompDiscReal: "component discriminator mean logit: GT vs x0_hat",
+	KeyBatchAcc: "accuracy on the step's batch",
+	KeyDevPSNR:  "PSNR (dB) ↑", KeyDevSSIM: "SSIM ↑", KeyDevIDS: "IDS ↑", KeyDevLMD: "LMD (px) ↓", KeyDevBRISQUE: "BRISQUE ↓",
 	KeyDevLMDFaces: "faces with landmarks on both sides", KeyValAcc: "held-out accuracy ↑", KeyValLoss: "held-out BT loss ↓", KeyValPairs: "held-out pairs",
 }
 
 // pairedKeys are drawn on one chart, the second key as a second series:
 // the discriminator's logits on GT and on x0_hat are read against each
 // other.
-var pairedKeys = map[string]string{KeyDiscReal: KeyDiscFake}
+var pairedKeys = map[string]string{KeyDiscReal: KeyDiscFake, KeyCompDiscReal: KeyCompDiscFake}
 
 // groupKeys splits keys into the training terms and the dev-val scores,
 // each in keyOrder.

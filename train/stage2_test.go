@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"facereward/nn"
+	"facereward/restorer"
 	"facereward/restorer/restorertest"
 	"facereward/tensor"
 	"facereward/train/traintest"
@@ -117,6 +118,7 @@ func TestStage2DetailResumes(t *testing.T) {
 		o := tinyStage2(data, 4)
 		o.Mode, o.Init, o.TMax = ModeJoint, initDir, 0.5
 		o.Detail.Adv, o.Detail.ID, o.Detail.Feat, o.Detail.DiscSteps = 0.1, 0.1, 0.1, 2
+		o.Detail.Comp, o.Detail.CompDisc = 0.1, restorer.DiscConfig{Widths: []int{8, 16}, PowerIters: 2}
 		return o
 	}
 	straight, split := filepath.Join(root, "a"), filepath.Join(root, "b")
@@ -137,7 +139,7 @@ func TestStage2DetailResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{KeyDiffusion, KeyAdv, KeyID, KeyFeat, KeyDiscLoss, KeyDiscReal, KeyDevPSNR} {
+	for _, key := range []string{KeyDiffusion, KeyAdv, KeyID, KeyFeat, KeyDiscLoss, KeyDiscReal, KeyAdvComp, KeyCompDiscLoss, KeyCompDiscFake, KeyDevPSNR} {
 		if !strings.Contains(string(log), `"`+key+`"`) {
 			t.Errorf("log has no %s", key)
 		}

@@ -124,7 +124,9 @@ Stage 2 is the diffusion restorer (UNet + control branch):
                   UNet with the stage-1 estimate (--stage1).
 Detail terms (stage 2), on the clean-image estimate x0_hat that the
 denoising loss alone trains towards a blur: --adv (a spectral-norm patch
-discriminator, hinge loss, trained beside the restorer), --id-weight and
+discriminator, hinge loss, trained beside the restorer), --adv-component
+(a second one on the eyes' and mouth's windows, as GFPGAN's facial-component
+discriminators), --id-weight and
 --feat-weight (through the face-recognition net: the person, and texture at
 the scale of eyes and teeth). --init continues from a trained restorer;
 --t-max trains on the timesteps restore visits.
@@ -201,6 +203,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 // applies them, once parsed, to a run's options (set: the flags given).
 func detailFlags(fs *flag.FlagSet) func(set map[string]bool, d *train.DetailOptions) {
 	adv := fs.Float64("adv", 0, "stage 2: weight of the adversarial (hinge, patch discriminator) term on x0_hat")
+	comp := fs.Float64("adv-component", 0, "stage 2: weight of a second adversarial term, its own discriminator judging only\nthe windows of the eyes and the mouth (as --disc-high-pass says; 0: none)")
 	idw := fs.Float64("id-weight", 0, "stage 2: weight of the identity term (squared face-descriptor distance to the GT)")
 	feat := fs.Float64("feat-weight", 0, "stage 2: weight of the feature term (L1 of early face-recognition activations)")
 	discLR := fs.Float64("disc-lr", 0, "stage 2: the discriminator's learning rate (default 1e-4)")
@@ -215,6 +218,9 @@ func detailFlags(fs *flag.FlagSet) func(set map[string]bool, d *train.DetailOpti
 		override(set["disc-steps"], *discSteps, &d.DiscSteps)
 		if *discHP > 0 {
 			d.Disc.HighPass, d.Disc.HighPassGain = *discHP, *discHPGain
+		}
+		if d.Comp = *comp; d.Comp > 0 {
+			d.CompDisc = d.Disc
 		}
 	}
 }
