@@ -18,7 +18,7 @@ type restorerTimes struct {
 	Stage1Train float64 `json:"stage1_train_s"`
 	Stage2Train float64 `json:"stage2_train_s"`
 	// Stage2Detail is the stage-2 step with the detail terms
-	// (detailOptions), the discriminator's step included.
+	// (detailOptions), both discriminators' steps included.
 	Stage2Detail float64 `json:"stage2_detail_train_s"`
 	Restore      float64 `json:"restore_s"`
 	// Each step's peak resident memory in MB (medianPeak; the PyTorch
@@ -34,15 +34,16 @@ type restorerTimes struct {
 // line besides torchRun's keys.
 type torchRestorer struct {
 	restorerTimes
-	Stage1Params  int `json:"stage1_params"`
-	UNetParams    int `json:"unet_params"`
-	ControlParams int `json:"control_params"`
-	DiscParams    int `json:"disc_params"`
-	FaceNetParams int `json:"face_net_params"`
+	Stage1Params   int `json:"stage1_params"`
+	UNetParams     int `json:"unet_params"`
+	ControlParams  int `json:"control_params"`
+	DiscParams     int `json:"disc_params"`
+	CompDiscParams int `json:"comp_disc_params"`
+	FaceNetParams  int `json:"face_net_params"`
 }
 
 // restorerNets name the networks Restorer counts the parameters of.
-var restorerNets = []string{"stage 1", "UNet", "control", "discriminator", "face net"}
+var restorerNets = []string{"stage 1", "UNet", "control", "discriminator", "component discriminator", "face net"}
 
 const restorerBatch, restorerSteps = 8, 20
 
@@ -56,12 +57,24 @@ func Restorer(o Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	disc, err := restorer.NewDiscriminator(detailOptions().Detail.Disc, m.Config.UNet.ImageSize, nn.NewRNG(1))
+	do := detailOptions().Detail
+	size := m.Config.UNet.ImageSize
+	disc, err := restorer.NewDiscriminator(do.Disc, size, nn.NewRNG(1))
+	if err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
+	}
+	// The component critic's discriminator, on its windows' side, as
+	// train's newDetail builds it.
+	boxes, err := train.ComponentBoxes(size, len(do.CompDisc.Widths))
+	if err != nil {
+		return fmt.Errorf("bench restorer: %w", err)
+	}
+	comp, err := restorer.NewDiscriminator(do.CompDisc, boxes[0].Side, nn.NewRNG(2))
 	if err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
 	counts := []int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params()),
-		nn.NumParams(disc.Params()), faceNetParams()}
+		nn.NumParams(disc.Params()), nn.NumParams(comp.Params()), faceNetParams()}
 	printHeader(stdout, "restorer", o)
 	fmt.Fprintf(stdout, "parameters: %s\n", paramList(restorerNets, counts))
 
@@ -71,7 +84,7 @@ func Restorer(o Options, stdout io.Writer) error {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
 	if t.ran() {
-		torchCounts := []int{tr.Stage1Params, tr.UNetParams, tr.ControlParams, tr.DiscParams, tr.FaceNetParams}
+		torchCounts := []int{tr.Stage1Params, tr.UNetParams, tr.ControlParams, tr.DiscParams, tr.CompDiscParams, tr.FaceNetParams}
 		if err := sameNets(o.Script, restorerNets, counts, torchCounts); err != nil {
 			return fmt.Errorf("bench restorer: %w", err)
 		}
@@ -151,18 +164,22 @@ func timeRestorer(m *restorer.Model, warmup, iters int) (restorerTimes, error) {
 }
 
 // detailOptions are the stage-2 settings the detail row times: restoring's
-// timesteps (t below 0.55·T) and all three detail terms on, at weights of
-// the order a run uses (the cost does not depend on them).
+// timesteps (t below 0.55·T) and all four detail terms on, the component
+// critic's (--adv-component) with the whole-face critic's discriminator
+// config, at weights of the order a run uses (the cost does not depend on
+// them).
 func detailOptions() train.Stage2Options {
 	o := train.DefaultStage2Options("")
 	o.TMax = 0.55
 	o.Detail.Adv, o.Detail.ID, o.Detail.Feat = 0.01, 0.1, 0.05
+	o.Detail.Comp, o.Detail.CompDisc = 0.01, restorer.DefaultDisc()
 	return o
 }
 
 // timeDetail times the library's own stage-2 step with the detail terms on
 // m (train.Stage2Stepper): the restorer's forward and backward passes, its
-// AdamW step, then the discriminator's step.
+// AdamW step, then the discriminators' steps (the whole face's, then the
+// component critic's).
 func timeDetail(m *restorer.Model, warmup, iters int) (sec, mb float64, err error) {
 	st, _, err := train.NewStage2Stepper(m, detailOptions())
 	if err != nil {

@@ -8,17 +8,25 @@ import (
 )
 
 // A PyTorch side that models other networks stops the restorer benchmark
-// before the Go side is timed.
+// before the Go side is timed: another control branch, or no component
+// discriminator (a script from before the component critic reports none).
 func TestRestorerRefusesOtherNets(t *testing.T) {
-	o := fakeTorch(t, `{"torch":"9.9","stage1_params":457036,"unet_params":6041276,"control_params":1,"disc_params":373121,"face_net_params":5607488}`)
-	var out strings.Builder
-	err := Restorer(o, &out)
-	const goNets = "stage 1 457036, UNet 6041276, control 2666352, discriminator 373121, face net 5607488"
-	if err == nil || !strings.Contains(err.Error(), "control 1, discriminator 373121, face net 5607488 parameters, Go "+goNets+": not the same networks") {
-		t.Fatalf("error %v", err)
-	}
-	if !strings.Contains(out.String(), "parameters: "+goNets+"\n") || strings.Contains(out.String(), "| step |") {
-		t.Errorf("output\n%s", out.String())
+	const goNets = "stage 1 457036, UNet 6041276, control 2666352, discriminator 373121, component discriminator 373121, face net 5607488"
+	for _, c := range []struct{ line, torchNets string }{
+		{`{"torch":"9.9","stage1_params":457036,"unet_params":6041276,"control_params":1,"disc_params":373121,"comp_disc_params":373121,"face_net_params":5607488}`,
+			"control 1, discriminator 373121, component discriminator 373121, face net 5607488"},
+		{`{"torch":"9.9","stage1_params":457036,"unet_params":6041276,"control_params":2666352,"disc_params":373121,"face_net_params":5607488}`,
+			"discriminator 373121, component discriminator 0, face net 5607488"},
+	} {
+		o := fakeTorch(t, c.line)
+		var out strings.Builder
+		err := Restorer(o, &out)
+		if err == nil || !strings.Contains(err.Error(), c.torchNets+" parameters, Go "+goNets+": not the same networks") {
+			t.Fatalf("%s: error %v", c.line, err)
+		}
+		if !strings.Contains(out.String(), "parameters: "+goNets+"\n") || strings.Contains(out.String(), "| step |") {
+			t.Errorf("%s: output\n%s", c.line, out.String())
+		}
 	}
 }
 

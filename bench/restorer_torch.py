@@ -2,8 +2,8 @@
 """PyTorch side of the restorer speed benchmark.
 
 Builds the Go restorer (package restorer: Stage1, UNet, Control), the stage-2 patch
-discriminator (restorer.Discriminator) and face-api's recognition net (facenet.Recognition,
-random weights here) layer for layer, so that parameter counts and FLOPs match: the Go defaults (DefaultStage1, DefaultUNet), or the
+discriminators (restorer.Discriminator: the whole face's and the component critic's) and
+face-api's recognition net (facenet.Recognition, random weights here) layer for layer, so that parameter counts and FLOPs match: the Go defaults (DefaultStage1, DefaultUNet), or the
 architecture in --config, a JSON file in the Go restorer.Config format,
 {"stage1": {Stage1Config fields}, "unet": {UNetConfig fields}}. A section left out takes the Go
 default; a key left out of a section takes Go's zero value, as json.Unmarshal would leave it.
@@ -20,12 +20,17 @@ Times, as the median over --iters runs after --warmup runs (S = image size, 128 
   stage2_detail_train_s - train.Stage2Stepper's step with the detail terms at batch 8: LQ and
                    GT in [0,1]; cond = stage1(LQ) (no grad); the stage-2 step above at t in
                    [0,550), keeping x0_hat = sqrt(abar)*x_t - sqrt(1-abar)*v_hat on the graph;
-                   plus 0.01 * hinge generator loss -mean(D(x0_hat)) (D frozen), 0.1 * identity
-                   term 128*MSE(desc(x0_hat), desc(GT)) and 0.05 * feature term (L1 of the
-                   recognition net's stage-2 and stage-6 outputs), the face terms on the
-                   88x88 face box resized to 150x150; backward, AdamW over UNet + control,
-                   zero_grad; then D's hinge step on GT against x0_hat.detach(), grad-norm
-                   clip 1, Adam (lr 1e-4, betas 0.9/0.99)
+                   plus 0.01 * hinge generator loss -mean(D(x0_hat)) (D frozen), 0.01 * the
+                   component critic's, the mean over the windows of the eyes and the mouth
+                   (train.ComponentBoxes: 32x32 at rows/cols 44/32, 44/64, 77/48 of a
+                   128x128 face) of -mean(Dc(crop)) (Dc a second discriminator, frozen),
+                   0.1 * identity term 128*MSE(desc(x0_hat), desc(GT)) and 0.05 * feature
+                   term (L1 of the recognition net's stage-2 and stage-6 outputs), the face
+                   terms on the 88x88 face box resized to 150x150; backward, AdamW over UNet
+                   + control, zero_grad; then D's hinge step on GT against x0_hat.detach(),
+                   grad-norm clip 1, Adam (lr 1e-4, betas 0.9/0.99); then Dc's, the hinge
+                   loss averaged over the three windows, with its own Adam of the same
+                   settings
   restore_s      - restoring one face under torch.no_grad(): stage-1 forward on the LQ
                    [1,3,S,S], then 20 deterministic DDIM steps (eta 0, trailing spacing) from
                    pure noise, each one control + UNet forward conditioned on the stage-1 output
@@ -40,7 +45,8 @@ Usage: /usr/bin/python3 bench/restorer_torch.py [--config FILE] [--threads 2] [-
 With --json the last line of stdout is one JSON object:
   {"torch":"1.13.1","threads":2,"stage1_train_s":..,"stage2_train_s":..,
    "stage2_detail_train_s":..,"restore_s":..,"stage1_params":..,"unet_params":..,
-   "control_params":..,"disc_params":..,"face_net_params":..,"peak_rss_mb":..,
+   "control_params":..,"disc_params":..,"comp_disc_params":..,"face_net_params":..,
+   "peak_rss_mb":..,
    "stage1_train_peak_mb":..,"stage2_train_peak_mb":..,"stage2_detail_train_peak_mb":..,
    "restore_peak_mb":..}
 (timings left out by --only are null).
@@ -67,10 +73,10 @@ LR = 2e-4
 PARTS = ("stage1", "stage2", "stage2_detail", "restore")  # what --only picks from
 
 # The detail step's settings: train.DefaultStage2Options with TMax 0.55 and the weights
-# bench/restorer.go sets.
+# bench/restorer.go sets (detailOptions; COMP is the component critic's, --adv-component).
 DETAIL_T_MAX = 550
-ADV, ID, FEAT = 0.01, 0.1, 0.05
-DISC_WIDTHS = (64, 128, 256)  # restorer.DefaultDisc
+ADV, COMP, ID, FEAT = 0.01, 0.01, 0.1, 0.05
+DISC_WIDTHS = (64, 128, 256)  # restorer.DefaultDisc, for both critics
 DISC_POWER_ITERS = 8
 DISC_LR = 1e-4
 # facenet.AlignedFaceBox (left, top, side as fractions of the face's side; rows 28..116, cols
@@ -80,6 +86,9 @@ FACE_SIZE = 150
 FACE_MEAN = (122.782, 117.001, 104.298)  # face-api's, in 0-255 units
 FACE_DIV = 256.0
 FEATURE_TAPS = (2, 6)  # facenet.FeatureTaps
+# faces.Template512: facexlib's FFHQ five points (eyes, nose tip, mouth corners) on a 512 crop.
+TEMPLATE_512 = ((192.98138, 239.94708), (318.90277, 240.1936), (256.63416, 314.01935),
+                (201.26117, 371.41043), (313.08905, 371.15118))
 
 DEFAULT_STAGE1 = {"image_size": 128, "unshuffle": 2, "width": 64, "blocks": 6}
 DEFAULT_UNET = {"image_size": 128, "unshuffle": 2, "widths": [48, 96, 192], "blocks_per_level": 1,
@@ -365,6 +374,27 @@ def face_input(x):
     return (crop * (255.0 / FACE_DIV) - mean).contiguous(memory_format=CL)
 
 
+def component_boxes(size, levels=len(DISC_WIDTHS)):
+    """train.ComponentBoxes: (top, left, side) of the component critic's windows on a size x size
+    face, squares of a quarter of its side (a multiple of 2^levels) centred on the template's
+    eyes and on its mouth (the midpoint of the corners), clamped inside the face. (44, 32, 32),
+    (44, 64, 32) and (77, 48, 32) at 128."""
+    unit = 1 << levels
+    side = size // 4 // unit * unit
+    if side < unit:
+        raise ValueError("component critic: %dx%d faces give windows under %d pixels" % (size, size, unit))
+    k = size / 512
+    t = [(x * k, y * k) for x, y in TEMPLATE_512]
+    centres = (t[0], t[1], ((t[3][0] + t[4][0]) / 2, (t[3][1] + t[4][1]) / 2))
+    at = lambda v: min(max(int(math.floor(v - side / 2 + 0.5)), 0), size - side)  # Go's math.Round
+    return [(at(y), at(x), side) for x, y in centres]
+
+
+def component_views(x, boxes):
+    """train.componentViews: the crops of boxes, copied out as Go's Graph.Crop does."""
+    return [x[:, :, y:y + s, l:l + s].contiguous(memory_format=CL) for y, l, s in boxes]
+
+
 def cosine_alpha_bar():
     """diffusion.NewSchedule(Cosine, T): betas clipped at 0.999, abar their running product."""
     f = lambda t: math.cos((t / T + 0.008) / 1.008 * math.pi / 2) ** 2
@@ -410,13 +440,17 @@ def setup_stage2(unet, control, abar, c):
     return step
 
 
-def setup_stage2_detail(s1, unet, control, disc, face, abar, c):
+def setup_stage2_detail(s1, unet, control, disc, comp_disc, face, abar, c):
     s = c["image_size"]
+    boxes = component_boxes(s)
     lq, hq = torch.rand(BATCH, 3, s, s), torch.rand(BATCH, 3, s, s)
     lq, hq = lq.contiguous(memory_format=CL), hq.contiguous(memory_format=CL)
     opt = torch.optim.AdamW(list(unet.parameters()) + list(control.parameters()), lr=LR, weight_decay=0)
     dparams = list(disc.parameters())
     dopt = torch.optim.Adam(dparams, lr=DISC_LR, betas=(0.9, 0.99))
+    # The component critic (train.newCritic): its own discriminator and Adam, the same settings.
+    cparams = list(comp_disc.parameters())
+    copt = torch.optim.Adam(cparams, lr=DISC_LR, betas=(0.9, 0.99))
     face.requires_grad_(False)  # only its input gradient flows
 
     def step():
@@ -434,13 +468,16 @@ def setup_stage2_detail(s1, unet, control, disc, face, abar, c):
         x0hat = a * xt - b * pred if v else (xt - b * pred) / a
 
         disc.requires_grad_(False)  # the generator pass needs only D's input gradient
+        comp_disc.requires_grad_(False)
         adv = -disc(x0hat).mean()
+        # critic.generator on the component views: the mean over the windows of -mean Dc(crop).
+        comp = sum(-comp_disc(v).mean() for v in component_views(x0hat, boxes)) / len(boxes)
         dp, fp = face(face_input(x0hat))
         with torch.no_grad():
             dr, fr = face(face_input(x0))
         idt = 128 * F.mse_loss(dp, dr)
         feat = sum(F.l1_loss(p, r) for p, r in zip(fp, fr))
-        (loss + ADV * adv + ID * idt + FEAT * feat).backward()
+        (loss + ADV * adv + COMP * comp + ID * idt + FEAT * feat).backward()
         opt.step()
         opt.zero_grad()
 
@@ -451,6 +488,16 @@ def setup_stage2_detail(s1, unet, control, disc, face, abar, c):
         nn.utils.clip_grad_norm_(dparams, 1.0)
         dopt.step()
         dopt.zero_grad()
+
+        # detail.discStep's second critic (critic.step, critic.hinge): the hinge loss of each
+        # window, real then fake, averaged over the windows; clip 1, Adam.
+        comp_disc.requires_grad_(True)
+        closs = sum(F.relu(1 - comp_disc(r)).mean() + F.relu(1 + comp_disc(f)).mean()
+                    for r, f in zip(component_views(x0, boxes), component_views(fake, boxes))) / len(boxes)
+        closs.backward()
+        nn.utils.clip_grad_norm_(cparams, 1.0)
+        copt.step()
+        copt.zero_grad()
     return step
 
 
@@ -516,6 +563,7 @@ def main(argv=None):
     unet = UNet(cu).to(memory_format=CL)
     control = Control(cu, unet).to(memory_format=CL)
     disc = Discriminator().to(memory_format=CL)
+    comp_disc = Discriminator().to(memory_format=CL)  # the component critic's, on 32x32 windows
     face = FaceRecognitionNet().to(memory_format=CL)
     abar = cosine_alpha_bar()
 
@@ -523,14 +571,14 @@ def main(argv=None):
     timed = {
         "stage1_train_s": ("stage1", lambda: setup_stage1(s1, c1["image_size"])),
         "stage2_train_s": ("stage2", lambda: setup_stage2(unet, control, abar, cu)),
-        "stage2_detail_train_s": ("stage2_detail", lambda: setup_stage2_detail(s1, unet, control, disc, face, abar, cu)),
+        "stage2_detail_train_s": ("stage2_detail", lambda: setup_stage2_detail(s1, unet, control, disc, comp_disc, face, abar, cu)),
         "restore_s": ("restore", lambda: setup_restore(s1, unet, control, abar, cu)),
     }
     for key, (name, setup) in timed.items():
         peak = key[:-len("_s")] + "_peak_mb"
         result[key], result[peak] = median_peak(setup(), args.warmup, args.iters) if name in only else (None, None)
     nets = (("stage1_params", s1), ("unet_params", unet), ("control_params", control),
-            ("disc_params", disc), ("face_net_params", face))
+            ("disc_params", disc), ("comp_disc_params", comp_disc), ("face_net_params", face))
     for key, m in nets:
         result[key] = sum(p.numel() for p in m.parameters())
     # Resetting VmHWM resets ru_maxrss too: the whole run's peak is the largest step's, or

@@ -16,8 +16,11 @@ as this process has) in the same run, and prints Go time / PyTorch time:
                         (the default mode): v-prediction loss at uniform t
   stage-2 detail step   the same with the detail terms on x0_hat (t below
                         0.55·T): the patch discriminator's hinge term, the
-                        identity and feature terms through the face-
-                        recognition net, then the discriminator's own step
+                        component critic's (--adv-component: a second
+                        discriminator on the windows of the eyes and the
+                        mouth), the identity and feature terms through the
+                        face-recognition net, then the two discriminators'
+                        own steps
   restore one face      stage 1, then 20 DDIM steps of control + UNet,
                         batch 1 (what restore does per face, from pure noise)
 The two sides' parameter counts are compared first: the PyTorch script
