@@ -8,9 +8,21 @@ import "facereward/tensor"
 // detail most. The photo gate, the sampler's mild-input test and
 // tools/sharpness measure detail with it.
 func HFEnergy(img *tensor.Tensor, x0, y0, s int) float64 {
-	h, w, c := imageDims("HFEnergy", img)
+	var e float64
+	l := Laplacian(img, x0, y0, s)
+	for _, v := range l {
+		e += v * v
+	}
+	return e / float64(max(len(l), 1))
+}
+
+// Laplacian is the 4-neighbour Laplacian of the luma (BT.601 weights) of
+// img [H,W,3] at each pixel of the box at (x0, y0) of side s that has all
+// four neighbours in the image, row by row: the detail HFEnergy measures.
+func Laplacian(img *tensor.Tensor, x0, y0, s int) []float64 {
+	h, w, c := imageDims("Laplacian", img)
 	if c != 3 {
-		panic("imgproc.HFEnergy: want 3 channels, got " + tensor.ShapeString(img.Shape))
+		panic("imgproc.Laplacian: want 3 channels, got " + tensor.ShapeString(img.Shape))
 	}
 	luma := func(y, x int) float64 {
 		i := (y*w + x) * 3
@@ -18,16 +30,13 @@ func HFEnergy(img *tensor.Tensor, x0, y0, s int) float64 {
 	}
 	ya, yb := max(1, y0), min(h-1, y0+s)
 	xa, xb := max(1, x0), min(w-1, x0+s)
-	var e float64
-	n := 0
+	out := make([]float64, 0, max(yb-ya, 0)*max(xb-xa, 0))
 	for y := ya; y < yb; y++ {
 		for x := xa; x < xb; x++ {
-			l := 4*luma(y, x) - luma(y-1, x) - luma(y+1, x) - luma(y, x-1) - luma(y, x+1)
-			e += l * l
-			n++
+			out = append(out, 4*luma(y, x)-luma(y-1, x)-luma(y+1, x)-luma(y, x-1)-luma(y, x+1))
 		}
 	}
-	return e / float64(max(n, 1))
+	return out
 }
 
 // CentralHFEnergy is HFEnergy over the central box of a face crop

@@ -37,6 +37,13 @@ func TestHFEnergyByHand(t *testing.T) {
 	if e, want := HFEnergy(dot, 0, 0, 3), 16*0.299*0.299; math.Abs(e-want) > 1e-12 {
 		t.Errorf("red dot: %g, want %g", e, want)
 	}
+	// The Laplacian itself: the inner 6×6 of the board, row by row, +4 on
+	// the ones and −4 on the zeros.
+	l := Laplacian(board, 0, 0, 8)
+	near := func(v, want float64) bool { return math.Abs(v-want) < 1e-9 }
+	if len(l) != 36 || !near(l[0], -4) || !near(l[1], 4) || !near(l[6], 4) {
+		t.Errorf("checkerboard Laplacian %v, want 36 values alternating from -4", l)
+	}
 	// The box is clipped to the image: a box beyond it sees the same pixels.
 	if a, b := HFEnergy(board, -4, -4, 20), HFEnergy(board, 0, 0, 8); a != b {
 		t.Errorf("clipped box %g, whole image %g", a, b)

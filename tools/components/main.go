@@ -134,10 +134,10 @@ func enlarge(img *tensor.Tensor, k int) *tensor.Tensor {
 	return out
 }
 
-// laplacianCorr is the cosine between the 4-neighbour Laplacians of
-// a's and b's luma (the measure of HFEnergy) over their inner pixels.
+// laplacianCorr is the cosine between a's and b's luma Laplacians (the
+// detail HFEnergy measures) over their inner pixels.
 func laplacianCorr(a, b *tensor.Tensor) float64 {
-	la, lb := laplacian(a), laplacian(b)
+	la, lb := imgproc.Laplacian(a, 0, 0, a.Shape[0]), imgproc.Laplacian(b, 0, 0, b.Shape[0])
 	var sab, saa, sbb float64
 	for i := range la {
 		sab += la[i] * lb[i]
@@ -148,19 +148,4 @@ func laplacianCorr(a, b *tensor.Tensor) float64 {
 		return 0
 	}
 	return sab / math.Sqrt(saa*sbb)
-}
-
-func laplacian(img *tensor.Tensor) []float64 {
-	h, w := img.Shape[0], img.Shape[1]
-	luma := func(y, x int) float64 {
-		i := (y*w + x) * 3
-		return 0.299*float64(img.Data[i]) + 0.587*float64(img.Data[i+1]) + 0.114*float64(img.Data[i+2])
-	}
-	var out []float64
-	for y := 1; y < h-1; y++ {
-		for x := 1; x < w-1; x++ {
-			out = append(out, 4*luma(y, x)-luma(y-1, x)-luma(y+1, x)-luma(y, x-1)-luma(y, x+1))
-		}
-	}
-	return out
 }
