@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 
+	"facereward/checkpoint"
 	"facereward/diffusion"
 	"facereward/nn"
 	"facereward/optim"
@@ -57,24 +58,18 @@ func Restorer(o Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	do := detailOptions().Detail
-	size := m.Config.UNet.ImageSize
-	disc, err := restorer.NewDiscriminator(do.Disc, size, nn.NewRNG(1))
+	// The discriminators are counted as the detail step builds them: the
+	// parts its checkpoints would carry.
+	_, parts, err := train.NewStage2Stepper(m, detailOptions())
 	if err != nil {
 		return fmt.Errorf("bench restorer: %w", err)
 	}
-	// The component critic's discriminator, on its windows' side, as
-	// train's newDetail builds it.
-	boxes, err := train.ComponentBoxes(size, len(do.CompDisc.Widths))
-	if err != nil {
-		return fmt.Errorf("bench restorer: %w", err)
-	}
-	comp, err := restorer.NewDiscriminator(do.CompDisc, boxes[0].Side, nn.NewRNG(2))
-	if err != nil {
-		return fmt.Errorf("bench restorer: %w", err)
+	discParams := func(part string) int {
+		ps, _ := parts[part].(checkpoint.ParamsPart)
+		return nn.NumParams(ps)
 	}
 	counts := []int{nn.NumParams(m.Stage1.Params()), nn.NumParams(m.UNet.Params()), nn.NumParams(m.Control.Params()),
-		nn.NumParams(disc.Params()), nn.NumParams(comp.Params()), faceNetParams()}
+		discParams("disc"), discParams("comp_disc"), faceNetParams()}
 	printHeader(stdout, "restorer", o)
 	fmt.Fprintf(stdout, "parameters: %s\n", paramList(restorerNets, counts))
 

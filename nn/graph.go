@@ -76,7 +76,7 @@ func (g *Graph) slot(n int, zero bool) ([]float32, int) {
 // has). A backward pass asks for gradients while the values it frees are
 // of other lengths: with exact classes alone, such a request took a new
 // buffer while larger free ones sat idle, and the pool grew past the
-// step's live values by a tenth of a stage-2 step's working set.
+// step's live values.
 func (g *Graph) fit(c int) int {
 	if len(g.free[c]) > 0 || c <= 16 {
 		return c

@@ -28,15 +28,16 @@ type critic struct {
 // and mean logits on the ground truth and on x0_hat, in the log.
 type criticKeys struct{ adv, loss, real, fake string }
 
-// newCritic builds a discriminator of config c for views of side×side
-// pixels with its own seeded stream, and its Adam; the checkpoint carries
-// both under part and part+"_optim".
-func newCritic(c restorer.DiscConfig, side int, o DetailOptions, stream uint64, seed uint64, part string, parts map[string]optim.Stateful) (*critic, error) {
+// newCritic builds a critic of weight w whose discriminator, of config c,
+// judges views of side×side pixels, seeded from its own stream, with an
+// Adam at lr; the checkpoint carries both under part and part+"_optim".
+func newCritic(w float64, c restorer.DiscConfig, side int, views func(*nn.Graph, *nn.Var) []*nn.Var, keys criticKeys,
+	lr float64, seed, stream uint64, part string, parts map[string]optim.Stateful) (*critic, error) {
 	disc, err := restorer.NewDiscriminator(c, side, rand.New(rand.NewPCG(seed, stream)))
 	if err != nil {
 		return nil, err
 	}
-	cfg := optim.DefaultAdam(o.DiscLR)
+	cfg := optim.DefaultAdam(lr)
 	cfg.Beta2 = 0.99
 	opt, err := optim.NewAdamW(disc.Params(), cfg)
 	if err != nil {
@@ -47,48 +48,45 @@ func newCritic(c restorer.DiscConfig, side int, o DetailOptions, stream uint64, 
 	nn.Freeze(disc)
 	parts[part] = checkpoint.ParamsPart(disc.Params())
 	parts[part+"_optim"] = opt
-	return &critic{disc: disc, opt: opt}, nil
+	return &critic{w: w, disc: disc, opt: opt, views: views, keys: keys}, nil
 }
 
 // generator is the critic's hinge generator term on x: −mean D over its
 // views, each face weighted by w.
 func (c *critic) generator(g *nn.Graph, x *nn.Var, w []float32) *nn.Var {
 	vs := c.views(g, x)
-	var sum *nn.Var
-	for _, v := range vs {
-		t := restorer.HingeG(g, c.disc.Forward(g, v), w)
-		if sum == nil {
-			sum = t
-		} else {
-			sum = g.Add(sum, t)
-		}
+	terms := make([]*nn.Var, len(vs))
+	for i, v := range vs {
+		terms[i] = restorer.HingeG(g, c.disc.Forward(g, v), w)
 	}
-	if len(vs) == 1 {
-		return sum
-	}
-	return g.Scale(sum, 1/float32(len(vs)))
+	return average(g, terms)
 }
 
 // hinge is the critic's hinge loss on real against fake (the fakes
 // weighted by w), averaged over its views, with its mean logits on each.
 func (c *critic) hinge(g *nn.Graph, real, fake *tensor.Tensor, w []float32) (loss *nn.Var, dReal, dFake float64) {
 	rv, fv := c.views(g, nn.Constant(real)), c.views(g, nn.Constant(fake))
+	losses := make([]*nn.Var, len(rv))
 	for i := range rv {
 		r, f := c.disc.Forward(g, rv[i]), c.disc.Forward(g, fv[i])
-		l := restorer.HingeD(g, r, f, w)
-		if loss == nil {
-			loss = l
-		} else {
-			loss = g.Add(loss, l)
-		}
-		dReal += meanOf(r.Value.Data, nil)
-		dFake += meanOf(f.Value.Data, w)
+		losses[i] = restorer.HingeD(g, r, f, w)
+		dReal += meanOf(r.Value.Data, nil) / float64(len(rv))
+		dFake += meanOf(f.Value.Data, w) / float64(len(rv))
 	}
-	if n := len(rv); n > 1 {
-		loss = g.Scale(loss, 1/float32(n))
-		dReal, dFake = dReal/float64(n), dFake/float64(n)
+	return average(g, losses), dReal, dFake
+}
+
+// average is the mean of the scalars xs; one is returned as it is, so a
+// critic of one view computes what a lone discriminator would, bit for bit.
+func average(g *nn.Graph, xs []*nn.Var) *nn.Var {
+	sum := xs[0]
+	for _, x := range xs[1:] {
+		sum = g.Add(sum, x)
 	}
-	return loss, dReal, dFake
+	if len(xs) == 1 {
+		return sum
+	}
+	return g.Scale(sum, 1/float32(len(xs)))
 }
 
 // step takes one update of the critic on real against fake on g, and adds

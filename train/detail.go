@@ -50,7 +50,7 @@ type DetailOptions struct {
 // On reports whether any detail term is weighted.
 func (o DetailOptions) On() bool { return o.Adv > 0 || o.Comp > 0 || o.ID > 0 || o.Feat > 0 }
 
-// Validate checks the weights and, with the adversarial term on, the
+// Validate checks the weights and, with an adversarial term on, its
 // discriminator.
 func (o DetailOptions) Validate() error {
 	if !(o.Adv >= 0 && o.Comp >= 0 && o.ID >= 0 && o.Feat >= 0) || !(o.AdvMinT >= 0 && o.AdvMinT < 1) {
@@ -74,7 +74,7 @@ func (o DetailOptions) Validate() error {
 	return nil
 }
 
-// detail is a stage-2 run's detail terms: the discriminator with its own
+// detail is a stage-2 run's detail terms: the critics, each with its own
 // optimiser, and the face loss.
 type detail struct {
 	opt DetailOptions
@@ -112,12 +112,11 @@ func newDetail(o DetailOptions, size int, seed uint64, g *nn.Graph) (*detail, ma
 	// Each critic has its own stream, so that the restorer's initial
 	// weights do not depend on whether there is one.
 	if o.Adv > 0 {
-		c, err := newCritic(o.Disc, size, o, 0xd15c, seed, "disc", parts)
+		keys := criticKeys{KeyAdv, KeyDiscLoss, KeyDiscReal, KeyDiscFake}
+		c, err := newCritic(o.Adv, o.Disc, size, wholeFace, keys, o.DiscLR, seed, 0xd15c, "disc", parts)
 		if err != nil {
 			return nil, nil, err
 		}
-		c.w, c.views = o.Adv, wholeFace
-		c.keys = criticKeys{KeyAdv, KeyDiscLoss, KeyDiscReal, KeyDiscFake}
 		d.critics = append(d.critics, c)
 	}
 	if o.Comp > 0 {
@@ -125,12 +124,11 @@ func newDetail(o DetailOptions, size int, seed uint64, g *nn.Graph) (*detail, ma
 		if err != nil {
 			return nil, nil, err
 		}
-		c, err := newCritic(o.CompDisc, boxes[0].Side, o, 0xc0de, seed, "comp_disc", parts)
+		keys := criticKeys{KeyAdvComp, KeyCompDiscLoss, KeyCompDiscReal, KeyCompDiscFake}
+		c, err := newCritic(o.Comp, o.CompDisc, boxes[0].Side, componentViews(boxes), keys, o.DiscLR, seed, 0xc0de, "comp_disc", parts)
 		if err != nil {
 			return nil, nil, err
 		}
-		c.w, c.views = o.Comp, componentViews(boxes)
-		c.keys = criticKeys{KeyAdvComp, KeyCompDiscLoss, KeyCompDiscReal, KeyCompDiscFake}
 		d.critics = append(d.critics, c)
 	}
 	return d, parts, nil

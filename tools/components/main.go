@@ -60,6 +60,28 @@ func run(gt, strip string, n int, dirs []string) error {
 	if len(names) == 0 {
 		return fmt.Errorf("%s has no PNGs", gt)
 	}
+	// The GT's windows, read once: every face is the same square.
+	var boxes []train.Box
+	var shape []int
+	gtWin := make([][]*tensor.Tensor, len(names))
+	for i, name := range names {
+		g, err := imageio.Read(name)
+		if err != nil {
+			return err
+		}
+		if shape == nil {
+			shape = g.Shape
+			if boxes, err = train.ComponentBoxes(shape[0], 3); err != nil || shape[0] != shape[1] {
+				return fmt.Errorf("%s: size %v, want a square face of 32 pixels or more (%v)", name, shape, err)
+			}
+		}
+		if !tensor.SameShape(g.Shape, shape) {
+			return fmt.Errorf("%s: size %v, the first GT's %v", name, g.Shape, shape)
+		}
+		for _, b := range boxes {
+			gtWin[i] = append(gtWin[i], crop(g, b))
+		}
+	}
 	fmt.Println("| folder | eyes PSNR | eyes detail (log2 vs GT) | eyes match | mouth PSNR | mouth detail | mouth match |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
 	var rows [][]*tensor.Tensor
@@ -67,23 +89,16 @@ func run(gt, strip string, n int, dirs []string) error {
 		sum := map[string]*[3]float64{"eyes": {}, "mouth": {}}
 		var row []*tensor.Tensor
 		for i, name := range names {
-			g, err := imageio.Read(name)
+			path := filepath.Join(d, filepath.Base(name))
+			p, err := imageio.Read(path)
 			if err != nil {
 				return err
 			}
-			p, err := imageio.Read(filepath.Join(d, filepath.Base(name)))
-			if err != nil {
-				return err
-			}
-			if !tensor.SameShape(g.Shape, p.Shape) || g.Shape[0] != g.Shape[1] {
-				return fmt.Errorf("%s: size %v, GT %v (want the same square)", filepath.Join(d, filepath.Base(name)), p.Shape, g.Shape)
-			}
-			boxes, err := train.ComponentBoxes(g.Shape[0], 3)
-			if err != nil {
-				return err
+			if !tensor.SameShape(p.Shape, shape) {
+				return fmt.Errorf("%s: size %v, the GT's %v", path, p.Shape, shape)
 			}
 			for k, b := range boxes {
-				pc, gc := crop(p, b), crop(g, b)
+				pc, gc := crop(p, b), gtWin[i][k]
 				psnr, err := metrics.PSNR(pc, gc, metrics.RGB, 0)
 				if err != nil {
 					return err
