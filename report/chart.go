@@ -96,8 +96,11 @@ func (c Chart) SVG(w, h int) string {
 				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`, xy[0], xy[1], col)
 			}
 		}
-		if len(c.Series) > 1 {
-			fmt.Fprintf(&b, `<text x="%g" y="14" fill="%s">%s</text>`, left+140+float64(k)*80, col, escape(s.Name))
+		if n := len(c.Series); n > 1 {
+			// On the x axis's line, centred between its end labels: the
+			// title's line has no room to spare for a long title.
+			x := left + pw/2 + (float64(k)-float64(n-1)/2)*90
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="%s" text-anchor="middle">%s</text>`, x, h-8, col, escape(s.Name))
 		}
 	}
 	b.WriteString(`</svg>`)
