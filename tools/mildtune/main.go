@@ -1,12 +1,17 @@
-// Command mildtune fits restore's --mild-guidance rule to per-face results:
-// for each preset folder of ROOT (as bench/mild.sh lays it out: stage1/
-// and eval/metrics.json with rows LQ and g<guidance> for a grid of uniform
-// guidance values), it reads each face's stage-1 detail
-// (restorer.LogDetail) and its PSNR and BRISQUE at every guidance, then
-// tries ramps of guidance over detail: from the grid's lowest guidance at
-// detail FROM up to MILD at FROM+SPAN. A face's results between grid
-// values are interpolated linearly, so the chosen rule must then be
-// checked with a real run.
+// Command mildtune fits restore's per-face guidance ramps (--mild-guidance
+// and --heavy-guidance) to per-face results: for each preset folder of ROOT
+// (as bench/mild.sh lays it out: stage1/ and eval/metrics.json with rows LQ
+// and g<guidance> for a grid of uniform guidance values), it reads each
+// face's stage-1 detail (restorer.LogDetail) and its PSNR and BRISQUE at
+// every guidance, then tries ramps of guidance over detail. A face's
+// results between grid values are interpolated linearly, so the chosen rule
+// must then be checked with a real run.
+//
+// By default it fits the mild ramp: from the grid's lowest guidance at
+// detail FROM up to MILD at FROM+SPAN. With --heavy it keeps the shipped
+// mild ramp (restorer.MildFrom, MildSpan, DefaultMildGuidance) and fits
+// the heavy one: from the lowest guidance at detail FROM up to HEAVY at
+// FROM−SPAN, as detail falls.
 //
 // Of the rules that keep every preset's mean PSNR at least --psnr-gain
 // above the LQ's and its mean BRISQUE at most --max-brisque, it prints
@@ -15,7 +20,7 @@
 // first, then the next; gains equal to 0.01 dB tie, and lower mean
 // BRISQUE breaks a tie).
 //
-//	go run ./tools/mildtune [--psnr-gain 0.3] [--max-brisque 17] ROOT
+//	go run ./tools/mildtune [--heavy] [--psnr-gain 0.3] [--max-brisque 17] ROOT
 package main
 
 import (
@@ -41,6 +46,7 @@ func main() {
 	gain := flag.Float64("psnr-gain", 0.3, "least mean PSNR gain over the LQ, per preset (dB)")
 	maxB := flag.Float64("max-brisque", 17, "most mean BRISQUE, per preset (the restorer's bound is 18: 1 less leaves a margin for other faces than these)")
 	top := flag.Int("top", 8, "rules printed")
+	heavy := flag.Bool("heavy", false, "fit the heavy ramp, the shipped mild ramp kept")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mildtune [flags] ROOT (bench/mild.sh's output folder)")
 		flag.PrintDefaults()
@@ -50,7 +56,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *gain, *maxB, *top); err != nil {
+	if err := run(flag.Arg(0), *heavy, *gain, *maxB, *top); err != nil {
 		fmt.Fprintln(os.Stderr, "mildtune:", err)
 		os.Exit(1)
 	}
@@ -68,11 +74,22 @@ type preset struct {
 
 // rule is a guidance ramp and what it gives each preset.
 type rule struct {
-	from, span, mild float64
-	gain, brisque    []float64
+	from, span, top float64
+	gain, brisque   []float64
 }
 
-func run(root string, minGain, maxB float64, top int) error {
+// guidance is a face's guidance under r, the grid's lowest guidance lo
+// below the ramp: r alone when it is the mild ramp, the shipped mild ramp
+// and r as the heavy one otherwise.
+func (r rule) guidance(heavy bool, lo, d float64) float64 {
+	if !heavy {
+		return lo + (r.top-lo)*restorer.Ramp{From: r.from, Span: r.span}.At(d)
+	}
+	o := restorer.SampleOptions{Guidance: lo, MildGuidance: restorer.DefaultMildGuidance}
+	return o.FaceGuidance(d) + (r.top-lo)*restorer.Ramp{From: r.from, Span: -r.span}.At(d)
+}
+
+func run(root string, heavy bool, minGain, maxB float64, top int) error {
 	dirs, err := filepath.Glob(filepath.Join(root, "*", "eval", "metrics.json"))
 	if err != nil || len(dirs) == 0 {
 		return fmt.Errorf("no */eval/metrics.json under %s (run bench/mild.sh first)", root)
@@ -87,12 +104,16 @@ func run(root string, minGain, maxB float64, top int) error {
 	}
 	grid := ps[0].grid
 	var rules []rule
-	for from := -3.4; from <= -1.85; from += 0.1 {
+	lo, hi := -3.4, -1.85 // the mild ramp's start
+	if heavy {
+		lo, hi = -3.8, -2.65 // the heavy ramp's start, below the mild one's
+	}
+	for from := lo; from <= hi; from += 0.1 {
 		for _, span := range []float64{0.1, 0.2, 0.4, 0.6, 0.8} {
-			for _, mild := range grid[1:] {
-				r := rule{from: from, span: span, mild: mild}
+			for _, top := range grid[1:] {
+				r := rule{from: from, span: span, top: top}
 				for _, p := range ps {
-					g, b := p.apply(from, span, mild)
+					g, b := p.apply(func(d float64) float64 { return r.guidance(heavy, grid[0], d) })
 					r.gain, r.brisque = append(r.gain, g), append(r.brisque, b)
 				}
 				rules = append(rules, r)
@@ -118,16 +139,16 @@ func run(root string, minGain, maxB float64, top int) error {
 		}
 		sort.SliceStable(pick, func(i, j int) bool { return leximin(pick[i], pick[j]) })
 	}
-	header(ps)
+	header(ps, heavy)
 	for _, r := range pick[:min(top, len(pick))] {
-		fmt.Printf("| %.1f | %.1f | %g |", r.from, r.span, r.mild)
+		fmt.Printf("| %.2f | %.1f | %g |", r.from, r.span, r.top)
 		for k := range ps {
 			fmt.Printf(" %+.2f / %.1f |", r.gain[k], r.brisque[k])
 		}
 		fmt.Println()
 	}
 	fmt.Println("\nuniform guidance (no rule), for reference:")
-	header(ps)
+	header(ps, heavy)
 	for k, g := range grid {
 		fmt.Printf("| – | – | %g |", g)
 		for _, p := range ps {
@@ -155,8 +176,12 @@ func leximin(a, b rule) bool {
 	return mean(a.brisque) < mean(b.brisque)
 }
 
-func header(ps []*preset) {
-	fmt.Print("| from | span | mild |")
+func header(ps []*preset, heavy bool) {
+	if heavy {
+		fmt.Print("| from | span (down) | heavy |")
+	} else {
+		fmt.Print("| from | span | mild |")
+	}
 	for _, p := range ps {
 		fmt.Printf(" %s (%d): PSNR − LQ / BRISQUE |", p.name, len(p.detail))
 	}
@@ -167,12 +192,11 @@ func header(ps []*preset) {
 	fmt.Println()
 }
 
-// apply is the preset's mean PSNR gain over the LQ and mean BRISQUE under
-// the ramp.
-func (p *preset) apply(from, span, mild float64) (gain, brisque float64) {
-	lo := p.grid[0]
+// apply is the preset's mean PSNR gain over the LQ and mean BRISQUE when
+// each face is restored at guidance(its detail).
+func (p *preset) apply(guidance func(d float64) float64) (gain, brisque float64) {
 	for i, d := range p.detail {
-		g := lo + (mild-lo)*min(max((d-from)/span, 0), 1)
+		g := guidance(d)
 		gain += interp(p.grid, p.psnr[i], g)
 		brisque += interp(p.grid, p.brisque[i], g)
 	}
