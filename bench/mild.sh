@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# The data behind restore's --mild-guidance and --heavy-guidance ramps:
-# training-split faces (never dev-val) degraded with each preset, restored
-# at a grid of uniform guidance values with both ramps off, scored per face
-# (facereward eval), then tools/mildtune fits the mild ramp (which faces
-# count as mild, how far they are guided) to the per-face results, and
-# tools/mildtune --heavy the heavy ramp beside the shipped mild one.
+# The data behind restore's --mild-guidance rule: training-split faces
+# (never dev-val) degraded with each preset, restored at a grid of uniform
+# guidance values with the mild rule off, scored per face (facereward eval),
+# then tools/mildtune fits the rule (which faces count as mild, how far
+# they are guided) to the per-face results.
 # Layout: OUT/PRESET/{pairs,stage1,gG,eval}; runs resume, finished parts
 # are kept.
 # Usage: bench/mild.sh [--out out/mild] [--data DIR] [--first 4656] [--last 4799]
@@ -41,13 +40,12 @@ for p in $presets; do
     if [ ! -d "$d/g$g" ]; then
       s1=()
       [ -d "$d/stage1" ] || s1=(--save-stage1 "$d/stage1.tmp")
-      $fr restore --aligned --guidance "$g" --mild-guidance 0 --heavy-guidance 0 "${s1[@]}" --out "$d/g$g.tmp" "$d/pairs/lq"
+      $fr restore --aligned --guidance "$g" --mild-guidance 0 "${s1[@]}" --out "$d/g$g.tmp" "$d/pairs/lq"
       [ -d "$d/stage1.tmp" ] && mv "$d/stage1.tmp" "$d/stage1"
       mv "$d/g$g.tmp" "$d/g$g"
     fi
     preds+=(--pred "$d/g$g" --name "g$g")
   done
-  [ -d "$d/eval" ] || { $fr eval --gt "$d/pairs/gt" --pred "$d/pairs/lq" --name LQ --pred "$d/stage1" --name "stage 1" "${preds[@]}" --out "$d/eval.tmp" && mv "$d/eval.tmp" "$d/eval"; }
+  [ -d "$d/eval" ] || { $fr eval --gt "$d/pairs/gt" --pred "$d/pairs/lq" --name LQ --pred "$d/stage1" --name "stage 1" "${preds[@]}" --pred "$d/pairs/gt" --name GT --out "$d/eval.tmp" && mv "$d/eval.tmp" "$d/eval"; }
 done
 go run ./tools/mildtune "$out"
-go run ./tools/mildtune --heavy "$out"

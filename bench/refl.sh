@@ -53,12 +53,12 @@ if [ -z "$pairs" ]; then
   pairs=$out/pairs
   [ -d "$pairs/lq" ] || bin/facereward degrade --in "$data" --split devval --preset "$preset" --seed 1001 --out "$pairs"
 fi
-# Scored without restore's per-face guidance (--mild-guidance 0
-# --heavy-guidance 0): the sampler the networks are trained and tuned with,
-# so that the rows compare networks, not the rules.
+# Scored without restore's mild-input guidance (--mild-guidance 0): the
+# sampler the networks are trained and tuned with, so that the rows compare
+# networks, not the rule.
 restore() { # name, model flags…
   local name=$1; shift
-  [ -d "$out/$name" ] || bin/facereward restore "$pairs/lq" --aligned --mild-guidance 0 --heavy-guidance 0 "$@" --out "$out/$name"
+  [ -d "$out/$name" ] || bin/facereward restore "$pairs/lq" --aligned --mild-guidance 0 "$@" --out "$out/$name"
 }
 restore base --model "$base"
 evalargs=(--pred "$out/base" --name base)

@@ -77,16 +77,15 @@ const (
 	BackgroundESRGAN = "esrgan"
 )
 
-// DefaultOptions are restore's defaults: the sampler's, with mild and
-// heavily degraded inputs guided toward their stage-1 estimate
-// (restorer.DefaultMildGuidance, DefaultHeavyGuidance), the
+// DefaultOptions are restore's defaults: the sampler's, with mild inputs
+// guided toward their stage-1 estimate (restorer.DefaultMildGuidance), the
 // peers' ×2 upscale, the detector's defaults (faces.DefaultOptions), the
 // gate on at a descriptor cosine of 0.9 (two photos of one person score
 // about 0.95 on aligned faces, two people 0.86).
 func DefaultOptions() Options {
 	d := faces.DefaultOptions()
 	s := restorer.DefaultSampleOptions()
-	s.MildGuidance, s.HeavyGuidance = restorer.DefaultMildGuidance, restorer.DefaultHeavyGuidance
+	s.MildGuidance = restorer.DefaultMildGuidance
 	return Options{Sampler: s, Seed: 1, Batch: DefaultBatch, Upscale: 2, Background: BackgroundCubic, Detector: d.Detector, MinFace: d.MinFace, MinScore: d.MinConfidence, MinIdentity: 0.9, Ext: "auto"}
 }
 

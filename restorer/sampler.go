@@ -24,15 +24,13 @@ type SampleOptions struct {
 	// stage-1 estimate before the DDIM update, trading realism for fidelity
 	// (1 returns the stage-1 estimate itself).
 	Guidance float64
-	// MildGuidance and HeavyGuidance, when above Guidance, are the
-	// guidance of the mildest and the heaviest inputs: a face's guidance
-	// rises from Guidance toward them by ramps over the detail its stage-1
-	// estimate keeps (FaceGuidance). At or below Guidance (0 included) a
-	// ramp is off. Restore and its variants apply them; Descend and
-	// Sample, which ReFL and training use, take Guidance alone, as
-	// GuideVar does on the tape.
-	MildGuidance  float64
-	HeavyGuidance float64
+	// MildGuidance, when above Guidance, is the guidance of the mildest
+	// inputs: each face's guidance rises from Guidance toward it with the
+	// face's Mildness, the detail its stage-1 estimate keeps (mild.go). At
+	// or below Guidance (0 included) every face gets Guidance. Restore and
+	// its variants apply it; Descend and Sample, which ReFL and training
+	// use, take Guidance alone, as GuideVar does on the tape.
+	MildGuidance float64
 	// Eta is DDIM's noise: 0 deterministic given the start, 1 as noisy as
 	// DDPM.
 	Eta float64
@@ -58,10 +56,9 @@ const MaxLowBand = 6
 // tried, the one with most detail (BRISQUE) whose IDS, PSNR and LMD stayed
 // within the restorer issue's bounds of stage 1 (models/README.md). ReFL,
 // the preference pairs and training's dev-val pass sample with them; the
-// restore command adds DefaultMildGuidance and DefaultHeavyGuidance
-// (photo.DefaultOptions). Zero is a meaningful value of Guidance, Eta,
-// Strength and LowBand, so the defaults are a constructor, not the zero
-// value.
+// restore command adds DefaultMildGuidance (photo.DefaultOptions). Zero is
+// a meaningful value of Guidance, Eta, Strength and LowBand, so the
+// defaults are a constructor, not the zero value.
 func DefaultSampleOptions() SampleOptions {
 	return SampleOptions{Steps: 20, Strength: 0.5, Guidance: 0.275, Eta: 0.2, LowBand: 2}
 }
@@ -77,8 +74,6 @@ func (o SampleOptions) Validate() error {
 		return fmt.Errorf("restorer: guidance %g outside [0, 1]", o.Guidance)
 	case !(o.MildGuidance >= 0 && o.MildGuidance <= 1):
 		return fmt.Errorf("restorer: mild guidance %g outside [0, 1]", o.MildGuidance)
-	case !(o.HeavyGuidance >= 0 && o.HeavyGuidance <= 1):
-		return fmt.Errorf("restorer: heavy guidance %g outside [0, 1]", o.HeavyGuidance)
 	case !(o.Eta >= 0 && o.Eta <= 1):
 		// Beyond 1 the DDIM step's noise exceeds what the next step's
 		// noise level leaves room for (its square root goes negative).

@@ -311,8 +311,6 @@ func TestSampleOptionsValidate(t *testing.T) {
 		{func(o *SampleOptions) { o.Guidance = 3 }, "guidance"},
 		{func(o *SampleOptions) { o.MildGuidance = 1.2 }, "mild guidance"},
 		{func(o *SampleOptions) { o.MildGuidance = -0.1 }, "mild guidance"},
-		{func(o *SampleOptions) { o.HeavyGuidance = 1.2 }, "heavy guidance"},
-		{func(o *SampleOptions) { o.HeavyGuidance = math.NaN() }, "heavy guidance"},
 		{func(o *SampleOptions) { o.Eta = 7 }, "eta"},
 		{func(o *SampleOptions) { o.Eta = -0.1 }, "eta"},
 		{func(o *SampleOptions) { o.LowBand = -1 }, "low band"},

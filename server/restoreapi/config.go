@@ -111,26 +111,24 @@ type Settings struct {
 	Steps    int     `json:"steps"`
 	Strength float64 `json:"strength"` // realism: how much noise the sampler starts from
 	Guidance float64 `json:"guidance"` // fidelity: the pull toward the stage-1 estimate
-	// MildGuidance and HeavyGuidance are the pulls for mild and heavily
-	// degraded inputs (restore --mild-guidance, --heavy-guidance).
-	MildGuidance  float64 `json:"mild_guidance"`
-	HeavyGuidance float64 `json:"heavy_guidance"`
-	Eta           float64 `json:"eta"`
-	LowBand       int     `json:"low_band"` // fidelity: wavelet levels of the low band taken from the stage-1 estimate
-	Seed          uint64  `json:"seed"`
-	Upscale       int     `json:"upscale"`
+	// MildGuidance is the pull for mild inputs (restore --mild-guidance).
+	MildGuidance float64 `json:"mild_guidance"`
+	Eta          float64 `json:"eta"`
+	LowBand      int     `json:"low_band"` // fidelity: wavelet levels of the low band taken from the stage-1 estimate
+	Seed         uint64  `json:"seed"`
+	Upscale      int     `json:"upscale"`
 }
 
 // DefaultSettings are the restore command's defaults.
 func DefaultSettings() Settings {
 	p := photo.DefaultOptions()
 	s := p.Sampler
-	return Settings{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, MildGuidance: s.MildGuidance, HeavyGuidance: s.HeavyGuidance, Eta: s.Eta, LowBand: s.LowBand, Seed: p.Seed, Upscale: p.Upscale}
+	return Settings{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, MildGuidance: s.MildGuidance, Eta: s.Eta, LowBand: s.LowBand, Seed: p.Seed, Upscale: p.Upscale}
 }
 
 // Sampler is the settings as the sampler takes them.
 func (s Settings) Sampler() restorer.SampleOptions {
-	return restorer.SampleOptions{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, MildGuidance: s.MildGuidance, HeavyGuidance: s.HeavyGuidance, Eta: s.Eta, LowBand: s.LowBand}
+	return restorer.SampleOptions{Steps: s.Steps, Strength: s.Strength, Guidance: s.Guidance, MildGuidance: s.MildGuidance, Eta: s.Eta, LowBand: s.LowBand}
 }
 
 func (s Settings) check(maxSteps int) error {
@@ -145,7 +143,7 @@ func (s Settings) check(maxSteps int) error {
 
 // settingNames are the fields a request may set, as query parameters or
 // multipart form fields.
-var settingNames = []string{"steps", "strength", "guidance", "mild_guidance", "heavy_guidance", "eta", "low_band", "seed", "upscale"}
+var settingNames = []string{"steps", "strength", "guidance", "mild_guidance", "eta", "low_band", "seed", "upscale"}
 
 // parseSettings reads the settings a request gives in form (query and
 // form fields together) over c.Defaults, and checks them.
@@ -172,8 +170,6 @@ func (c Config) parseSettings(form url.Values) (Settings, error) {
 			s.Guidance, err = strconv.ParseFloat(v, 64)
 		case "mild_guidance":
 			s.MildGuidance, err = strconv.ParseFloat(v, 64)
-		case "heavy_guidance":
-			s.HeavyGuidance, err = strconv.ParseFloat(v, 64)
 		case "eta":
 			s.Eta, err = strconv.ParseFloat(v, 64)
 		}

@@ -16,8 +16,8 @@
 //	GET  /debug/runtime      with Config.Debug only: goroutines and heap after a GC
 //	GET  /debug/pprof/heap   with Config.Debug only: the heap profile
 //
-// Settings (steps, strength, guidance, mild_guidance, heavy_guidance, eta,
-// low_band, seed, upscale) come as query parameters or form fields; restore's defaults
+// Settings (steps, strength, guidance, mild_guidance, eta, low_band, seed,
+// upscale) come as query parameters or form fields; restore's defaults
 // stand for those missing.
 //
 // Limits (Config): a body above MaxBody or an image whose header says more

@@ -53,9 +53,9 @@ func TestRestoreFormats(t *testing.T) {
 	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("JSON: %s", r)
 	}
-	// low_band, mild_guidance and heavy_guidance are not in the form: they take restore's defaults.
+	// low_band and mild_guidance are not in the form: they take restore's defaults.
 	d := DefaultSettings()
-	want := Settings{Steps: 7, Guidance: 0.2, MildGuidance: d.MildGuidance, HeavyGuidance: d.HeavyGuidance, Strength: 0.8, Eta: 0, LowBand: d.LowBand, Seed: 42, Upscale: 3}
+	want := Settings{Steps: 7, Guidance: 0.2, MildGuidance: d.MildGuidance, Strength: 0.8, Eta: 0, LowBand: d.LowBand, Seed: 42, Upscale: 3}
 	if got := fake.Calls()[2]; got != want {
 		t.Errorf("settings from the form: %+v, want %+v", got, want)
 	}

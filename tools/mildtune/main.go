@@ -1,17 +1,12 @@
-// Command mildtune fits restore's per-face guidance ramps (--mild-guidance
-// and --heavy-guidance) to per-face results: for each preset folder of ROOT
-// (as bench/mild.sh lays it out: stage1/ and eval/metrics.json with rows LQ
-// and g<guidance> for a grid of uniform guidance values), it reads each
-// face's stage-1 detail (restorer.LogDetail) and its PSNR and BRISQUE at
-// every guidance, then tries ramps of guidance over detail. A face's
-// results between grid values are interpolated linearly, so the chosen rule
-// must then be checked with a real run.
-//
-// By default it fits the mild ramp: from the grid's lowest guidance at
-// detail FROM up to MILD at FROM+SPAN. With --heavy it keeps the shipped
-// mild ramp (restorer.MildFrom, MildSpan, DefaultMildGuidance) and fits
-// the heavy one: from the lowest guidance at detail FROM up to HEAVY at
-// FROM−SPAN, as detail falls.
+// Command mildtune fits restore's --mild-guidance rule to per-face results:
+// for each preset folder of ROOT (as bench/mild.sh lays it out: stage1/
+// and eval/metrics.json with rows LQ and g<guidance> for a grid of uniform
+// guidance values), it reads each face's stage-1 detail
+// (restorer.LogDetail) and its PSNR and BRISQUE at every guidance, then
+// tries ramps of guidance over detail: from the grid's lowest guidance at
+// detail FROM up to MILD at FROM+SPAN. A face's results between grid
+// values are interpolated linearly, so the chosen rule must then be
+// checked with a real run.
 //
 // Of the rules that keep every preset's mean PSNR at least --psnr-gain
 // above the LQ's and its mean BRISQUE at most --max-brisque, it prints
@@ -20,7 +15,11 @@
 // first, then the next; gains equal to 0.01 dB tie, and lower mean
 // BRISQUE breaks a tie).
 //
-//	go run ./tools/mildtune [--heavy] [--psnr-gain 0.3] [--max-brisque 17] ROOT
+//	go run ./tools/mildtune [--psnr-gain 0.3] [--max-brisque 17] ROOT
+//
+// --bins D1,D2,… prints the per-face data instead, split by stage-1
+// detail: each bin's mean PSNR gain and BRISQUE in the stage-1 row, at
+// each grid guidance, and the GT's BRISQUE.
 package main
 
 import (
@@ -46,7 +45,7 @@ func main() {
 	gain := flag.Float64("psnr-gain", 0.3, "least mean PSNR gain over the LQ, per preset (dB)")
 	maxB := flag.Float64("max-brisque", 17, "most mean BRISQUE, per preset (the restorer's bound is 18: 1 less leaves a margin for other faces than these)")
 	top := flag.Int("top", 8, "rules printed")
-	heavy := flag.Bool("heavy", false, "fit the heavy ramp, the shipped mild ramp kept")
+	bins := flag.String("bins", "", "instead of fitting, print each preset's faces split by stage-1 detail at these\ncomma-separated values (ascending), as -3.8,-3.6,-3.3")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mildtune [flags] ROOT (bench/mild.sh's output folder)")
 		flag.PrintDefaults()
@@ -56,7 +55,13 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *heavy, *gain, *maxB, *top); err != nil {
+	var err error
+	if *bins != "" {
+		err = runBins(flag.Arg(0), *bins)
+	} else {
+		err = run(flag.Arg(0), *gain, *maxB, *top)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mildtune:", err)
 		os.Exit(1)
 	}
@@ -70,50 +75,65 @@ type preset struct {
 	detail        []float64
 	lqPSNR        float64
 	psnr, brisque [][]float64
+	// lq is each face's LQ PSNR; rows are its results in the other rows
+	// of the report ("stage 1", "GT"), where the report has them.
+	lq   []float64
+	rows map[string][]result
 }
+
+// result is one face's PSNR and BRISQUE in one row (PSNR NaN where the
+// row has none, as the GT's).
+type result struct{ psnr, brisque float64 }
 
 // rule is a guidance ramp and what it gives each preset.
 type rule struct {
-	from, span, top float64
-	gain, brisque   []float64
+	from, span, mild float64
+	gain, brisque    []float64
 }
 
-// guidance is a face's guidance under r, the grid's lowest guidance lo
-// below the ramp: r alone when it is the mild ramp, the shipped mild ramp
-// and r as the heavy one otherwise.
-func (r rule) guidance(heavy bool, lo, d float64) float64 {
-	if !heavy {
-		return lo + (r.top-lo)*restorer.Ramp{From: r.from, Span: r.span}.At(d)
+func runBins(root, bins string) error {
+	edges, err := parseEdges(bins)
+	if err != nil {
+		return err
 	}
-	o := restorer.SampleOptions{Guidance: lo, MildGuidance: restorer.DefaultMildGuidance}
-	return o.FaceGuidance(d) + (r.top-lo)*restorer.Ramp{From: r.from, Span: -r.span}.At(d)
+	ps, err := loadAll(root)
+	if err != nil {
+		return err
+	}
+	printBins(os.Stdout, ps, edges)
+	return nil
 }
 
-func run(root string, heavy bool, minGain, maxB float64, top int) error {
+// loadAll loads every preset folder of root.
+func loadAll(root string) ([]*preset, error) {
 	dirs, err := filepath.Glob(filepath.Join(root, "*", "eval", "metrics.json"))
 	if err != nil || len(dirs) == 0 {
-		return fmt.Errorf("no */eval/metrics.json under %s (run bench/mild.sh first)", root)
+		return nil, fmt.Errorf("no */eval/metrics.json under %s (run bench/mild.sh first)", root)
 	}
 	var ps []*preset
 	for _, f := range dirs {
 		p, err := load(filepath.Dir(filepath.Dir(f)))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ps = append(ps, p)
 	}
+	return ps, nil
+}
+
+func run(root string, minGain, maxB float64, top int) error {
+	ps, err := loadAll(root)
+	if err != nil {
+		return err
+	}
 	grid := ps[0].grid
 	var rules []rule
-	lo, hi := -3.4, -1.85 // the mild ramp's start
-	if heavy {
-		lo, hi = -3.8, -2.65 // the heavy ramp's start, below the mild one's
-	}
-	for from := lo; from <= hi; from += 0.1 {
+	for from := -3.4; from <= -1.85; from += 0.1 {
 		for _, span := range []float64{0.1, 0.2, 0.4, 0.6, 0.8} {
-			for _, top := range grid[1:] {
-				r := rule{from: from, span: span, top: top}
+			for _, mild := range grid[1:] {
+				r := rule{from: from, span: span, mild: mild}
 				for _, p := range ps {
-					g, b := p.apply(func(d float64) float64 { return r.guidance(heavy, grid[0], d) })
+					g, b := p.apply(from, span, mild)
 					r.gain, r.brisque = append(r.gain, g), append(r.brisque, b)
 				}
 				rules = append(rules, r)
@@ -139,16 +159,16 @@ func run(root string, heavy bool, minGain, maxB float64, top int) error {
 		}
 		sort.SliceStable(pick, func(i, j int) bool { return leximin(pick[i], pick[j]) })
 	}
-	header(ps, heavy)
+	header(ps)
 	for _, r := range pick[:min(top, len(pick))] {
-		fmt.Printf("| %.2f | %.1f | %g |", r.from, r.span, r.top)
+		fmt.Printf("| %.1f | %.1f | %g |", r.from, r.span, r.mild)
 		for k := range ps {
 			fmt.Printf(" %+.2f / %.1f |", r.gain[k], r.brisque[k])
 		}
 		fmt.Println()
 	}
 	fmt.Println("\nuniform guidance (no rule), for reference:")
-	header(ps, heavy)
+	header(ps)
 	for k, g := range grid {
 		fmt.Printf("| – | – | %g |", g)
 		for _, p := range ps {
@@ -176,12 +196,8 @@ func leximin(a, b rule) bool {
 	return mean(a.brisque) < mean(b.brisque)
 }
 
-func header(ps []*preset, heavy bool) {
-	if heavy {
-		fmt.Print("| from | span (down) | heavy |")
-	} else {
-		fmt.Print("| from | span | mild |")
-	}
+func header(ps []*preset) {
+	fmt.Print("| from | span | mild |")
 	for _, p := range ps {
 		fmt.Printf(" %s (%d): PSNR − LQ / BRISQUE |", p.name, len(p.detail))
 	}
@@ -192,11 +208,12 @@ func header(ps []*preset, heavy bool) {
 	fmt.Println()
 }
 
-// apply is the preset's mean PSNR gain over the LQ and mean BRISQUE when
-// each face is restored at guidance(its detail).
-func (p *preset) apply(guidance func(d float64) float64) (gain, brisque float64) {
+// apply is the preset's mean PSNR gain over the LQ and mean BRISQUE under
+// the ramp.
+func (p *preset) apply(from, span, mild float64) (gain, brisque float64) {
+	lo := p.grid[0]
 	for i, d := range p.detail {
-		g := guidance(d)
+		g := lo + (mild-lo)*min(max((d-from)/span, 0), 1)
 		gain += interp(p.grid, p.psnr[i], g)
 		brisque += interp(p.grid, p.brisque[i], g)
 	}
@@ -239,17 +256,25 @@ func load(dir string) (*preset, error) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	type res struct{ psnr, brisque float64 }
-	byG := map[float64]map[string]res{}
+	byG := map[float64]map[string]result{}
 	lq := map[string]float64{}
+	other := map[string]map[string]result{}
 	for _, m := range rep.Methods {
 		g, err := strconv.ParseFloat(strings.TrimPrefix(m.Name, "g"), 64)
 		isG := strings.HasPrefix(m.Name, "g") && err == nil
 		if m.Name != "LQ" && !isG {
-			continue // stage 1, GT or another row
+			other[m.Name] = map[string]result{}
+			for _, im := range m.Images {
+				ps, ok := im.Values["psnr"]
+				if !ok {
+					ps = math.NaN()
+				}
+				other[m.Name][im.Name] = result{ps, im.Values["brisque"]}
+			}
+			continue
 		}
 		if isG {
-			byG[g] = map[string]res{}
+			byG[g] = map[string]result{}
 		}
 		for _, im := range m.Images {
 			ps, ok1 := im.Values["psnr"]
@@ -258,13 +283,13 @@ func load(dir string) (*preset, error) {
 				return nil, fmt.Errorf("%s: %s of %s: no PSNR or BRISQUE", name, m.Name, im.Name)
 			}
 			if isG {
-				byG[g][im.Name] = res{ps, br}
+				byG[g][im.Name] = result{ps, br}
 			} else {
 				lq[im.Name] = ps
 			}
 		}
 	}
-	p := &preset{name: filepath.Base(dir)}
+	p := &preset{name: filepath.Base(dir), rows: map[string][]result{}}
 	for g := range byG {
 		p.grid = append(p.grid, g)
 	}
@@ -284,6 +309,12 @@ func load(dir string) (*preset, error) {
 		}
 		p.detail = append(p.detail, restorer.LogDetail(cond)[0])
 		p.lqPSNR += lq[id] / float64(len(ids))
+		p.lq = append(p.lq, lq[id])
+		for row, byID := range other {
+			if v, ok := byID[id]; ok {
+				p.rows[row] = append(p.rows[row], v)
+			}
+		}
 		var ps, bs []float64
 		for _, g := range p.grid {
 			v, ok := byG[g][id]
@@ -293,6 +324,11 @@ func load(dir string) (*preset, error) {
 			ps, bs = append(ps, v.psnr), append(bs, v.brisque)
 		}
 		p.psnr, p.brisque = append(p.psnr, ps), append(p.brisque, bs)
+	}
+	for row, v := range p.rows {
+		if len(v) != len(ids) {
+			delete(p.rows, row) // a row without every face is left out
+		}
 	}
 	return p, nil
 }
