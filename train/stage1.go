@@ -27,6 +27,10 @@ type Stage1Options struct {
 	Preset string                `json:"preset"`
 	Seed   uint64                `json:"seed"`
 	Steps  int                   `json:"steps"`
+	// Init starts the run from the stage 1 of a whole restorer (a model
+	// directory or builtin:NAME), whose config replaces Net: to carry a
+	// trained stage 1 on to another degradation.
+	Init string `json:"init,omitempty"`
 	// Until stops the run early, at this step, without changing the
 	// schedule; not part of the run's config (0: run all Steps).
 	Until        int     `json:"-"`
@@ -79,11 +83,7 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 	if err := c.Validate("train stage 1"); err != nil {
 		return err
 	}
-	if err := opt.Net.Validate(); err != nil {
-		return err
-	}
-
-	net, err := restorer.NewStage1(opt.Net, nn.NewRNG(opt.Seed))
+	net, err := buildStage1(&opt)
 	if err != nil {
 		return err
 	}
@@ -123,6 +123,26 @@ func Stage1(ctx context.Context, dir string, opt Stage1Options, resume bool, std
 		g.Reset()
 		return lossV, map[string]any{KeyGradNorm: ses.Update(opt.Clip)}, nil
 	}, eval, stdout)
+}
+
+// buildStage1 makes the run's net: opt.Init's stage 1, its config then
+// recorded in opt.Net, or a new net of opt.Net.
+func buildStage1(opt *Stage1Options) (*restorer.Stage1, error) {
+	if opt.Init == "" {
+		if err := opt.Net.Validate(); err != nil {
+			return nil, err
+		}
+		return restorer.NewStage1(opt.Net, nn.NewRNG(opt.Seed))
+	}
+	m, err := restorer.Load(opt.Init)
+	if err != nil {
+		return nil, fmt.Errorf("train stage 1: %w", err)
+	}
+	if m.Stage1 == nil {
+		return nil, fmt.Errorf("train stage 1: --init %s has no stage 1", opt.Init)
+	}
+	opt.Net = m.Config.Stage1
+	return m.Stage1, nil
 }
 
 // evalStage1 scores the EMA weights on the dev set, logs the means and

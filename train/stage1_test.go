@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -108,5 +109,63 @@ func TestStage1Until(t *testing.T) {
 	}
 	if _, moved := traintest.FirstDiff(a, atTwo); !moved {
 		t.Fatal("the weights exported at until are those of the finished run")
+	}
+}
+
+// --init starts stage 1 from a restorer's stage 1: at a learning rate too
+// small to move the weights, the run's EMA weights are the init's, its
+// config records the init's net, and a run without --init starts
+// elsewhere. The run resumes like any other.
+func TestStage1Init(t *testing.T) {
+	data := restorertest.Faces(t)
+	initDir := restorertest.Dir(t, restorertest.Model(t, 5, 0.05))
+	m, err := restorer.Load(initDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := func() Stage1Options {
+		o := tinyOptions(data, 3)
+		o.Init, o.LR, o.Net = initDir, 1e-12, restorer.Stage1Config{} // the init's config replaces Net
+		return o
+	}
+	run := filepath.Join(t.TempDir(), "init")
+	if err := Stage1(context.Background(), run, opts(), false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got := traintest.Params(t, filepath.Join(run, "model.safetensors"))
+	for _, p := range m.Stage1.Params() {
+		g, ok := got[p.Name]
+		if !ok {
+			t.Fatalf("model.safetensors has no %s", p.Name)
+		}
+		for i, v := range p.Value.Data {
+			if d := g.Data[i] - v; d > 1e-6 || d < -1e-6 {
+				t.Fatalf("%s[%d] = %g, the init's is %g", p.Name, i, g.Data[i], v)
+			}
+		}
+	}
+	var cfg Stage1Options
+	if b, err := os.ReadFile(filepath.Join(run, "config.json")); err != nil || json.Unmarshal(b, &cfg) != nil {
+		t.Fatalf("config.json: %v\n%s", err, b)
+	}
+	if cfg.Init != initDir || cfg.Net != m.Config.Stage1 {
+		t.Errorf("config.json records init %q and net %+v, want %q and %+v", cfg.Init, cfg.Net, initDir, m.Config.Stage1)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	o := tinyOptions(data, 3)
+	o.LR = 1e-12
+	if err := Stage1(context.Background(), fresh, o, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, differ := traintest.FirstDiff(got, traintest.Params(t, filepath.Join(fresh, "model.safetensors"))); !differ {
+		t.Error("a run without --init ended with the init's weights")
+	}
+	if err := Stage1(context.Background(), run, opts(), true, io.Discard); err != nil {
+		t.Errorf("resuming a finished --init run: %v", err)
+	}
+	bad := opts()
+	bad.Init = filepath.Join(t.TempDir(), "none")
+	if err := Stage1(context.Background(), filepath.Join(t.TempDir(), "bad"), bad, false, io.Discard); err == nil {
+		t.Error("an --init that does not exist was accepted")
 	}
 }

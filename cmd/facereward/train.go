@@ -113,7 +113,9 @@ cosine learning rate, gradient clipping and an EMA of the weights. Every
 04800–04999, degraded with fixed seeds: PSNR, SSIM, IDS, LMD) and a sample
 grid goes to the run's samples/ folder.
 
-Stage 1 is the regression CNN (LQ → smooth estimate; L1, + --ssim-weight).
+Stage 1 is the regression CNN (LQ → smooth estimate; L1, + --ssim-weight);
+--init starts it from a trained restorer's stage 1, e.g. to carry the
+built-in one on to a heavier --preset.
 Stage 2 is the diffusion restorer (UNet + control branch):
   --mode joint    (default) both at once, conditioned on the stage-1
                   estimate (--stage1): the recipe of the built-in weights,
@@ -128,7 +130,8 @@ discriminator, hinge loss, trained beside the restorer), --adv-component
 (a second one on the eyes' and mouth's windows, as GFPGAN's facial-component
 discriminators), --id-weight and
 --feat-weight (through the face-recognition net: the person, and texture at
-the scale of eyes and teeth). --init continues from a trained restorer;
+the scale of eyes and teeth). --init continues from a trained restorer
+(its stage 1 frozen);
 --t-max trains on the timesteps restore visits.
 --until N stops a run at step N without changing its schedule (the built-in
 weights were made that way); --resume later carries on past it.
@@ -160,7 +163,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	stage1 := fs.String("stage1", "", "stage 2 control/joint: the stage-1 run's model.safetensors")
 	unet := fs.String("unet", "", "stage 2 control: the UNet run's model.safetensors")
 	sampleSteps := fs.Int("sample-steps", 0, "stage 2: DDIM steps of dev-val passes (default 20)")
-	initSpec := fs.String("init", "", "stage 2 joint: start from a whole restorer (model directory or builtin:NAME);\nits stage 1 stays frozen")
+	initSpec := fs.String("init", "", "start from a whole restorer (model directory or builtin:NAME): stage 1 from its\nstage 1 (to carry it on to another --preset); stage 2 (joint) from its UNet and control\nbranch, its stage 1 frozen")
 	tmax := fs.Float64("t-max", 0, "stage 2: train on timesteps below this fraction of T (0: all); restore at\nstrength S visits only those below S")
 	detail := detailFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -186,7 +189,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	override(set["sample-steps"], *sampleSteps, &o2.SampleSteps)
 	o1.Until = *until
 	o2.Mode, o2.Stage1, o2.UNet, o2.Until = *mode, *stage1, *unet, *until
-	o2.Init, o2.TMax = *initSpec, *tmax
+	o1.Init, o2.Init, o2.TMax = *initSpec, *initSpec, *tmax
 	detail(set, &o2.Detail)
 	ctx, cancel := rundir.Interruptible(context.Background())
 	defer cancel()
