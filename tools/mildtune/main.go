@@ -73,7 +73,6 @@ type preset struct {
 	name          string
 	grid          []float64
 	detail        []float64
-	lqPSNR        float64
 	psnr, brisque [][]float64
 	// lq is each face's LQ PSNR; rows are its results in the other rows
 	// of the report ("stage 1", "GT"), where the report has them.
@@ -177,7 +176,7 @@ func run(root string, minGain, maxB float64, top int) error {
 				sp, sb = sp+p.psnr[i][k], sb+p.brisque[i][k]
 			}
 			n := float64(len(p.detail))
-			fmt.Printf(" %+.2f / %.1f |", sp/n-p.lqPSNR, sb/n)
+			fmt.Printf(" %+.2f / %.1f |", sp/n-mean(p.lq), sb/n)
 		}
 		fmt.Println()
 	}
@@ -218,7 +217,7 @@ func (p *preset) apply(from, span, mild float64) (gain, brisque float64) {
 		brisque += interp(p.grid, p.brisque[i], g)
 	}
 	n := float64(len(p.detail))
-	return gain/n - p.lqPSNR, brisque / n
+	return gain/n - mean(p.lq), brisque / n
 }
 
 // interp is y at x, linear between the grid points xs (ascending) and
@@ -308,7 +307,6 @@ func load(dir string) (*preset, error) {
 			cond.Data[j] = 2*v - 1
 		}
 		p.detail = append(p.detail, restorer.LogDetail(cond)[0])
-		p.lqPSNR += lq[id] / float64(len(ids))
 		p.lq = append(p.lq, lq[id])
 		for row, byID := range other {
 			if v, ok := byID[id]; ok {

@@ -23,7 +23,7 @@ func TestApply(t *testing.T) {
 	p := &preset{
 		grid:    []float64{0.25, 0.5, 0.75},
 		detail:  []float64{-3, -2},
-		lqPSNR:  20,
+		lq:      []float64{20, 20},
 		psnr:    [][]float64{{21, 22, 23}, {24, 25, 26}},
 		brisque: [][]float64{{10, 30, 50}, {12, 32, 52}},
 	}
