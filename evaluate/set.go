@@ -53,10 +53,12 @@ type Image struct {
 // Score scores n items in parallel, one worker per scorer of the pool;
 // load(i) gives item i (an error there is the image's Err). The images
 // come back in item order whatever the number of workers; done, when not
-// nil, is called once per image from the workers.
+// nil, is called once per image, never by two workers at once, so it may
+// count without a lock.
 func (p *Pool) Score(n int, load func(i int) (Item, error), done func()) []Image {
 	images := make([]Image, n)
 	var wg sync.WaitGroup
+	var doneMu sync.Mutex
 	next := make(chan int)
 	for range cap(p.scorers) {
 		wg.Add(1)
@@ -67,7 +69,9 @@ func (p *Pool) Score(n int, load func(i int) (Item, error), done func()) []Image
 			for i := range next {
 				images[i] = s.image(load(i))
 				if done != nil {
+					doneMu.Lock()
 					done()
+					doneMu.Unlock()
 				}
 			}
 		}()
