@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"facereward/dataset"
 	"facereward/degrade"
@@ -42,8 +43,11 @@ type Pairs struct {
 
 // OpenPairs checks root and prepares on-the-fly degraded pairs from its
 // train split and, when evalEvery > 0, the fixed dev set of up to
-// evalFaces dev-val faces. It runs before the run folder is made, so a
-// wrong --data leaves nothing behind.
+// evalFaces dev-val faces. preset names one degradation preset or a
+// comma-separated mix, each training face drawing one of them; the dev
+// set is degraded with the first, so its figures stay comparable with a
+// one-preset run's. It runs before the run folder is made, so a wrong
+// --data leaves nothing behind.
 func OpenPairs(label, root, preset string, size int, seed uint64, evalEvery, evalFaces int) (*Pairs, error) {
 	folder, err := dataset.Open(root)
 	if err != nil {
@@ -60,17 +64,20 @@ func OpenPairs(label, root, preset string, size int, seed uint64, evalEvery, eva
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := degrade.Preset(preset)
-	if err != nil {
-		return nil, err
+	var cfgs []degrade.Config
+	for _, name := range strings.Split(preset, ",") {
+		cfg, err := degrade.Preset(strings.TrimSpace(name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", label, err)
+		}
+		cfgs = append(cfgs, cfg.AtSize(size))
 	}
-	cfg = cfg.AtSize(size)
 	pd := &Pairs{train: trainSet.Files}
-	if pd.tf, err = pairTransform(cfg, size); err != nil {
+	if pd.tf, err = pairTransform(cfgs, size); err != nil {
 		return nil, err
 	}
 	if evalEvery > 0 && devFiles.Len() > 0 {
-		if pd.Dev, err = evaluate.NewDevSet(devFiles.Files, evalFaces, size, cfg, 1000+seed); err != nil {
+		if pd.Dev, err = evaluate.NewDevSet(devFiles.Files, evalFaces, size, cfgs[0], 1000+seed); err != nil {
 			return nil, err
 		}
 		if pd.Scorers, err = evaluate.NewPool(min(runtime.GOMAXPROCS(0), len(pd.Dev.Names)), 0); err != nil {

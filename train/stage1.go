@@ -58,14 +58,21 @@ func DefaultStage1Options(data string) Stage1Options {
 }
 
 // pairTransform degrades each training face on the fly (in the loader's
-// workers) and returns {lq, gt}.
-func pairTransform(cfg degrade.Config, size int) (dataset.Transform, error) {
-	if _, err := degrade.New(cfg); err != nil {
-		return nil, err
+// seeded stream) with one of cfgs, drawn uniformly per face; a single
+// config draws nothing, so a one-preset run sees the pairs it always has.
+func pairTransform(cfgs []degrade.Config, size int) (dataset.Transform, error) {
+	for _, cfg := range cfgs {
+		if _, err := degrade.New(cfg); err != nil {
+			return nil, err
+		}
 	}
 	return func(img *tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
 		if img.Shape[0] != size || img.Shape[1] != size {
 			img = imgproc.Resize(img, size, size, imgproc.Area)
+		}
+		cfg := cfgs[0]
+		if len(cfgs) > 1 {
+			cfg = cfgs[rng.IntN(len(cfgs))]
 		}
 		lq, _, err := degrade.Degrade(rng, img, cfg)
 		if err != nil {

@@ -115,7 +115,7 @@ grid goes to the run's samples/ folder.
 
 Stage 1 is the regression CNN (LQ → smooth estimate; L1, + --ssim-weight);
 --init starts it from a trained restorer's stage 1, e.g. to carry the
-built-in one on to a heavier --preset.
+built-in one on to a mix of presets (--preset codeformer-large,diffbir,gfpgan).
 Stage 2 is the diffusion restorer (UNet + control branch):
   --mode joint    (default) both at once, conditioned on the stage-1
                   estimate (--stage1): the recipe of the built-in weights,
@@ -153,7 +153,7 @@ func trainRestorer(args []string, stdout io.Writer) error {
 	lr := fs.Float64("lr", 0, "peak learning rate (default 2e-4)")
 	warmup := fs.Int("warmup", 0, "learning-rate warm-up steps (stage 1: 500, stage 2: 500)")
 	ema := fs.Float64("ema", 0, "decay of the weights' moving average, which dev-val passes and model.safetensors use (default 0.999)")
-	preset := fs.String("preset", "", "degradation preset (default diffbir)")
+	preset := fs.String("preset", "", "degradation preset (default diffbir), or a comma-separated mix such as\ncodeformer-large,diffbir,gfpgan: each training face draws one; dev-val uses the first")
 	seed := fs.Uint64("seed", 0, "random seed (default 1)")
 	evalEvery := fs.Int("eval-every", 0, "steps between dev-val passes (stage 1: 1000, stage 2: 2000)")
 	evalFaces := fs.Int("eval-faces", 0, "dev-val faces per pass (stage 1: 200, stage 2: 32)")

@@ -74,7 +74,7 @@ func reflFlags(fs *flag.FlagSet, o *refl.Options) {
 	fs.StringVar(&o.Data, "data", "", "folder of FFHQ-style faces (train split: ids 01001–04799; dev-val: 04800–04999)")
 	fs.StringVar(&o.Base, "base", o.Base, "restorer to tune: a model directory or builtin:NAME (builtin:base is the built-in restorer before ReFL)")
 	fs.StringVar(&o.Reward, "reward", "", "FRM: a model.safetensors or a `train reward` run folder (default: the built-in FRM)")
-	fs.StringVar(&o.Preset, "preset", o.Preset, "degradation preset of the training pairs and dev-val")
+	fs.StringVar(&o.Preset, "preset", o.Preset, "degradation preset of the training pairs and dev-val, or a comma-separated mix (dev-val uses the first)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (batches, degradations, eta, m, noise)")
 	fs.IntVar(&o.Steps, "steps", o.Steps, "optimiser steps")
 	fs.IntVar(&o.Until, "until", 0, "stop at this step; a later --resume carries on")
