@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"facereward/degrade"
 	"facereward/evaluate"
 	"facereward/imageio"
+	"facereward/imgproc"
 	"facereward/tensor"
 )
 
@@ -85,6 +87,31 @@ func OpenPairs(label, root, preset string, size int, seed uint64, evalEvery, eva
 		}
 	}
 	return pd, nil
+}
+
+// pairTransform degrades each training face on the fly (in the loader's
+// seeded stream) with one of cfgs, drawn uniformly per face; a single
+// config draws nothing, so a one-preset run sees the pairs it always has.
+func pairTransform(cfgs []degrade.Config, size int) (dataset.Transform, error) {
+	for _, cfg := range cfgs {
+		if _, err := degrade.New(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return func(img *tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
+		if img.Shape[0] != size || img.Shape[1] != size {
+			img = imgproc.Resize(img, size, size, imgproc.Area)
+		}
+		cfg := cfgs[0]
+		if len(cfgs) > 1 {
+			cfg = cfgs[rng.IntN(len(cfgs))]
+		}
+		lq, _, err := degrade.Degrade(rng, img, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return []*tensor.Tensor{lq, img}, nil
+	}, nil
 }
 
 // Loader starts the batch loader at batch slot start (a resumed run's

@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"path/filepath"
 
 	"facereward/atomicfile"
-	"facereward/dataset"
-	"facereward/degrade"
 	"facereward/evaluate"
-	"facereward/imgproc"
 	"facereward/nn"
 	"facereward/optim"
 	"facereward/restorer"
@@ -55,31 +51,6 @@ func DefaultStage1Options(data string) Stage1Options {
 		Steps: 20000, Batch: 8, LR: 2e-4, Warmup: 500, WeightDecay: 0, Clip: 1, EMA: 0.999,
 		EvalEvery: 1000, EvalFaces: 200, SaveEvery: 250, KeepCheckpts: 3,
 	}
-}
-
-// pairTransform degrades each training face on the fly (in the loader's
-// seeded stream) with one of cfgs, drawn uniformly per face; a single
-// config draws nothing, so a one-preset run sees the pairs it always has.
-func pairTransform(cfgs []degrade.Config, size int) (dataset.Transform, error) {
-	for _, cfg := range cfgs {
-		if _, err := degrade.New(cfg); err != nil {
-			return nil, err
-		}
-	}
-	return func(img *tensor.Tensor, rng *rand.Rand) ([]*tensor.Tensor, error) {
-		if img.Shape[0] != size || img.Shape[1] != size {
-			img = imgproc.Resize(img, size, size, imgproc.Area)
-		}
-		cfg := cfgs[0]
-		if len(cfgs) > 1 {
-			cfg = cfgs[rng.IntN(len(cfgs))]
-		}
-		lq, _, err := degrade.Degrade(rng, img, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return []*tensor.Tensor{lq, img}, nil
-	}, nil
 }
 
 // Stage1 trains (or resumes) a stage-1 run in dir until opt.Steps or until
