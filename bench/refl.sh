@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The ReFL experiment, as in the paper: the base restorer, + ReFL, and the
 # ablations without L_reg, without L_struct and with a static FRM (no
-# dynamic update), plus one without the pixel term, each tuned for --steps steps from the same base with the
-# same seed, then scored on dev-val (ids 04800–04999 of --data, degraded
-# with --preset at seed 1001, as bench/quality.sh) or on any paired set
+# dynamic update), plus one without the pixel term, each tuned for --steps
+# steps from the same base with the same seed ("builtin" in --only adds the
+# built-in default restorer as it ships, trained by nothing here), then
+# scored on dev-val (ids 04800–04999 of --data, degraded with --preset at
+# seed 1001, as bench/quality.sh) or on any paired set
 # given with --pairs DIR (DIR/lq and DIR/gt, matched by name): PSNR, SSIM,
 # IDS, LMD, BRISQUE (facereward eval) and the FRM's mean score.
 # --base (default builtin:base) is the restorer tuned and the base row;
@@ -39,8 +41,9 @@ fi
 mkdir -p bin "$out/runs"
 GOEXPERIMENT=simd CGO_ENABLED=0 go build -o bin/facereward ./cmd/facereward
 declare -A flags=([full]="" [noreg]="--reg 0" [nostruct]="--struct 0" [static]="--frm-every 0" [nopixel]="--pixel 0")
-declare -A label=([full]="+ ReFL" [noreg]="+ ReFL without L_reg" [nostruct]="+ ReFL without L_struct" [static]="+ ReFL, static FRM" [nopixel]="+ ReFL without the pixel term")
+declare -A label=([builtin]="built-in default" [full]="+ ReFL" [noreg]="+ ReFL without L_reg" [nostruct]="+ ReFL without L_struct" [static]="+ ReFL, static FRM" [nopixel]="+ ReFL without the pixel term")
 for name in $only; do
+  [ "$name" = builtin ] && continue
   run=$out/runs/$name
   resume=()
   [ -f "$run/config.json" ] && resume=(--resume)
@@ -63,7 +66,9 @@ restore() { # name, model flags…
 restore base --model "$base"
 evalargs=(--pred "$out/base" --name base)
 for name in $only; do
-  restore "$name" --model "$out/runs/$name/model"
+  model=$out/runs/$name/model
+  [ "$name" = builtin ] && model=builtin:refl
+  restore "$name" --model "$model"
   evalargs+=(--pred "$out/$name" --name "${label[$name]}")
 done
 bin/facereward eval --gt "$pairs/gt" --lq "$pairs/lq" "${evalargs[@]}" --out "$out/eval"
