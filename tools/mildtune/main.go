@@ -45,6 +45,7 @@ func main() {
 	gain := flag.Float64("psnr-gain", 0.3, "least mean PSNR gain over the LQ, per preset (dB)")
 	maxB := flag.Float64("max-brisque", 17, "most mean BRISQUE, per preset (the restorer's bound is 18: 1 less leaves a margin for other faces than these)")
 	top := flag.Int("top", 8, "rules printed")
+	shipped := flag.String("rule", "-2.5,0.4,0.75", "a ramp FROM,SPAN,MILD printed first, to compare the fitted ones with\n(the default is restore's: restorer's mildFrom, mildSpan, DefaultMildGuidance)")
 	bins := flag.String("bins", "", "instead of fitting, print each preset's faces split by stage-1 detail at these\ncomma-separated values (ascending), as -3.8,-3.6,-3.3")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mildtune [flags] ROOT (bench/mild.sh's output folder)")
@@ -59,7 +60,7 @@ func main() {
 	if *bins != "" {
 		err = runBins(flag.Arg(0), *bins)
 	} else {
-		err = run(flag.Arg(0), *gain, *maxB, *top)
+		err = run(flag.Arg(0), *shipped, *gain, *maxB, *top)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mildtune:", err)
@@ -120,11 +121,30 @@ func loadAll(root string) ([]*preset, error) {
 	return ps, nil
 }
 
-func run(root string, minGain, maxB float64, top int) error {
+func run(root, compare string, minGain, maxB float64, top int) error {
+	var c []float64
+	for _, f := range strings.Split(compare, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || math.IsNaN(v) {
+			return fmt.Errorf("--rule %q: want FROM,SPAN,MILD, as -2.5,0.4,0.75", compare)
+		}
+		c = append(c, v)
+	}
+	if len(c) != 3 || !(c[1] > 0) {
+		return fmt.Errorf("--rule %q: want FROM,SPAN,MILD with SPAN > 0, as -2.5,0.4,0.75", compare)
+	}
 	ps, err := loadAll(root)
 	if err != nil {
 		return err
 	}
+	fmt.Println("the rule compared (--rule):")
+	header(ps)
+	fmt.Printf("| %g | %g | %g |", c[0], c[1], c[2])
+	for _, p := range ps {
+		g, b := p.apply(c[0], c[1], c[2])
+		fmt.Printf(" %+.2f / %.1f |", g, b)
+	}
+	fmt.Print("\n\n")
 	grid := ps[0].grid
 	var rules []rule
 	for from := -3.4; from <= -1.85; from += 0.1 {
