@@ -11,13 +11,14 @@ import (
 // estimate keeps fine detail. The diffusion stage redraws such a face
 // anyway, and on mild inputs that costs fidelity (PSNR) for grain in place
 // of detail the face had. So SampleOptions.MildGuidance raises a face's
-// guidance linearly across the range [mildFrom, mildFrom+mildSpan] of its
+// guidance linearly across the range [MildFrom, MildFrom+MildSpan] of its
 // stage-1 estimate's LogDetail, which the sampler has at no cost; the
 // ramp was fitted on 144 training-split faces per preset by bench/mild.sh
-// and tools/mildtune (models/runs/stage2-detail/README.md).
+// and tools/mildtune (models/runs/stage2-detail/README.md), which compares
+// its fits with this one.
 const (
-	mildFrom = -2.5
-	mildSpan = 0.4
+	MildFrom = -2.5
+	MildSpan = 0.4
 )
 
 // DefaultMildGuidance is the restore command's --mild-guidance, the
@@ -42,11 +43,11 @@ func LogDetail(cond *tensor.Tensor) []float64 {
 }
 
 // Mildness is how mild each face of cond (as LogDetail takes it) looks,
-// in [0,1]: 0 at or below mildFrom's detail, 1 at or above the ramp's end.
+// in [0,1]: 0 at or below MildFrom's detail, 1 at or above the ramp's end.
 func Mildness(cond *tensor.Tensor) []float64 {
 	m := LogDetail(cond)
 	for i, d := range m {
-		m[i] = min(max((d-mildFrom)/mildSpan, 0), 1)
+		m[i] = min(max((d-MildFrom)/MildSpan, 0), 1)
 	}
 	return m
 }

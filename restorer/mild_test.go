@@ -21,7 +21,7 @@ func TestMildness(t *testing.T) {
 	}
 	m := Mildness(faces)
 	// Energies in [0,1]: 0, 16 and 16·0.02² = 0.0064 (log10 −2.19).
-	want := min(max((math.Log10(0.0064)-mildFrom)/mildSpan, 0), 1)
+	want := min(max((math.Log10(0.0064)-MildFrom)/MildSpan, 0), 1)
 	if m[0] != 0 || m[1] != 1 || math.Abs(m[2]-want) > 1e-4 {
 		t.Errorf("mildness of flat, checkerboard and faint checkerboard: %v, want [0 1 %.4f]", m, want)
 	}

@@ -95,15 +95,24 @@ func meanOf(in []int, f func(int) float64) float64 {
 	return s / float64(len(in))
 }
 
-// parseEdges reads a comma-separated list of detail values, ascending.
-func parseEdges(s string) ([]float64, error) {
+// parseFloats reads flag's comma-separated list of numbers.
+func parseFloats(flag, s string) ([]float64, error) {
 	var e []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || math.IsNaN(v) {
-			return nil, fmt.Errorf("--bins %q: %q is not a number", s, f)
+			return nil, fmt.Errorf("--%s %q: %q is not a number", flag, s, f)
 		}
 		e = append(e, v)
+	}
+	return e, nil
+}
+
+// parseEdges reads a comma-separated list of detail values, ascending.
+func parseEdges(s string) ([]float64, error) {
+	e, err := parseFloats("bins", s)
+	if err != nil {
+		return nil, err
 	}
 	if !slices.IsSorted(e) || len(e) == 0 {
 		return nil, fmt.Errorf("--bins %q: want ascending detail values, as -3.8,-3.6,-3.3", s)

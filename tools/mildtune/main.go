@@ -45,7 +45,8 @@ func main() {
 	gain := flag.Float64("psnr-gain", 0.3, "least mean PSNR gain over the LQ, per preset (dB)")
 	maxB := flag.Float64("max-brisque", 17, "most mean BRISQUE, per preset (the restorer's bound is 18: 1 less leaves a margin for other faces than these)")
 	top := flag.Int("top", 8, "rules printed")
-	shipped := flag.String("rule", "-2.5,0.4,0.75", "a ramp FROM,SPAN,MILD printed first, to compare the fitted ones with\n(the default is restore's: restorer's mildFrom, mildSpan, DefaultMildGuidance)")
+	compare := flag.String("rule", fmt.Sprintf("%g,%g,%g", restorer.MildFrom, restorer.MildSpan, restorer.DefaultMildGuidance),
+		"a ramp FROM,SPAN,MILD printed first, to compare the fitted ones with (the default is restore's)")
 	bins := flag.String("bins", "", "instead of fitting, print each preset's faces split by stage-1 detail at these\ncomma-separated values (ascending), as -3.8,-3.6,-3.3")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mildtune [flags] ROOT (bench/mild.sh's output folder)")
@@ -60,7 +61,7 @@ func main() {
 	if *bins != "" {
 		err = runBins(flag.Arg(0), *bins)
 	} else {
-		err = run(flag.Arg(0), *shipped, *gain, *maxB, *top)
+		err = run(flag.Arg(0), *compare, *gain, *maxB, *top)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mildtune:", err)
@@ -122,13 +123,9 @@ func loadAll(root string) ([]*preset, error) {
 }
 
 func run(root, compare string, minGain, maxB float64, top int) error {
-	var c []float64
-	for _, f := range strings.Split(compare, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || math.IsNaN(v) {
-			return fmt.Errorf("--rule %q: want FROM,SPAN,MILD, as -2.5,0.4,0.75", compare)
-		}
-		c = append(c, v)
+	c, err := parseFloats("rule", compare)
+	if err != nil {
+		return err
 	}
 	if len(c) != 3 || !(c[1] > 0) {
 		return fmt.Errorf("--rule %q: want FROM,SPAN,MILD with SPAN > 0, as -2.5,0.4,0.75", compare)
@@ -139,23 +136,14 @@ func run(root, compare string, minGain, maxB float64, top int) error {
 	}
 	fmt.Println("the rule compared (--rule):")
 	header(ps)
-	fmt.Printf("| %g | %g | %g |", c[0], c[1], c[2])
-	for _, p := range ps {
-		g, b := p.apply(c[0], c[1], c[2])
-		fmt.Printf(" %+.2f / %.1f |", g, b)
-	}
-	fmt.Print("\n\n")
+	printRule(measure(ps, c[0], c[1], c[2]))
+	fmt.Println()
 	grid := ps[0].grid
 	var rules []rule
 	for from := -3.4; from <= -1.85; from += 0.1 {
 		for _, span := range []float64{0.1, 0.2, 0.4, 0.6, 0.8} {
 			for _, mild := range grid[1:] {
-				r := rule{from: from, span: span, mild: mild}
-				for _, p := range ps {
-					g, b := p.apply(from, span, mild)
-					r.gain, r.brisque = append(r.gain, g), append(r.brisque, b)
-				}
-				rules = append(rules, r)
+				rules = append(rules, measure(ps, from, span, mild))
 			}
 		}
 	}
@@ -180,11 +168,7 @@ func run(root, compare string, minGain, maxB float64, top int) error {
 	}
 	header(ps)
 	for _, r := range pick[:min(top, len(pick))] {
-		fmt.Printf("| %.1f | %.1f | %g |", r.from, r.span, r.mild)
-		for k := range ps {
-			fmt.Printf(" %+.2f / %.1f |", r.gain[k], r.brisque[k])
-		}
-		fmt.Println()
+		printRule(r)
 	}
 	fmt.Println("\nuniform guidance (no rule), for reference:")
 	header(ps)
@@ -213,6 +197,27 @@ func leximin(a, b rule) bool {
 		}
 	}
 	return mean(a.brisque) < mean(b.brisque)
+}
+
+// measure is the ramp from, span, mild and what it gives each preset.
+func measure(ps []*preset, from, span, mild float64) rule {
+	r := rule{from: from, span: span, mild: mild}
+	for _, p := range ps {
+		g, b := p.apply(from, span, mild)
+		r.gain, r.brisque = append(r.gain, g), append(r.brisque, b)
+	}
+	return r
+}
+
+// printRule prints r as a row under header; the grid's sums of 0.1 steps
+// are rounded to read as typed.
+func printRule(r rule) {
+	num := func(x float64) string { return strconv.FormatFloat(math.Round(x*1e6)/1e6, 'g', -1, 64) }
+	fmt.Printf("| %s | %s | %s |", num(r.from), num(r.span), num(r.mild))
+	for k := range r.gain {
+		fmt.Printf(" %+.2f / %.1f |", r.gain[k], r.brisque[k])
+	}
+	fmt.Println()
 }
 
 func header(ps []*preset) {
